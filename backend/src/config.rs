@@ -1,0 +1,164 @@
+//! Typed configuration, read once from the environment (and `.env`) at start.
+//! Every variable is listed in the README's configuration table with its
+//! default; add a row there when adding one here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration variable that is set but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    /// `BRIGHTRUN_ADDR`: where the web server listens.
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`: an external PostgreSQL; unset starts an embedded one.
+    pub database_url: Option<String>,
+    /// `BRIGHTRUN_DATA_DIR`: embedded PostgreSQL, local storage and other state.
+    pub data_dir: PathBuf,
+    /// `BRIGHTRUN_PG_BIN`: folder holding `initdb`, `pg_ctl` and `postgres`.
+    pub pg_bin: Option<PathBuf>,
+    /// `BRIGHTRUN_SITE_ROOT`: the built site (the `pkg/` with WASM, JS and CSS).
+    pub site_root: PathBuf,
+    /// `BRIGHTRUN_SECURE_COOKIES`: mark cookies `Secure` (serve behind https).
+    pub secure_cookies: bool,
+    /// `BRIGHTRUN_SESSION_DAYS`: how long a sign-in lasts.
+    pub session_ttl: Duration,
+    /// `BRIGHTRUN_SIGNIN_LIMIT`: failed sign-ins per minute per email or client before 429.
+    pub signin_failures_per_minute: u32,
+    /// `BRIGHTRUN_DB_MAX_CONNECTIONS`: size of the connection pool.
+    pub db_max_connections: u32,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The database URL may carry a password.
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("data_dir", &self.data_dir)
+            .field("pg_bin", &self.pg_bin)
+            .field("site_root", &self.site_root)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_ttl", &self.session_ttl)
+            .field("signin_failures_per_minute", &self.signin_failures_per_minute)
+            .field("db_max_connections", &self.db_max_connections)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source; tests pass a map.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            addr: parse(&var, "BRIGHTRUN_ADDR", "127.0.0.1:3000", "expected host:port")?,
+            database_url: var("DATABASE_URL"),
+            data_dir: var("BRIGHTRUN_DATA_DIR")
+                .unwrap_or_else(|| "./.brightrun".into())
+                .into(),
+            pg_bin: var("BRIGHTRUN_PG_BIN").map(PathBuf::from),
+            site_root: var("BRIGHTRUN_SITE_ROOT")
+                .or_else(|| var("LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".into())
+                .into(),
+            secure_cookies: parse_bool(&var, "BRIGHTRUN_SECURE_COOKIES", false)?,
+            session_ttl: Duration::from_secs(
+                24 * 3600 * parse::<u64>(&var, "BRIGHTRUN_SESSION_DAYS", "30", "expected whole days")?,
+            ),
+            signin_failures_per_minute: parse(
+                &var,
+                "BRIGHTRUN_SIGNIN_LIMIT",
+                "10",
+                "expected a whole number",
+            )?,
+            db_max_connections: parse(
+                &var,
+                "BRIGHTRUN_DB_MAX_CONNECTIONS",
+                "10",
+                "expected a whole number",
+            )?,
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+    reason: &'static str,
+) -> Result<T, ConfigError> {
+    let value = var(name).unwrap_or_else(|| default.to_string());
+    value.trim().parse().map_err(|_| ConfigError {
+        name,
+        value,
+        reason,
+    })
+}
+
+fn parse_bool(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(value) => Err(ConfigError {
+            name,
+            value,
+            reason: "expected true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_loopback_with_embedded_postgres() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.data_dir, PathBuf::from("./.brightrun"));
+        assert_eq!(c.signin_failures_per_minute, 10);
+        assert!(!c.secure_cookies);
+        assert_eq!(c.session_ttl, Duration::from_secs(30 * 24 * 3600));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("BRIGHTRUN_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(err.name, "BRIGHTRUN_ADDR");
+        let err = config(&[("BRIGHTRUN_SECURE_COOKIES", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("BRIGHTRUN_SECURE_COOKIES"));
+    }
+
+    #[test]
+    fn debug_hides_the_database_url() {
+        let c = config(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,77 @@
+//! PostgreSQL: the pool every service uses, the migrations, and where the
+//! server comes from — `DATABASE_URL` when set, otherwise a cluster this
+//! process starts from the machine's PostgreSQL binaries (see `embedded`).
+
+pub mod embedded;
+
+use crate::config::Config;
+pub use embedded::{EmbeddedError, EmbeddedPostgres};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error("cannot connect to PostgreSQL: {0}. Check DATABASE_URL, or unset it to let BrightRun start its own.")]
+    Connect(sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A pool and, when this process started PostgreSQL itself, the handle that
+/// stops it again.
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects (starting the embedded server if `DATABASE_URL` is unset).
+    pub async fn open(config: &Config) -> Result<Self, DbError> {
+        let (url, embedded) = match &config.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let pg = EmbeddedPostgres::start(
+                    &config.data_dir,
+                    config.pg_bin.as_deref(),
+                    embedded::Durability::Durable,
+                )
+                .await?;
+                (pg.url().to_string(), Some(pg))
+            }
+        };
+        let pool = connect(&url, config.db_max_connections).await?;
+        Ok(Self { pool, embedded })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, then stops PostgreSQL if this process started it.
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(pg) = self.embedded {
+            if let Err(err) = pg.stop().await {
+                tracing::warn!(%err, "embedded PostgreSQL did not stop cleanly");
+            }
+        }
+    }
+}
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(DbError::Connect)
+}

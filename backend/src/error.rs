@@ -1,0 +1,81 @@
+//! The service layer's error: safe to show, with the HTTP status it maps to.
+//! Internal causes (database, I/O) are logged where they are turned into
+//! `Internal`, never carried towards the browser.
+
+use brightrun::AccountRuleError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Input breaks a rule; names the field.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("An account with this email already exists. Sign in instead.")]
+    EmailTaken,
+    /// Same message for unknown email and wrong password, by design.
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Too many failed sign-ins. Wait a minute and try again.")]
+    RateLimited,
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    #[error("Something went wrong on our side.")]
+    Internal,
+}
+
+impl ServiceError {
+    /// The stable code of the REST envelope (DESIGN §4.1).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid_input",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthenticated => "unauthenticated",
+            Self::NotFound(_) => "not_found",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid { .. } => 400,
+            Self::EmailTaken => 409,
+            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::RateLimited => 429,
+            Self::NotFound(_) => 404,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The form field the error belongs to, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::EmailTaken => Some("email"),
+            _ => None,
+        }
+    }
+
+    /// Logs an internal cause and returns the opaque error that replaces it.
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "{context}");
+        Self::Internal
+    }
+}
+
+impl From<AccountRuleError> for ServiceError {
+    fn from(err: AccountRuleError) -> Self {
+        Self::Invalid {
+            field: err.field(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::internal("database error", err)
+    }
+}

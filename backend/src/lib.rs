@@ -1,0 +1,15 @@
+//! BrightRun's services: configuration, PostgreSQL (embedded or external),
+//! accounts, sessions and API tokens. The HTTP layer (`brightrun-server`) and
+//! the server functions (`brightrun-app` under `ssr`) both call into this
+//! crate; it knows nothing about either.
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod services;
+
+pub use config::Config;
+pub use error::ServiceError;
+pub use services::Services;

@@ -1,0 +1,11 @@
+//! BrightRun's domain: the typed models the UI and the server share, and the
+//! rules both enforce. Pure by policy: no I/O, no async runtime, so the same
+//! code compiles to wasm32 for the browser and to native for the server.
+
+pub mod accounts;
+pub mod status;
+pub mod users;
+
+pub use accounts::{AccountRuleError, Email, MIN_PASSWORD_CHARS, validate_password};
+pub use status::{CostType, DatasetStatus, JobStatus, NotificationType, UnknownStatus};
+pub use users::{ApiTokenInfo, NewApiToken, UserProfile};
