@@ -1,1 +1,19 @@
+//! BrightRun's web UI: routes, pages, the UI kit and the server functions
+//! behind them. Under `ssr` the server functions call `brightrun-backend`;
+//! under `hydrate` they are HTTP calls. Pages are grouped by feature.
 
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod error;
+pub mod layout;
+pub mod notifications;
+pub mod pages;
+pub mod routes;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use error::AppError;
+pub use routes::{App, shell};

@@ -1,1 +1,7 @@
+//! The hydrate entry point and nothing else.
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(brightrun_app::App);
+}

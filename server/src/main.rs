@@ -1,1 +1,101 @@
-fn main(){}
+//! `brightrun`: the server binary.
+//!
+//! ```text
+//! brightrun [serve]                 start the web server (the default)
+//! brightrun migrate                 apply database migrations and exit
+//! brightrun database serve --data-dir DIR [--url-file FILE] [--ephemeral]
+//!                                   run only the embedded PostgreSQL (used by the test command)
+//! ```
+
+use brightrun_backend::db::{Database, EmbeddedPostgres, embedded::Durability};
+use brightrun_backend::{Config, Services};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral]]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        [] | ["serve"] => serve().await,
+        ["migrate"] => migrate().await,
+        ["database", "serve", rest @ ..] => database_serve(rest).await,
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command: {}\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("BRIGHTRUN_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let addr = config.addr;
+    let db = Database::open(&config).await.map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}. Set BRIGHTRUN_ADDR to a free address."))?;
+    let services = Services::new(db.pool.clone(), config);
+    tracing::info!("BrightRun is ready at http://{addr}");
+    println!("BrightRun is ready at http://{addr}");
+    let served = brightrun_server::serve::serve(listener, services, brightrun_server::serve::shutdown_signal()).await;
+    db.close().await;
+    served.map_err(|e| format!("server error: {e}"))
+}
+
+async fn migrate() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let db = Database::open(&config).await.map_err(|e| e.to_string())?;
+    let result = db.migrate().await.map_err(|e| e.to_string());
+    db.close().await;
+    result.map(|()| println!("migrations applied"))
+}
+
+async fn database_serve(args: &[&str]) -> Result<(), String> {
+    let mut data_dir = None;
+    let mut url_file = None;
+    let mut durability = Durability::Durable;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match *arg {
+            "--data-dir" => data_dir = it.next().map(PathBuf::from),
+            "--url-file" => url_file = it.next().map(PathBuf::from),
+            "--ephemeral" => durability = Durability::Ephemeral,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    let data_dir = data_dir.ok_or_else(|| format!("--data-dir is required\n{USAGE}"))?;
+    let pg_bin = std::env::var_os("BRIGHTRUN_PG_BIN").map(PathBuf::from);
+    let pg = EmbeddedPostgres::start(&data_dir, pg_bin.as_deref(), durability)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(file) = url_file {
+        std::fs::write(&file, pg.url()).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    println!("PostgreSQL ready on 127.0.0.1:{}", pg.port());
+    brightrun_server::serve::shutdown_signal().await;
+    pg.stop().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,52 @@
+//! The signed-in frame around every section: sidebar navigation, the header
+//! with the notifications bell and the user menu. Signed-out visitors are
+//! sent to `/signin` (the server redirects page loads before rendering; this
+//! covers client-side navigation after a session ends).
+
+mod nav;
+mod user_menu;
+
+use crate::accounts::current_user;
+use crate::notifications::NotificationBell;
+use crate::ui::Skeleton;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect};
+pub use nav::{NAV_ITEMS, Nav};
+use user_menu::UserMenu;
+
+#[component]
+pub fn DashboardLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser: this marks the page as interactive,
+    // which the browser tests wait for before clicking.
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <div class="app-frame" data-hydrated=move || hydrated.get().then_some("true")>
+            <aside class="sidebar">
+                <a class="brand" href="/"><span class="logo-mark">"◆"</span>" BrightRun"</a>
+                <Nav/>
+            </aside>
+            <div class="main-column">
+                <header class="topbar">
+                    <div class="topbar-spacer"></div>
+                    <NotificationBell/>
+                    <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
+                        {move || Suspend::new(async move {
+                            match user.await {
+                                Ok(Some(profile)) => view! { <UserMenu email=profile.email/> }.into_any(),
+                                Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
+                                Err(_) => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </header>
+                <main class="content">
+                    <Suspense fallback=|| view! { <Skeleton lines=4/> }>
+                        <Outlet/>
+                    </Suspense>
+                </main>
+            </div>
+        </div>
+    }
+}

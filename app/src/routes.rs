@@ -1,0 +1,64 @@
+//! The HTML shell and the route table: every section under the dashboard
+//! layout, sign-in and sign-up outside it, a 404 for everything else.
+
+use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
+use crate::layout::DashboardLayout;
+use crate::notifications::NotificationsPage;
+use crate::pages::*;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/brightrun.css"/>
+        <Title text="BrightRun"/>
+        <Router>
+            <ErrorBoundary fallback=|errors| view! {
+                <main class="not-found">
+                    <h1>"Something went wrong"</h1>
+                    <ul>{move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}</ul>
+                    <a class="btn btn-primary btn-md" href="/">"Back to the dashboard"</a>
+                </main>
+            }>
+                <Routes fallback=|| view! { <NotFoundPage/> }>
+                    <Route path=path!("/signin") view=SignInPage/>
+                    <Route path=path!("/signup") view=SignUpPage/>
+                    <ParentRoute path=path!("") view=DashboardLayout>
+                        <Route path=path!("") view=DashboardPage/>
+                        <Route path=path!("datasets") view=DatasetsPage/>
+                        <Route path=path!("training") view=TrainingPage/>
+                        <Route path=path!("training/jobs") view=JobsPage/>
+                        <Route path=path!("training/configure") view=ConfigurePage/>
+                        <Route path=path!("models") view=ModelsPage/>
+                        <Route path=path!("costs") view=CostsPage/>
+                        <Route path=path!("notifications") view=NotificationsPage/>
+                        <Route path=path!("settings") view=SettingsPage/>
+                    </ParentRoute>
+                </Routes>
+            </ErrorBoundary>
+        </Router>
+    }
+}

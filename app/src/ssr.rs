@@ -1,0 +1,33 @@
+//! Server-side helpers for server functions: the services from context and
+//! the session user, through the same authentication as the REST API.
+
+use crate::AppError;
+use brightrun_backend::Services;
+use brightrun_backend::accounts::CurrentUser;
+use brightrun_backend::accounts::extractor::authenticate;
+use leptos::prelude::*;
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| AppError::from(brightrun_backend::ServiceError::internal("server fn", "Services missing from context")))
+}
+
+/// The signed-in user, or `Unauthenticated`.
+pub async fn current_user() -> Result<CurrentUser, AppError> {
+    let services = services()?;
+    let parts = use_context::<axum::http::request::Parts>()
+        .ok_or_else(|| AppError::from(brightrun_backend::ServiceError::internal("server fn", "request parts missing")))?;
+    authenticate(&services, &parts)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The client's address, for rate limiting.
+pub fn client_address() -> String {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}

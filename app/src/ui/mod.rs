@@ -1,0 +1,21 @@
+//! BrightRun's UI kit, written once and used by every page. Components take
+//! semantic props (variant, tone, size) and map them to classes defined in
+//! `style/main.css`; pages never carry one-off colours.
+
+mod badge;
+mod button;
+mod card;
+mod empty_state;
+mod error_display;
+mod form;
+mod skeleton;
+mod stats_card;
+
+pub use badge::{Badge, BadgeTone};
+pub use button::Button;
+pub use card::Card;
+pub use empty_state::EmptyState;
+pub use error_display::ErrorDisplay;
+pub use form::{FieldError, Input, Label};
+pub use skeleton::Skeleton;
+pub use stats_card::StatsCard;

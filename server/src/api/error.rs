@@ -1,0 +1,27 @@
+//! The REST layer's error: service errors plus what only HTTP can get wrong
+//! (a body that is not the JSON expected, a route that does not exist).
+
+use axum::response::{IntoResponse, Response};
+use brightrun_backend::ServiceError;
+use brightrun_backend::http::error_response;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The body is not JSON of the expected shape; says what was wrong.
+    #[error("{0}")]
+    BadBody(String),
+    #[error("No such API route. See the README for the list of routes.")]
+    UnknownRoute,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Service(err) => err.into_response(),
+            Self::BadBody(details) => error_response(400, "invalid_body", &details, None),
+            Self::UnknownRoute => error_response(404, "not_found", &self.to_string(), None),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The REST API under `/api` (DESIGN §4.1): the same operations the UI's
+//! server functions offer, for scripts. Success is `{"success": true,
+//! "data": …}`; errors are the envelope of `brightrun_backend::http`.
+
+mod auth;
+mod error;
+mod json;
+mod tokens;
+
+pub use error::ApiError;
+pub use json::{ApiJson, ok, created};
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use leptos::config::LeptosOptions;
+
+pub fn router() -> Router<LeptosOptions> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/auth/signup", post(auth::sign_up))
+        .route("/auth/signin", post(auth::sign_in))
+        .route("/auth/signout", post(auth::sign_out))
+        .route("/me", get(auth::me))
+        .route("/tokens", post(tokens::create).get(tokens::list))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .fallback(not_found)
+}
+
+async fn health() -> axum::response::Response {
+    ok(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::UnknownRoute
+}

@@ -1,0 +1,39 @@
+//! `POST /api/tokens` (the token is in this response only), `GET
+//! /api/tokens`, `DELETE /api/tokens/{id}`.
+
+use super::{ApiError, ApiJson, created, ok};
+use axum::Extension;
+use axum::extract::Path;
+use axum::response::Response;
+use brightrun_backend::accounts::{CurrentUser, tokens};
+use brightrun_backend::{ServiceError, Services};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    name: String,
+}
+
+pub async fn create(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<Response, ApiError> {
+    Ok(created(tokens::create(&services.pool, user.id, &body.name).await?))
+}
+
+pub async fn list(Extension(services): Extension<Services>, user: CurrentUser) -> Result<Response, ApiError> {
+    Ok(ok(tokens::list(&services.pool, user.id).await?))
+}
+
+pub async fn revoke(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    // A malformed id is as unknown as someone else's.
+    let id = Uuid::parse_str(&id).map_err(|_| ServiceError::NotFound("API token"))?;
+    tokens::revoke(&services.pool, user.id, id).await?;
+    Ok(ok(serde_json::json!({ "revoked": id })))
+}

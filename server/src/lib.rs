@@ -1,0 +1,10 @@
+//! The BrightRun server: the Axum router that joins the Leptos app, its
+//! server functions and the REST API, the middleware every request passes
+//! through, and serving with graceful shutdown.
+
+pub mod api;
+pub mod middleware;
+pub mod router;
+pub mod serve;
+
+pub use router::{build_router, leptos_options};
