@@ -35,6 +35,11 @@ pub enum EmbeddedError {
          (PostgreSQL refuses to run as root). Create one (`useradd --system postgres`) or run BrightRun as another user."
     )]
     NoUnprivilegedUser,
+    #[error(
+        "PostgreSQL runs as the 'postgres' user, which cannot enter {path}. Set BRIGHTRUN_DATA_DIR \
+         to a folder it can reach (for example /var/lib/brightrun), or allow it with `chmod o+x {path}`."
+    )]
+    Unreachable { path: PathBuf },
     #[error("cannot prepare the data folder {path}: {source}")]
     DataDir {
         path: PathBuf,
@@ -78,6 +83,9 @@ impl EmbeddedPostgres {
             None
         };
         let data_dir = prepare_dir(data_dir)?;
+        if let Some(user) = run_as {
+            ensure_reachable(&data_dir, user)?;
+        }
         let pgdata = data_dir.join("postgres");
         let password_file = data_dir.join("postgres.password");
         let log_file = data_dir.join("postgres.log");
@@ -202,6 +210,29 @@ fn prepare_dir(dir: &Path) -> Result<PathBuf, EmbeddedError> {
     };
     std::fs::create_dir_all(dir).map_err(err)?;
     dir.canonicalize().map_err(err)
+}
+
+/// Every folder from `/` down to `dir` must be enterable by `user`, or
+/// PostgreSQL fails later with a far less helpful message.
+fn ensure_reachable(dir: &Path, (uid, gid): (u32, u32)) -> Result<(), EmbeddedError> {
+    use std::os::unix::fs::MetadataExt;
+    for ancestor in dir.ancestors() {
+        let meta = std::fs::metadata(ancestor).map_err(io_err(ancestor))?;
+        let mode = meta.mode();
+        let can_enter = if meta.uid() == uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !can_enter {
+            return Err(EmbeddedError::Unreachable {
+                path: ancestor.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedError + '_ {

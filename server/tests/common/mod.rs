@@ -1,0 +1,92 @@
+//! The real server, built from configuration like `brightrun serve` builds
+//! it, on 127.0.0.1 port 0 over a fresh database that `#[sqlx::test]` made.
+// Each test binary uses a different part of these helpers.
+#![allow(dead_code)]
+
+use brightrun_backend::{Config, Services};
+use sqlx::PgPool;
+use std::collections::HashMap;
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool) -> Self {
+        Self::spawn_with(pool, &[]).await
+    }
+
+    pub async fn spawn_with(pool: PgPool, vars: &[(&str, &str)]) -> Self {
+        let mut map: HashMap<String, String> = HashMap::from([
+            ("BRIGHTRUN_ADDR".into(), "127.0.0.1:0".into()),
+            ("DATABASE_URL".into(), "postgres://unused-by-tests".into()),
+        ]);
+        map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let services = Services::new(pool.clone(), config);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(brightrun_server::serve::serve(listener, services, async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            pool,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client that keeps cookies (like a browser) and never follows redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client with no cookie store (like a script).
+    pub fn script(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Signs up `email` in a fresh cookie-keeping client.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = self.browser();
+        let res = client
+            .post(self.url("/api/auth/signup"))
+            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        client
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub const PASSWORD: &str = "a long enough password";
+
+pub async fn json(res: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
