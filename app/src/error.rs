@@ -51,6 +51,14 @@ impl FromServerFnError for AppError {
 impl From<brightrun_backend::ServiceError> for AppError {
     fn from(err: brightrun_backend::ServiceError) -> Self {
         use brightrun_backend::ServiceError as S;
+        // The server function's HTTP status follows the error (400, 401,
+        // 404, 429 …) instead of the blanket 500 server functions default to.
+        if let (Some(opts), Ok(status)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::StatusCode::from_u16(err.status()),
+        ) {
+            opts.set_status(status);
+        }
         match &err {
             S::Invalid { field, message } => Self::Invalid {
                 field: Some(field.to_string()),

@@ -32,9 +32,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser: this marks the page as interactive,
+    // which the browser tests wait for before they click.
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Stylesheet id="leptos" href="/pkg/brightrun.css"/>
         <Title text="BrightRun"/>
+        <div id="app" data-hydrated=move || hydrated.get().then_some("true")>
         <Router>
             <ErrorBoundary fallback=|errors| view! {
                 <main class="not-found">
@@ -60,5 +65,6 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </ErrorBoundary>
         </Router>
+        </div>
     }
 }

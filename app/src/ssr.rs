@@ -11,14 +11,20 @@ pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| AppError::from(brightrun_backend::ServiceError::internal("server fn", "Services missing from context")))
 }
 
-/// The signed-in user, or `Unauthenticated`.
-pub async fn current_user() -> Result<CurrentUser, AppError> {
+/// The signed-in user, or `None`.
+pub async fn optional_user() -> Result<Option<CurrentUser>, AppError> {
     let services = services()?;
-    let parts = use_context::<axum::http::request::Parts>()
-        .ok_or_else(|| AppError::from(brightrun_backend::ServiceError::internal("server fn", "request parts missing")))?;
-    authenticate(&services, &parts)
+    let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| {
+        AppError::from(brightrun_backend::ServiceError::internal("server fn", "request parts missing"))
+    })?;
+    Ok(authenticate(&services, &parts).await?)
+}
+
+/// The signed-in user, or `Unauthenticated` (HTTP 401).
+pub async fn current_user() -> Result<CurrentUser, AppError> {
+    optional_user()
         .await?
-        .ok_or(AppError::Unauthenticated)
+        .ok_or_else(|| brightrun_backend::ServiceError::Unauthenticated.into())
 }
 
 /// The client's address, for rate limiting.

@@ -65,7 +65,10 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
-            addr: parse(&var, "BRIGHTRUN_ADDR", "127.0.0.1:3000", "expected host:port")?,
+            addr: match var("BRIGHTRUN_ADDR").or_else(|| var("LEPTOS_SITE_ADDR")) {
+                Some(v) => parse(&|_: &str| Some(v.clone()), "BRIGHTRUN_ADDR", "", "expected host:port")?,
+                None => "127.0.0.1:3000".parse().expect("valid default"),
+            },
             database_url: var("DATABASE_URL"),
             data_dir: var("BRIGHTRUN_DATA_DIR")
                 .unwrap_or_else(|| "./.brightrun".into())

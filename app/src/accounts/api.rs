@@ -79,10 +79,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
     let services = crate::ssr::services()?;
-    match crate::ssr::current_user().await {
-        Ok(user) => Ok(Some(brightrun_backend::accounts::users::profile(&services.pool, user.id).await?)),
-        Err(AppError::Unauthenticated) => Ok(None),
-        Err(e) => Err(e),
+    match crate::ssr::optional_user().await? {
+        Some(user) => Ok(Some(brightrun_backend::accounts::users::profile(&services.pool, user.id).await?)),
+        None => Ok(None),
     }
 }
 

@@ -8,7 +8,6 @@ mod user_menu;
 
 use crate::accounts::current_user;
 use crate::notifications::NotificationBell;
-use crate::ui::Skeleton;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 pub use nav::{NAV_ITEMS, Nav};
@@ -17,12 +16,8 @@ use user_menu::UserMenu;
 #[component]
 pub fn DashboardLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser: this marks the page as interactive,
-    // which the browser tests wait for before clicking.
-    Effect::new(move |_| hydrated.set(true));
     view! {
-        <div class="app-frame" data-hydrated=move || hydrated.get().then_some("true")>
+        <div class="app-frame">
             <aside class="sidebar">
                 <a class="brand" href="/"><span class="logo-mark">"◆"</span>" BrightRun"</a>
                 <Nav/>
@@ -42,9 +37,7 @@ pub fn DashboardLayout() -> impl IntoView {
                     </Suspense>
                 </header>
                 <main class="content">
-                    <Suspense fallback=|| view! { <Skeleton lines=4/> }>
-                        <Outlet/>
-                    </Suspense>
+                    <Outlet/>
                 </main>
             </div>
         </div>

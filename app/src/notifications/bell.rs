@@ -20,11 +20,11 @@ pub fn NotificationBell() -> impl IntoView {
     });
     let unread = move || count.get().and_then(|r| r.ok()).unwrap_or(0);
     view! {
-        <a class="bell" href="/notifications" aria-label=move || format!("Notifications, {} unread", unread())>
-            <span aria-hidden="true">"🔔"</span>
-            <Transition fallback=|| ()>
+        <Transition fallback=|| view! { <a class="bell" href="/notifications" aria-label="Notifications"><span aria-hidden="true">"🔔"</span></a> }>
+            <a class="bell" href="/notifications" aria-label=move || format!("Notifications, {} unread", unread())>
+                <span aria-hidden="true">"🔔"</span>
                 {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
-            </Transition>
-        </a>
+            </a>
+        </Transition>
     }
 }

@@ -1,0 +1,58 @@
+// Shared by the browser tests: Debian's Chromium through playwright-core,
+// the server under test (BRIGHTRUN_E2E_URL, always loopback), and waiting
+// for hydration before any click (a click before it is lost).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BASE = process.env.BRIGHTRUN_E2E_URL ?? 'http://127.0.0.1:3000';
+if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(BASE)) {
+  throw new Error(`browser tests only talk to loopback, not ${BASE}`);
+}
+export const OUTPUT = fileURLToPath(new URL('../output/', import.meta.url));
+mkdirSync(OUTPUT, { recursive: true });
+export const PASSWORD = 'a long enough password';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+}
+
+/** A fresh page whose console errors fail the test that collects them. */
+export async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  // A refused request (4xx) is expected behaviour; anything else is not.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) page.errors.push(m.text());
+  });
+  return page;
+}
+
+/** Waits until the WASM has hydrated the page. */
+export async function hydrated(page) {
+  await page.waitForSelector('#app[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+export function uniqueEmail(tag) {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export async function signUp(page, email) {
+  await page.goto(`${BASE}/signup`);
+  await hydrated(page);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([
+    page.waitForURL(`${BASE}/`),
+    page.click('button[type=submit]'),
+  ]);
+  await hydrated(page);
+}

@@ -1,0 +1,70 @@
+# Shared by scripts/run and scripts/test: checks for (and installs) the tools
+# the build needs, and builds the site. Sourced, not run.
+#
+# The site is built with cargo and wasm-bindgen directly rather than through
+# cargo-leptos: installing cargo-leptos takes about 45 minutes on a two-core
+# machine, wasm-bindgen-cli about 6. `scripts/dev` installs cargo-leptos for
+# `cargo leptos watch`; the layout it builds is the same.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export BRIGHTRUN_SITE_ROOT="${BRIGHTRUN_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The wasm-bindgen version the workspace pins (Cargo.lock is the truth).
+pinned_wasm_bindgen() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_rust_tools() {
+  command -v cargo >/dev/null || die "Rust is not installed. Install it with rustup: https://rustup.rs (then open a new shell)."
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local want have
+  want="$(pinned_wasm_bindgen)"
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" != "$want" ]; then
+    say "installing wasm-bindgen-cli $want (found '${have:-none}'; takes a few minutes once)"
+    # --locked fails on a yanked transitive crate; the plain install works.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+have_postgres() {
+  [ -n "${BRIGHTRUN_PG_BIN:-}" ] && [ -x "$BRIGHTRUN_PG_BIN/initdb" ] && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+  command -v initdb >/dev/null && command -v pg_ctl >/dev/null
+}
+
+# Installs PostgreSQL's server binaries from Debian when they are missing and
+# we may (root with apt); otherwise the server says what to do.
+ensure_postgres() {
+  [ -n "${DATABASE_URL:-}" ] && return 0
+  have_postgres && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing PostgreSQL server binaries (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+}
+
+# Builds the server binary and the hydrate bundle into $BRIGHTRUN_SITE_ROOT.
+build_site() {
+  say "building the server"
+  cargo build -p brightrun-server
+  say "building the WASM bundle"
+  cargo build -p brightrun-frontend --target wasm32-unknown-unknown
+  mkdir -p "$BRIGHTRUN_SITE_ROOT/pkg"
+  wasm-bindgen --target web --no-typescript \
+    --out-dir "$BRIGHTRUN_SITE_ROOT/pkg" --out-name brightrun \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/brightrun_frontend.wasm"
+  cp style/main.css "$BRIGHTRUN_SITE_ROOT/pkg/brightrun.css"
+  cp -r public/. "$BRIGHTRUN_SITE_ROOT/"
+}
