@@ -125,9 +125,15 @@ mod tests {
             assert_eq!(err, AccountRuleError::EmailMalformed, "{raw}");
             assert_eq!(err.field(), "email");
         }
-        assert_eq!(Email::parse("   ").unwrap_err(), AccountRuleError::EmailMissing);
+        assert_eq!(
+            Email::parse("   ").unwrap_err(),
+            AccountRuleError::EmailMissing
+        );
         let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(Email::parse(&long).unwrap_err(), AccountRuleError::EmailTooLong);
+        assert_eq!(
+            Email::parse(&long).unwrap_err(),
+            AccountRuleError::EmailTooLong
+        );
     }
 
     #[test]

@@ -109,7 +109,10 @@ mod tests {
     fn text_round_trips_for_every_variant() {
         for s in JobStatus::ALL {
             assert_eq!(s.as_str().parse::<JobStatus>().unwrap(), *s);
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
         }
         for s in DatasetStatus::ALL {
             assert_eq!(s.as_str().parse::<DatasetStatus>().unwrap(), *s);
@@ -133,7 +136,11 @@ mod tests {
         let terminal: Vec<_> = JobStatus::ALL.iter().filter(|s| s.is_terminal()).collect();
         assert_eq!(
             terminal,
-            [&JobStatus::Completed, &JobStatus::Failed, &JobStatus::Cancelled]
+            [
+                &JobStatus::Completed,
+                &JobStatus::Failed,
+                &JobStatus::Cancelled
+            ]
         );
     }
 }

@@ -10,7 +10,10 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 pub enum AppError {
     /// Input refused; `field` names the form field when there is one.
     #[error("{message}")]
-    Invalid { field: Option<String>, message: String },
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("{0}")]
@@ -28,7 +31,10 @@ impl AppError {
     /// The message for `field`, if this error is about it.
     pub fn for_field(&self, field: &str) -> Option<String> {
         match self {
-            Self::Invalid { field: Some(f), message } if f == field => Some(message.clone()),
+            Self::Invalid {
+                field: Some(f),
+                message,
+            } if f == field => Some(message.clone()),
             _ => None,
         }
     }

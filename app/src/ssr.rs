@@ -8,14 +8,22 @@ use brightrun_backend::accounts::extractor::authenticate;
 use leptos::prelude::*;
 
 pub fn services() -> Result<Services, AppError> {
-    use_context::<Services>().ok_or_else(|| AppError::from(brightrun_backend::ServiceError::internal("server fn", "Services missing from context")))
+    use_context::<Services>().ok_or_else(|| {
+        AppError::from(brightrun_backend::ServiceError::internal(
+            "server fn",
+            "Services missing from context",
+        ))
+    })
 }
 
 /// The signed-in user, or `None`.
 pub async fn optional_user() -> Result<Option<CurrentUser>, AppError> {
     let services = services()?;
     let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| {
-        AppError::from(brightrun_backend::ServiceError::internal("server fn", "request parts missing"))
+        AppError::from(brightrun_backend::ServiceError::internal(
+            "server fn",
+            "request parts missing",
+        ))
     })?;
     Ok(authenticate(&services, &parts).await?)
 }

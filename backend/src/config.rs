@@ -48,7 +48,10 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_ttl", &self.session_ttl)
-            .field("signin_failures_per_minute", &self.signin_failures_per_minute)
+            .field(
+                "signin_failures_per_minute",
+                &self.signin_failures_per_minute,
+            )
             .field("db_max_connections", &self.db_max_connections)
             .finish()
     }
@@ -66,7 +69,12 @@ impl Config {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
             addr: match var("BRIGHTRUN_ADDR").or_else(|| var("LEPTOS_SITE_ADDR")) {
-                Some(v) => parse(&|_: &str| Some(v.clone()), "BRIGHTRUN_ADDR", "", "expected host:port")?,
+                Some(v) => parse(
+                    &|_: &str| Some(v.clone()),
+                    "BRIGHTRUN_ADDR",
+                    "",
+                    "expected host:port",
+                )?,
                 None => "127.0.0.1:3000".parse().expect("valid default"),
             },
             database_url: var("DATABASE_URL"),
@@ -80,7 +88,8 @@ impl Config {
                 .into(),
             secure_cookies: parse_bool(&var, "BRIGHTRUN_SECURE_COOKIES", false)?,
             session_ttl: Duration::from_secs(
-                24 * 3600 * parse::<u64>(&var, "BRIGHTRUN_SESSION_DAYS", "30", "expected whole days")?,
+                24 * 3600
+                    * parse::<u64>(&var, "BRIGHTRUN_SESSION_DAYS", "30", "expected whole days")?,
             ),
             signin_failures_per_minute: parse(
                 &var,
@@ -135,8 +144,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 

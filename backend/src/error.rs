@@ -8,7 +8,10 @@ use brightrun::AccountRuleError;
 pub enum ServiceError {
     /// Input breaks a rule; names the field.
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
     /// Same message for unknown email and wrong password, by design.

@@ -16,7 +16,9 @@ tokio::task_local! {
 
 /// The current request's id, or a fresh one outside a request.
 pub fn request_id() -> Uuid {
-    REQUEST_ID.try_with(|id| *id).unwrap_or_else(|_| Uuid::new_v4())
+    REQUEST_ID
+        .try_with(|id| *id)
+        .unwrap_or_else(|_| Uuid::new_v4())
 }
 
 /// `{"error": code, "details": …, "request_id": …}` with the given status.

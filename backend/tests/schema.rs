@@ -105,12 +105,18 @@ async fn emails_are_unique_among_live_accounts_and_stored_lower_case(pool: PgPoo
         .execute(&pool)
         .await;
     assert!(dup.is_err());
-    let upper = sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, 'UP@example.com', 'x')")
-        .bind(Uuid::new_v4())
-        .execute(&pool)
-        .await;
+    let upper = sqlx::query(
+        "INSERT INTO users (id, email, password_hash) VALUES ($1, 'UP@example.com', 'x')",
+    )
+    .bind(Uuid::new_v4())
+    .execute(&pool)
+    .await;
     assert!(upper.is_err());
-    sqlx::query("UPDATE users SET deleted_at = now() WHERE id = $1").bind(a).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE users SET deleted_at = now() WHERE id = $1")
+        .bind(a)
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')")
         .bind(Uuid::new_v4())
         .bind(&email)

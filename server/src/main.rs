@@ -55,13 +55,18 @@ async fn serve() -> Result<(), String> {
     let addr = config.addr;
     let db = Database::open(&config).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}. Set BRIGHTRUN_ADDR to a free address."))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        format!("cannot listen on {addr}: {e}. Set BRIGHTRUN_ADDR to a free address.")
+    })?;
     let services = Services::new(db.pool.clone(), config);
     tracing::info!("BrightRun is ready at http://{addr}");
     println!("BrightRun is ready at http://{addr}");
-    let served = brightrun_server::serve::serve(listener, services, brightrun_server::serve::shutdown_signal()).await;
+    let served = brightrun_server::serve::serve(
+        listener,
+        services,
+        brightrun_server::serve::shutdown_signal(),
+    )
+    .await;
     db.close().await;
     served.map_err(|e| format!("server error: {e}"))
 }
@@ -93,7 +98,8 @@ async fn database_serve(args: &[&str]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if let Some(file) = url_file {
-        std::fs::write(&file, pg.url()).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        std::fs::write(&file, pg.url())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     }
     println!("PostgreSQL ready on 127.0.0.1:{}", pg.port());
     brightrun_server::serve::shutdown_signal().await;

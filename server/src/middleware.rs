@@ -22,9 +22,17 @@ pub async fn request_context(req: Request, next: Next) -> Response {
             let mut response = next.run(req).await;
             let status = response.status().as_u16();
             if status >= 500 {
-                tracing::error!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request failed");
+                tracing::error!(
+                    status,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "request failed"
+                );
             } else {
-                tracing::debug!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request done");
+                tracing::debug!(
+                    status,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "request done"
+                );
             }
             if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
                 response.headers_mut().insert("x-request-id", value);
@@ -38,8 +46,12 @@ pub async fn request_context(req: Request, next: Next) -> Response {
 /// Paths that need no session: sign-in, sign-up, the API and server
 /// functions (which answer 401 themselves) and static files.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/signin" | "/signup" | "/favicon.svg" | "/favicon.ico")
-        || ["/api/", "/rpc/", "/pkg/"].iter().any(|p| path.starts_with(p))
+    matches!(
+        path,
+        "/signin" | "/signup" | "/favicon.svg" | "/favicon.ico"
+    ) || ["/api/", "/rpc/", "/pkg/"]
+        .iter()
+        .any(|p| path.starts_with(p))
         || path == "/api"
 }
 
@@ -48,7 +60,11 @@ fn is_public(path: &str) -> bool {
 /// no session.
 pub async fn require_session(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if req.method() != Method::GET || ["/api/", "/rpc/", "/pkg/"].iter().any(|p| path.starts_with(p)) {
+    if req.method() != Method::GET
+        || ["/api/", "/rpc/", "/pkg/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+    {
         return next.run(req).await;
     }
     let Some(services) = req.extensions().get::<Services>().cloned() else {
@@ -69,7 +85,9 @@ pub async fn require_session(req: Request, next: Next) -> Response {
             };
             Redirect::to(&target).into_response()
         }
-        (Some(_), true) if path == "/signin" || path == "/signup" => Redirect::to("/").into_response(),
+        (Some(_), true) if path == "/signin" || path == "/signup" => {
+            Redirect::to("/").into_response()
+        }
         _ => next.run(req).await,
     }
 }
@@ -79,7 +97,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -91,7 +111,14 @@ mod tests {
 
     #[test]
     fn only_auth_pages_api_and_assets_are_public() {
-        for p in ["/signin", "/signup", "/api/me", "/rpc/sign_in", "/pkg/brightrun.js", "/favicon.svg"] {
+        for p in [
+            "/signin",
+            "/signup",
+            "/api/me",
+            "/rpc/sign_in",
+            "/pkg/brightrun.js",
+            "/favicon.svg",
+        ] {
             assert!(is_public(p), "{p}");
         }
         for p in ["/", "/datasets", "/training/jobs", "/settings", "/nope"] {

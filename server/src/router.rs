@@ -37,7 +37,10 @@ pub fn build_router(services: Services) -> Router {
             move || provide_context(context_services.clone()),
             move || shell(shell_options.clone()),
         )
-        .route("/rpc/{*fn_name}", post(server_fn_handler).get(server_fn_handler))
+        .route(
+            "/rpc/{*fn_name}",
+            post(server_fn_handler).get(server_fn_handler),
+        )
         .nest("/api", api::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
@@ -46,6 +49,9 @@ pub fn build_router(services: Services) -> Router {
         .layer(mw::from_fn(middleware::request_context))
 }
 
-async fn server_fn_handler(Extension(services): Extension<Services>, req: Request<Body>) -> impl IntoResponse {
+async fn server_fn_handler(
+    Extension(services): Extension<Services>,
+    req: Request<Body>,
+) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(services.clone()), req).await
 }

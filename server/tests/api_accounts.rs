@@ -23,15 +23,24 @@ async fn sign_up_sets_an_http_only_session_cookie(pool: PgPool) {
     assert_eq!(body["success"], true);
     assert_eq!(body["data"]["email"], "ana@example.com");
     assert!(cookie.starts_with("brightrun_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http by default: {cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http by default: {cookie}"
+    );
 
     let (status, me) = json(client.get(app.url("/api/me")).send().await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(me["data"]["email"], "ana@example.com");
     // The password hash is stored as argon2id and never returned.
     assert!(me["data"].get("password_hash").is_none());
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&app.pool).await.unwrap();
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert!(hash.starts_with("$argon2id$"));
 }
 
@@ -45,7 +54,12 @@ async fn secure_cookies_when_configured(pool: PgPool) {
         .send()
         .await
         .unwrap();
-    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("; Secure"));
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
 }
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
@@ -87,7 +101,10 @@ async fn bad_sign_up_input_names_the_field(pool: PgPool) {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_body");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 0);
 }
 
@@ -148,14 +165,29 @@ async fn wrong_password_and_unknown_email_look_the_same(pool: PgPool) {
 async fn sign_out_ends_the_session_for_good(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let client = app.signed_in("ed@example.com").await;
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.unwrap();
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(sessions, 1);
-    let res = client.post(app.url("/api/auth/signout")).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/auth/signout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     let (status, _) = json(client.get(app.url("/api/me")).send().await.unwrap()).await;
     assert_eq!(status, 401);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(left, 0, "the session row is deleted, not just the cookie");
 }
 
@@ -256,6 +288,13 @@ async fn unknown_api_routes_answer_with_the_envelope(pool: PgPool) {
     let (status, body) = json(res).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"], "not_found");
-    let (status, body) = json(app.script().get(app.url("/api/health")).send().await.unwrap()).await;
+    let (status, body) = json(
+        app.script()
+            .get(app.url("/api/health"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, body["data"]["status"].as_str()), (200, Some("ok")));
 }

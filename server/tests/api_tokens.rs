@@ -27,7 +27,15 @@ async fn token_lifecycle(pool: PgPool) {
 
     // A script with only the token is the owner.
     let script = app.script();
-    let (status, me) = json(script.get(app.url("/api/me")).bearer_auth(&token).send().await.unwrap()).await;
+    let (status, me) = json(
+        script
+            .get(app.url("/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(me["data"]["email"], "ha@example.com");
 
@@ -37,15 +45,40 @@ async fn token_lifecycle(pool: PgPool) {
     assert!(!listed.contains(&token));
     assert_eq!(list["data"][0]["prefix"].as_str().unwrap(), &token[..12]);
     assert!(list["data"][0]["last_used_at"].is_string());
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(&app.pool).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 32, "only a SHA-256 is stored");
 
     // Revoke; the token stops working at once.
-    let (status, _) = json(owner.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap()).await;
+    let (status, _) = json(
+        owner
+            .delete(app.url(&format!("/api/tokens/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, _) = json(script.get(app.url("/api/me")).bearer_auth(&token).send().await.unwrap()).await;
+    let (status, _) = json(
+        script
+            .get(app.url("/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _) = json(owner.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap()).await;
+    let (status, _) = json(
+        owner
+            .delete(app.url(&format!("/api/tokens/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404, "revoking twice finds nothing live");
 }
 
@@ -64,13 +97,23 @@ async fn another_users_token_is_not_found(pool: PgPool) {
     )
     .await;
     let id = created["data"]["info"]["id"].as_str().unwrap();
-    let (status, body) = json(other.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap()).await;
+    let (status, body) = json(
+        other
+            .delete(app.url(&format!("/api/tokens/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"], "not_found");
     let (_, others_list) = json(other.get(app.url("/api/tokens")).send().await.unwrap()).await;
     assert_eq!(others_list["data"].as_array().unwrap().len(), 0);
     let revoked: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT revoked_at FROM api_tokens").fetch_one(&app.pool).await.unwrap();
+        sqlx::query_scalar("SELECT revoked_at FROM api_tokens")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(revoked.is_none(), "the owner's token is untouched");
 }
 
@@ -89,7 +132,14 @@ async fn bad_tokens_and_names_are_refused(pool: PgPool) {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["field"], "name");
-    let (status, _) = json(app.script().get(app.url("/api/tokens")).send().await.unwrap()).await;
+    let (status, _) = json(
+        app.script()
+            .get(app.url("/api/tokens"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 401);
     let (status, _) = json(
         app.script()

@@ -28,7 +28,10 @@ async fn pages_without_a_session_redirect_to_sign_in(pool: PgPool) {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
-    assert!(html.contains("/pkg/brightrun.js"), "hydration script is linked");
+    assert!(
+        html.contains("/pkg/brightrun.js"),
+        "hydration script is linked"
+    );
     assert!(html.contains("/pkg/brightrun.css"));
 }
 
@@ -40,8 +43,14 @@ async fn every_section_renders_for_a_signed_in_user(pool: PgPool) {
         let res = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let html = res.text().await.unwrap();
-        assert!(html.contains("la@example.com"), "{path} shows the user menu");
-        assert!(html.contains(&format!("<span>{label}</span>")), "{path} has the navigation");
+        assert!(
+            html.contains("la@example.com"),
+            "{path} shows the user menu"
+        );
+        assert!(
+            html.contains(&format!("<span>{label}</span>")),
+            "{path} has the navigation"
+        );
         assert!(html.contains("<h1>"), "{path} has a heading");
     }
     let res = client.get(app.url("/notifications")).send().await.unwrap();
@@ -72,7 +81,11 @@ async fn sign_in_form_works_without_javascript(pool: PgPool) {
         .post(app.url("/rpc/sign_in"))
         .header("referer", app.url("/signin"))
         .header("accept", "text/html,application/xhtml+xml")
-        .form(&[("email", "ni@example.com"), ("password", PASSWORD), ("next", "/models")])
+        .form(&[
+            ("email", "ni@example.com"),
+            ("password", PASSWORD),
+            ("next", "/models"),
+        ])
         .send()
         .await
         .unwrap();

@@ -10,7 +10,9 @@ use uuid::Uuid;
 /// cannot send a user elsewhere.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -25,10 +27,24 @@ mod ssr {
     /// Starts a session for `user_id` and sets its cookie on the response.
     pub async fn start_session(user_id: uuid::Uuid) -> Result<(), AppError> {
         let services = crate::ssr::services()?;
-        let agent = use_context::<axum::http::request::Parts>()
-            .and_then(|p| p.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string));
-        let token = sessions::create(&services.pool, user_id, services.config.session_ttl, agent.as_deref()).await?;
-        let cookie = cookies::set_session(&token, services.config.session_ttl, services.config.secure_cookies);
+        let agent = use_context::<axum::http::request::Parts>().and_then(|p| {
+            p.headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        let token = sessions::create(
+            &services.pool,
+            user_id,
+            services.config.session_ttl,
+            agent.as_deref(),
+        )
+        .await?;
+        let cookie = cookies::set_session(
+            &token,
+            services.config.session_ttl,
+            services.config.secure_cookies,
+        );
         set_cookie(&cookie);
         Ok(())
     }
@@ -43,7 +59,11 @@ mod ssr {
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_up")]
-pub async fn sign_up(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_up(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let services = crate::ssr::services()?;
     let user = ssr::sign_up(&services.pool, &email, &password).await?;
     ssr::start_session(user.id).await?;
@@ -52,7 +72,11 @@ pub async fn sign_up(email: String, password: String, next: Option<String>) -> R
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let services = crate::ssr::services()?;
     let client = crate::ssr::client_address();
     let limit = services.config.signin_failures_per_minute;
@@ -67,7 +91,10 @@ pub async fn sign_out() -> Result<(), AppError> {
     use brightrun_backend::accounts::{cookies, sessions};
     let services = crate::ssr::services()?;
     let parts = use_context::<axum::http::request::Parts>();
-    if let Some(token) = parts.as_ref().and_then(|p| cookies::session_from(&p.headers)) {
+    if let Some(token) = parts
+        .as_ref()
+        .and_then(|p| cookies::session_from(&p.headers))
+    {
         sessions::delete(&services.pool, &token).await?;
     }
     ssr::set_cookie(&cookies::clear_session(services.config.secure_cookies));
@@ -80,7 +107,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
     let services = crate::ssr::services()?;
     match crate::ssr::optional_user().await? {
-        Some(user) => Ok(Some(brightrun_backend::accounts::users::profile(&services.pool, user.id).await?)),
+        Some(user) => Ok(Some(
+            brightrun_backend::accounts::users::profile(&services.pool, user.id).await?,
+        )),
         None => Ok(None),
     }
 }

@@ -25,7 +25,12 @@ pub fn AuthFields(
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let server_error = move |field: &'static str| {
-        Signal::derive(move || result.get().and_then(|r| r.err()).and_then(|e| e.for_field(field)))
+        Signal::derive(move || {
+            result
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.for_field(field))
+        })
     };
     let general_error = move || {
         result

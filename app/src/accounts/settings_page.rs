@@ -1,7 +1,9 @@
 //! `/settings`: the account and its API tokens (create, shown once; revoke).
 
 use super::api::{CreateToken, RevokeToken, list_tokens};
-use crate::ui::{Badge, BadgeTone, Button, Card, EmptyState, ErrorDisplay, FieldError, Input, Label, Skeleton};
+use crate::ui::{
+    Badge, BadgeTone, Button, Card, EmptyState, ErrorDisplay, FieldError, Input, Label, Skeleton,
+};
 use leptos::prelude::*;
 
 #[component]
@@ -13,7 +15,13 @@ pub fn SettingsPage() -> impl IntoView {
         |_| list_tokens(),
     );
     let token_name = RwSignal::new(String::new());
-    let name_error = Signal::derive(move || create.value().get().and_then(|r| r.err()).and_then(|e| e.for_field("name")));
+    let name_error = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.for_field("name"))
+    });
     view! {
         <leptos_meta::Title text="Settings · BrightRun"/>
         <header class="page-header">

@@ -1,7 +1,7 @@
 //! `/signin`.
 
-use super::auth_form::{AuthFields, AuthMode};
 use super::api::SignIn;
+use super::auth_form::{AuthFields, AuthMode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -1,7 +1,7 @@
 //! `/signup`.
 
-use super::auth_form::{AuthFields, AuthMode};
 use super::api::SignUp;
+use super::auth_form::{AuthFields, AuthMode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

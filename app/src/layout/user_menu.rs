@@ -7,7 +7,11 @@ use leptos::prelude::*;
 pub fn UserMenu(email: String) -> impl IntoView {
     let open = RwSignal::new(false);
     let sign_out = ServerAction::<SignOut>::new();
-    let initial = email.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?');
+    let initial = email
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .unwrap_or('?');
     view! {
         <div class="user-menu">
             <button

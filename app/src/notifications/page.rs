@@ -7,7 +7,7 @@ pub fn NotificationsPage() -> impl IntoView {
         <leptos_meta::Title text="Notifications · BrightRun"/>
         <header class="page-header"><h1>"Notifications"</h1></header>
         <EmptyState
-            icon="🔔"
+            icon="◎"
             title="You're all caught up"
             message="Dataset validation results, job progress, finished adapters and budget alerts will appear here."
         />

@@ -5,8 +5,12 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorDisplay(error: AppError) -> impl IntoView {
     let hint = match &error {
-        AppError::Unauthenticated => Some(view! { <a href="/signin">"Sign in again"</a> }.into_any()),
-        AppError::Transport(_) => Some(view! { <span>"Check your connection and reload the page."</span> }.into_any()),
+        AppError::Unauthenticated => {
+            Some(view! { <a href="/signin">"Sign in again"</a> }.into_any())
+        }
+        AppError::Transport(_) => {
+            Some(view! { <span>"Check your connection and reload the page."</span> }.into_any())
+        }
         _ => None,
     };
     view! {

@@ -34,5 +34,9 @@ pub fn Input(
 /// The message under a field, when there is one.
 #[component]
 pub fn FieldError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+    }
 }

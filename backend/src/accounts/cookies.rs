@@ -44,7 +44,10 @@ mod tests {
     fn cookie_is_http_only_lax_and_secure_when_asked() {
         let t = SecretToken::from_client("abc");
         let c = set_session(&t, Duration::from_secs(60), false);
-        assert_eq!(c, "brightrun_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+        assert_eq!(
+            c,
+            "brightrun_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
         assert!(set_session(&t, Duration::from_secs(60), true).ends_with("; Secure"));
         assert!(clear_session(false).contains("Max-Age=0"));
     }
@@ -52,7 +55,10 @@ mod tests {
     #[test]
     fn finds_the_session_among_other_cookies() {
         let mut h = HeaderMap::new();
-        h.append(COOKIE, "theme=dark; brightrun_session=tok123".parse().unwrap());
+        h.append(
+            COOKIE,
+            "theme=dark; brightrun_session=tok123".parse().unwrap(),
+        );
         assert_eq!(session_from(&h).unwrap().expose(), "tok123");
         let mut empty = HeaderMap::new();
         empty.append(COOKIE, "brightrun_session=".parse().unwrap());

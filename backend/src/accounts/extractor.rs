@@ -37,7 +37,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .get::<Services>()
             .cloned()
             .ok_or_else(|| ServiceError::internal("auth", "Services extension missing"))?;
-        let user = authenticate(&services, parts).await?.ok_or(ServiceError::Unauthenticated)?;
+        let user = authenticate(&services, parts)
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -45,7 +47,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 /// The signed-in user, or `None` for an anonymous request. A bearer header
 /// that is present but wrong is a failure, not a fallback to the cookie.
-pub async fn authenticate(services: &Services, parts: &Parts) -> Result<Option<CurrentUser>, ServiceError> {
+pub async fn authenticate(
+    services: &Services,
+    parts: &Parts,
+) -> Result<Option<CurrentUser>, ServiceError> {
     if let Some(header) = parts.headers.get(AUTHORIZATION) {
         let value = header.to_str().unwrap_or_default();
         let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {

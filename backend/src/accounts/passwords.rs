@@ -3,8 +3,8 @@
 
 use crate::error::ServiceError;
 use argon2::password_hash::SaltString;
-use rand::RngCore;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use rand::RngCore;
 
 /// A PHC-format argon2id hash; no `Serialize`, and `Debug` redacts it.
 #[derive(Clone)]
@@ -37,7 +37,10 @@ pub async fn hash(password: String) -> Result<PasswordHashString, ServiceError> 
 /// True when `password` matches `stored`. With no stored hash (unknown email)
 /// it still does the work of one verification, so timing does not tell
 /// whether an account exists.
-pub async fn verify(password: String, stored: Option<PasswordHashString>) -> Result<bool, ServiceError> {
+pub async fn verify(
+    password: String,
+    stored: Option<PasswordHashString>,
+) -> Result<bool, ServiceError> {
     tokio::task::spawn_blocking(move || {
         let dummy;
         let phc = match &stored {
@@ -51,8 +54,11 @@ pub async fn verify(password: String, stored: Option<PasswordHashString>) -> Res
                 dummy.as_str()
             }
         };
-        let parsed = PasswordHash::new(phc).map_err(|e| ServiceError::internal("stored password hash unreadable", e))?;
-        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let parsed = PasswordHash::new(phc)
+            .map_err(|e| ServiceError::internal("stored password hash unreadable", e))?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(matches && stored.is_some())
     })
     .await
@@ -69,7 +75,11 @@ mod tests {
         let b = hash("correct horse battery".into()).await.unwrap();
         assert!(a.0.starts_with("$argon2id$"));
         assert_ne!(a.0, b.0, "each hash has its own salt");
-        assert!(verify("correct horse battery".into(), Some(a.clone())).await.unwrap());
+        assert!(
+            verify("correct horse battery".into(), Some(a.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse battery".into(), Some(a)).await.unwrap());
         assert!(!verify("anything at all".into(), None).await.unwrap());
         assert!(!format!("{b:?}").contains("argon2"));

@@ -30,7 +30,10 @@ pub async fn create(
 }
 
 /// The user of a live session.
-pub async fn user_for(pool: &PgPool, token: &SecretToken) -> Result<Option<(Uuid, String)>, ServiceError> {
+pub async fn user_for(
+    pool: &PgPool,
+    token: &SecretToken,
+) -> Result<Option<(Uuid, String)>, ServiceError> {
     Ok(sqlx::query_as::<_, (Uuid, String)>(
         "UPDATE sessions s SET last_seen_at = now()
          FROM users u
@@ -53,8 +56,10 @@ pub async fn delete(pool: &PgPool, token: &SecretToken) -> Result<(), ServiceErr
 
 /// Removes expired sessions; run from time to time.
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, ServiceError> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -98,7 +98,10 @@ pub async fn revoke(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceE
 }
 
 /// The user of a live token, recording its use.
-pub async fn user_for(pool: &PgPool, token: &SecretToken) -> Result<Option<(Uuid, String)>, ServiceError> {
+pub async fn user_for(
+    pool: &PgPool,
+    token: &SecretToken,
+) -> Result<Option<(Uuid, String)>, ServiceError> {
     if !token.expose().starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }

@@ -27,7 +27,11 @@ impl From<UserRow> for UserProfile {
 
 /// Creates an account. Rules first (named field), then the unique email (409).
 #[tracing::instrument(skip(pool, password))]
-pub async fn sign_up(pool: &PgPool, email: &str, password: &str) -> Result<UserProfile, ServiceError> {
+pub async fn sign_up(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+) -> Result<UserProfile, ServiceError> {
     let email = Email::parse(email)?;
     validate_password(password)?;
     let hash = passwords::hash(password.to_string()).await?;
@@ -59,26 +63,32 @@ pub async fn verify_credentials(
     rate_limit::check(pool, &[&email_key, &client_key], limit).await?;
 
     let found = match Email::parse(email) {
-        Ok(email) => sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, String)>(
-            "SELECT id, email, created_at, password_hash FROM users
+        Ok(email) => {
+            sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, String)>(
+                "SELECT id, email, created_at, password_hash FROM users
              WHERE email = $1 AND deleted_at IS NULL",
-        )
-        .bind(email.as_str())
-        .fetch_optional(pool)
-        .await?,
+            )
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await?
+        }
         Err(_) => None,
     };
     let (user, stored) = match found {
         Some((id, email, created_at, hash)) => (
-            Some(UserRow { id, email, created_at }),
+            Some(UserRow {
+                id,
+                email,
+                created_at,
+            }),
             Some(PasswordHashString(hash)),
         ),
         None => (None, None),
     };
-    if passwords::verify(password.to_string(), stored).await? {
-        if let Some(user) = user {
-            return Ok(user.into());
-        }
+    if passwords::verify(password.to_string(), stored).await?
+        && let Some(user) = user
+    {
+        return Ok(user.into());
     }
     rate_limit::record_failure(pool, &[&email_key, &client_key]).await?;
     Err(ServiceError::InvalidCredentials)

@@ -90,8 +90,12 @@ impl EmbeddedPostgres {
         let password_file = data_dir.join("postgres.password");
         let log_file = data_dir.join("postgres.log");
 
-        let (bin2, pgdata2, password_file2, log2) =
-            (bin.clone(), pgdata.clone(), password_file.clone(), log_file.clone());
+        let (bin2, pgdata2, password_file2, log2) = (
+            bin.clone(),
+            pgdata.clone(),
+            password_file.clone(),
+            log_file.clone(),
+        );
         let (port, started_here) = tokio::task::spawn_blocking(move || {
             if !pgdata2.join("PG_VERSION").exists() {
                 init_cluster(&bin2, &pgdata2, &password_file2, run_as)?;
@@ -133,7 +137,11 @@ impl EmbeddedPostgres {
 
     /// The URL of another database on the same server.
     pub fn url_for(&self, database: &str) -> String {
-        let base = self.url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&self.url);
+        let base = self
+            .url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&self.url);
         format!("{base}/{database}")
     }
 
@@ -162,7 +170,11 @@ impl EmbeddedPostgres {
 
 /// The folder holding initdb, pg_ctl and postgres.
 pub fn find_binaries(explicit: Option<&Path>) -> Option<PathBuf> {
-    let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file());
+    let has_all = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|p| dir.join(p).is_file())
+    };
     if let Some(dir) = explicit {
         return has_all(dir).then(|| dir.to_path_buf());
     }
@@ -260,7 +272,8 @@ fn init_cluster(
         std::fs::remove_dir_all(pgdata).map_err(io_err(pgdata))?;
     }
     std::fs::create_dir_all(pgdata).map_err(io_err(pgdata))?;
-    std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700)).map_err(io_err(pgdata))?;
+    std::fs::set_permissions(pgdata, std::fs::Permissions::from_mode(0o700))
+        .map_err(io_err(pgdata))?;
     chown(pgdata, run_as)?;
 
     let password: String = rand::rng()
@@ -338,7 +351,10 @@ fn start_cluster(
     run(cmd, run_as, pgdata).map_err(|err| match err {
         EmbeddedError::Command { program, output } => EmbeddedError::Command {
             program,
-            output: format!("{output}\n(see {} for the server's log)", log_file.display()),
+            output: format!(
+                "{output}\n(see {} for the server's log)",
+                log_file.display()
+            ),
         },
         other => other,
     })?;
@@ -377,10 +393,11 @@ fn run(mut cmd: Command, run_as: Option<(u32, u32)>, cwd: &Path) -> Result<Strin
 async fn ensure_database(server_url: &str, name: &str) -> Result<(), EmbeddedError> {
     use sqlx::Connection;
     let mut conn = connect_retrying(&format!("{server_url}/postgres")).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         // Identifiers cannot be bound; `name` is one of our constants.
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))

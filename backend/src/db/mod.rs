@@ -18,7 +18,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 pub enum DbError {
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
-    #[error("cannot connect to PostgreSQL: {0}. Check DATABASE_URL, or unset it to let BrightRun start its own.")]
+    #[error(
+        "cannot connect to PostgreSQL: {0}. Check DATABASE_URL, or unset it to let BrightRun start its own."
+    )]
     Connect(sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -59,10 +61,10 @@ impl Database {
     /// Closes the pool, then stops PostgreSQL if this process started it.
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(pg) = self.embedded {
-            if let Err(err) = pg.stop().await {
-                tracing::warn!(%err, "embedded PostgreSQL did not stop cleanly");
-            }
+        if let Some(pg) = self.embedded
+            && let Err(err) = pg.stop().await
+        {
+            tracing::warn!(%err, "embedded PostgreSQL did not stop cleanly");
         }
     }
 }

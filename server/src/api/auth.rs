@@ -35,23 +35,38 @@ pub async fn sign_in(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
     let limit = services.config.signin_failures_per_minute;
-    let user = users::verify_credentials(&services.pool, &body.email, &body.password, &client.ip().to_string(), limit)
-        .await?;
+    let user = users::verify_credentials(
+        &services.pool,
+        &body.email,
+        &body.password,
+        &client.ip().to_string(),
+        limit,
+    )
+    .await?;
     let mut response = ok(&user);
     start_session(&services, &headers, user.id, &mut response).await?;
     Ok(response)
 }
 
-pub async fn sign_out(Extension(services): Extension<Services>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn sign_out(
+    Extension(services): Extension<Services>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = cookies::session_from(&headers) {
         sessions::delete(&services.pool, &token).await?;
     }
     let mut response = ok(serde_json::json!({ "signed_out": true }));
-    set_cookie(&mut response, &cookies::clear_session(services.config.secure_cookies));
+    set_cookie(
+        &mut response,
+        &cookies::clear_session(services.config.secure_cookies),
+    );
     Ok(response)
 }
 
-pub async fn me(Extension(services): Extension<Services>, user: CurrentUser) -> Result<Response, ApiError> {
+pub async fn me(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
     Ok(ok(users::profile(&services.pool, user.id).await?))
 }
 
@@ -62,8 +77,13 @@ async fn start_session(
     response: &mut Response,
 ) -> Result<(), ApiError> {
     let agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-    let token = sessions::create(&services.pool, user_id, services.config.session_ttl, agent).await?;
-    let cookie = cookies::set_session(&token, services.config.session_ttl, services.config.secure_cookies);
+    let token =
+        sessions::create(&services.pool, user_id, services.config.session_ttl, agent).await?;
+    let cookie = cookies::set_session(
+        &token,
+        services.config.session_ttl,
+        services.config.secure_cookies,
+    );
     set_cookie(response, &cookie);
     Ok(())
 }

@@ -30,5 +30,9 @@ pub fn ok(data: impl Serialize) -> Response {
 }
 
 pub fn created(data: impl Serialize) -> Response {
-    (StatusCode::CREATED, Json(serde_json::json!({ "success": true, "data": data }))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "success": true, "data": data })),
+    )
+        .into_response()
 }

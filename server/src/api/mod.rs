@@ -8,7 +8,7 @@ mod json;
 mod tokens;
 
 pub use error::ApiError;
-pub use json::{ApiJson, ok, created};
+pub use json::{ApiJson, created, ok};
 
 use axum::Router;
 use axum::routing::{delete, get, post};

@@ -20,10 +20,15 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
-    Ok(created(tokens::create(&services.pool, user.id, &body.name).await?))
+    Ok(created(
+        tokens::create(&services.pool, user.id, &body.name).await?,
+    ))
 }
 
-pub async fn list(Extension(services): Extension<Services>, user: CurrentUser) -> Result<Response, ApiError> {
+pub async fn list(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
     Ok(ok(tokens::list(&services.pool, user.id).await?))
 }
 
