@@ -1,0 +1,175 @@
+//! The conversation every format becomes, and which the trainer trains on:
+//! system prompt, then the history, then the current user input unless the
+//! history already ends with it, then the target. A pair without a target is
+//! context, never an example.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetFormat {
+    /// brightrun-lora-v4 JSONL: a `_meta` line, then one pair per line.
+    BrightrunV4Jsonl,
+    /// brightrun-lora-v4 full JSON: `training_file_metadata`, `conversations[]`.
+    BrightrunV4Json,
+    /// v3 JSON: `dataset_metadata`, `training_pairs[]`.
+    BrightrunV3Json,
+    /// OpenAI chat JSONL: `{"messages": [{"role", "content"}…]}` per line.
+    OpenaiChatJsonl,
+}
+
+impl DatasetFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BrightrunV4Jsonl => "brightrun_v4_jsonl",
+            Self::BrightrunV4Json => "brightrun_v4_json",
+            Self::BrightrunV3Json => "brightrun_v3_json",
+            Self::OpenaiChatJsonl => "openai_chat_jsonl",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BrightrunV4Jsonl => "brightrun-lora-v4 JSONL",
+            Self::BrightrunV4Json => "brightrun-lora-v4 JSON",
+            Self::BrightrunV3Json => "brightrun v3 JSON",
+            Self::OpenaiChatJsonl => "OpenAI chat JSONL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::BrightrunV4Jsonl,
+            Self::BrightrunV4Json,
+            Self::BrightrunV3Json,
+            Self::OpenaiChatJsonl,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "system" => Some(Self::System),
+            "user" => Some(Self::User),
+            "assistant" => Some(Self::Assistant),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+/// One training example: the messages in order, the last the assistant's
+/// target. Persona, arc, topic and phase are open strings from the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct TrainingExample {
+    pub id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub messages: Vec<Message>,
+    pub persona: Option<String>,
+    pub arc: Option<String>,
+    pub topic: Option<String>,
+    pub phase: Option<String>,
+}
+
+impl TrainingExample {
+    /// Builds the example from a BrightRun pair's parts.
+    pub fn from_pair(system: &str, history: Vec<Message>, user_input: &str, target: &str) -> Self {
+        let mut messages = Vec::with_capacity(history.len() + 3);
+        if !system.is_empty() {
+            messages.push(Message {
+                role: Role::System,
+                content: system.to_string(),
+            });
+        }
+        let ends_with_input = history
+            .last()
+            .is_some_and(|m| m.role == Role::User && m.content == user_input);
+        messages.extend(history);
+        if !ends_with_input && !user_input.is_empty() {
+            messages.push(Message {
+                role: Role::User,
+                content: user_input.to_string(),
+            });
+        }
+        messages.push(Message {
+            role: Role::Assistant,
+            content: target.to_string(),
+        });
+        Self {
+            messages,
+            ..Self::default()
+        }
+    }
+
+    /// The assistant's target: the last message.
+    pub fn target(&self) -> &str {
+        self.messages
+            .last()
+            .map(|m| m.content.as_str())
+            .unwrap_or("")
+    }
+
+    /// Number of user and assistant turns (the system prompt is not a turn).
+    pub fn turns(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|m| m.role != Role::System)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(role: Role, content: &str) -> Message {
+        Message {
+            role,
+            content: content.into(),
+        }
+    }
+
+    #[test]
+    fn input_is_not_repeated_when_history_ends_with_it() {
+        let ex = TrainingExample::from_pair("sys", vec![msg(Role::User, "hi")], "hi", "hello");
+        let roles: Vec<_> = ex.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::System, Role::User, Role::Assistant]);
+        assert_eq!(ex.target(), "hello");
+        assert_eq!(ex.turns(), 2);
+    }
+
+    #[test]
+    fn input_is_appended_when_history_lacks_it() {
+        let ex = TrainingExample::from_pair("", vec![], "hi", "hello");
+        assert_eq!(
+            ex.messages,
+            vec![msg(Role::User, "hi"), msg(Role::Assistant, "hello")]
+        );
+    }
+
+    #[test]
+    fn formats_round_trip_their_names() {
+        for f in [
+            DatasetFormat::BrightrunV4Jsonl,
+            DatasetFormat::OpenaiChatJsonl,
+        ] {
+            assert_eq!(DatasetFormat::parse(f.as_str()), Some(f));
+        }
+    }
+}

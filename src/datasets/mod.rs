@@ -1,0 +1,17 @@
+//! Datasets: the formats BrightRun accepts, the one conversation type they all
+//! become, the validator that reports every problem with its line or JSON
+//! path, and the statistics. Runs unchanged in the browser (WASM, before
+//! upload) and on the server (after upload; its result is the one that counts).
+
+pub mod conversation;
+pub mod formats;
+pub mod report;
+pub mod stats;
+pub mod tokens;
+pub mod validator;
+
+pub use conversation::{DatasetFormat, Message, Role, TrainingExample};
+pub use report::{IssueKind, ReportIssue, ValidationReport};
+pub use stats::{DatasetStats, TokenStats};
+pub use tokens::{CharEstimate, TokenCounter};
+pub use validator::{ValidationLimits, Validator, validate_bytes};

@@ -1,0 +1,224 @@
+//! Dataset statistics, built one example at a time so a 500 MB file needs
+//! only its per-example token lengths in memory.
+
+use super::conversation::{Role, TrainingExample};
+use super::tokens::TokenCounter;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TokenStats {
+    pub total: u64,
+    pub assistant: u64,
+    pub min: u64,
+    pub max: u64,
+    pub mean: f64,
+    pub median: f64,
+    pub p95: u64,
+    pub over_max_len: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramBin {
+    pub from: u64,
+    pub to: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DatasetStats {
+    pub conversations: u64,
+    /// Pair records in the file, with a target or without.
+    pub pairs: u64,
+    /// What the file's header says it holds, when it has one.
+    pub declared_pairs: Option<u64>,
+    pub trainable_examples: u64,
+    pub null_target_pairs: u64,
+    pub turns_per_conversation_min: u64,
+    pub turns_per_conversation_max: u64,
+    pub turns_per_conversation_mean: f64,
+    pub tokens: TokenStats,
+    pub tokenizer: String,
+    pub max_seq_len: u64,
+    pub personas: BTreeMap<String, u64>,
+    pub arcs: BTreeMap<String, u64>,
+    pub topics: BTreeMap<String, u64>,
+    pub histogram: Vec<HistogramBin>,
+}
+
+pub(crate) struct StatsBuilder {
+    lengths: Vec<u64>,
+    assistant: u64,
+    over: u64,
+    max_seq_len: u64,
+    conversation_turns: HashMap<String, u64>,
+    anonymous_conversations: u64,
+    personas: BTreeMap<String, u64>,
+    arcs: BTreeMap<String, u64>,
+    topics: BTreeMap<String, u64>,
+    pub pairs: u64,
+    pub null_targets: u64,
+}
+
+impl StatsBuilder {
+    pub fn new(max_seq_len: u64) -> Self {
+        Self {
+            lengths: Vec::new(),
+            assistant: 0,
+            over: 0,
+            max_seq_len,
+            conversation_turns: HashMap::new(),
+            anonymous_conversations: 0,
+            personas: BTreeMap::new(),
+            arcs: BTreeMap::new(),
+            topics: BTreeMap::new(),
+            pairs: 0,
+            null_targets: 0,
+        }
+    }
+
+    /// Adds one example; returns its token count.
+    pub fn add(&mut self, ex: &TrainingExample, counter: &dyn TokenCounter) -> u64 {
+        let mut total = 0u64;
+        for m in &ex.messages {
+            let n = counter.count(&m.content) as u64;
+            total += n;
+            if m.role == Role::Assistant {
+                self.assistant += n;
+            }
+        }
+        self.lengths.push(total);
+        if total > self.max_seq_len {
+            self.over += 1;
+        }
+        match &ex.conversation_id {
+            Some(id) => {
+                let turns = self.conversation_turns.entry(id.clone()).or_default();
+                *turns = (*turns).max(ex.turns() as u64);
+            }
+            None => {
+                self.anonymous_conversations += 1;
+                self.conversation_turns.insert(
+                    format!("\u{0}{}", self.anonymous_conversations),
+                    ex.turns() as u64,
+                );
+            }
+        }
+        for (map, value) in [
+            (&mut self.personas, &ex.persona),
+            (&mut self.arcs, &ex.arc),
+            (&mut self.topics, &ex.topic),
+        ] {
+            if let Some(v) = value {
+                *map.entry(v.clone()).or_default() += 1;
+            }
+        }
+        total
+    }
+
+    pub fn trainable(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// A conversation known to exist even if none of its pairs is trainable.
+    pub fn note_conversation(&mut self, id: &str) {
+        self.conversation_turns.entry(id.to_string()).or_default();
+    }
+
+    pub fn finish(mut self, tokenizer: String, declared_pairs: Option<u64>) -> DatasetStats {
+        self.lengths.sort_unstable();
+        let n = self.lengths.len();
+        let total: u64 = self.lengths.iter().sum();
+        let tokens = if n == 0 {
+            TokenStats::default()
+        } else {
+            let median = if n % 2 == 1 {
+                self.lengths[n / 2] as f64
+            } else {
+                (self.lengths[n / 2 - 1] + self.lengths[n / 2]) as f64 / 2.0
+            };
+            // Nearest-rank percentile.
+            let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
+            TokenStats {
+                total,
+                assistant: self.assistant,
+                min: self.lengths[0],
+                max: self.lengths[n - 1],
+                mean: round2(total as f64 / n as f64),
+                median,
+                p95: self.lengths[rank - 1],
+                over_max_len: self.over,
+            }
+        };
+        let turns: Vec<u64> = self.conversation_turns.values().copied().collect();
+        DatasetStats {
+            conversations: turns.len() as u64,
+            pairs: self.pairs,
+            declared_pairs,
+            trainable_examples: n as u64,
+            null_target_pairs: self.null_targets,
+            turns_per_conversation_min: turns.iter().copied().min().unwrap_or(0),
+            turns_per_conversation_max: turns.iter().copied().max().unwrap_or(0),
+            turns_per_conversation_mean: if turns.is_empty() {
+                0.0
+            } else {
+                round2(turns.iter().sum::<u64>() as f64 / turns.len() as f64)
+            },
+            histogram: histogram(&self.lengths),
+            tokens,
+            tokenizer,
+            max_seq_len: self.max_seq_len,
+            personas: self.personas,
+            arcs: self.arcs,
+            topics: self.topics,
+        }
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Up to 20 equal-width bins over the sorted lengths, on round boundaries.
+fn histogram(sorted: &[u64]) -> Vec<HistogramBin> {
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        return Vec::new();
+    };
+    let span = (hi - lo).max(1);
+    let raw = span.div_ceil(20);
+    let magnitude = 10u64.pow((raw as f64).log10().floor().max(0.0) as u32);
+    let width = [1, 2, 5, 10]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|w| *w >= raw)
+        .unwrap_or(raw);
+    let start = lo / width * width;
+    let bins = ((hi - start) / width + 1) as usize;
+    let mut out: Vec<HistogramBin> = (0..bins)
+        .map(|i| HistogramBin {
+            from: start + i as u64 * width,
+            to: start + (i as u64 + 1) * width,
+            count: 0,
+        })
+        .collect();
+    for &len in sorted {
+        out[((len - start) / width) as usize].count += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_covers_every_length_once() {
+        let lengths: Vec<u64> = (0..100).map(|i| 100 + i * 7).collect();
+        let bins = histogram(&lengths);
+        assert!(bins.len() <= 21);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 100);
+        assert!(bins[0].from <= 100 && bins.last().unwrap().to > 793);
+        assert!(histogram(&[]).is_empty());
+        assert_eq!(histogram(&[5, 5]).iter().map(|b| b.count).sum::<u64>(), 2);
+    }
+}

@@ -1,0 +1,119 @@
+//! The validator on the real EQ-12 files (shared/fixtures, CC-BY-4.0,
+//! credit BrightRun): both forms give the same examples and token totals.
+
+use brightrun::datasets::{
+    CharEstimate, DatasetFormat, IssueKind, Role, ValidationLimits, Validator, validate_bytes,
+};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn eq12_jsonl_is_valid_with_44_examples_in_12_conversations() {
+    let out = validate_bytes(
+        &fixture("EQ-12-conversations-demo.jsonl"),
+        &CharEstimate,
+        ValidationLimits::default(),
+    );
+    let r = &out.report;
+    assert_eq!(r.format, Some(DatasetFormat::BrightrunV4Jsonl));
+    assert!(r.valid, "{:#?}", r.errors);
+    assert_eq!(r.stats.conversations, 12);
+    assert_eq!(r.stats.trainable_examples, 44);
+    assert_eq!(r.stats.pairs, 44);
+    assert_eq!(r.stats.declared_pairs, Some(89));
+    // The header's 89 counts the context pairs the JSONL leaves out.
+    let mismatch: Vec<_> = r
+        .warnings
+        .iter()
+        .filter(|w| w.kind == IssueKind::HeaderMismatch)
+        .collect();
+    assert_eq!(mismatch.len(), 1);
+    assert!(mismatch[0].message.contains("89") && mismatch[0].message.contains("44"));
+    assert_eq!(r.warning_counts.get(&IssueKind::DuplicateExample), None);
+    assert_eq!(out.samples.len(), 3);
+    let first = &out.samples[0];
+    assert_eq!(first.messages[0].role, Role::System);
+    assert_eq!(first.messages.last().unwrap().role, Role::Assistant);
+    assert!(r.stats.personas.contains_key("overwhelmed_avoider"));
+    assert!(r.stats.topics.contains_key("mortgage_payoff_strategy"));
+    assert_eq!(r.stats.personas.values().sum::<u64>(), 44);
+}
+
+#[test]
+fn eq12_json_has_89_pairs_45_context_and_the_same_44_examples() {
+    let out = validate_bytes(
+        &fixture("EQ-12-conversations-demo.json"),
+        &CharEstimate,
+        ValidationLimits::default(),
+    );
+    let r = &out.report;
+    assert_eq!(r.format, Some(DatasetFormat::BrightrunV4Json));
+    assert!(r.valid, "{:#?}", r.errors);
+    assert_eq!(r.stats.conversations, 12);
+    assert_eq!(r.stats.pairs, 89);
+    assert_eq!(r.stats.null_target_pairs, 45);
+    assert_eq!(r.stats.trainable_examples, 44);
+    assert_eq!(r.stats.declared_pairs, Some(89));
+    assert!(
+        r.warnings
+            .iter()
+            .all(|w| w.kind != IssueKind::HeaderMismatch),
+        "{:#?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn both_forms_give_identical_token_statistics() {
+    let jsonl = validate_bytes(
+        &fixture("EQ-12-conversations-demo.jsonl"),
+        &CharEstimate,
+        ValidationLimits::default(),
+    );
+    let json = validate_bytes(
+        &fixture("EQ-12-conversations-demo.json"),
+        &CharEstimate,
+        ValidationLimits::default(),
+    );
+    assert!(jsonl.report.stats.tokens.total > 10_000);
+    assert_eq!(jsonl.report.stats.tokens, json.report.stats.tokens);
+    assert_eq!(jsonl.report.stats.histogram, json.report.stats.histogram);
+    assert_eq!(jsonl.samples[0].messages, json.samples[0].messages);
+}
+
+#[test]
+fn any_chunking_gives_the_same_report() {
+    let bytes = fixture("EQ-12-conversations-demo.jsonl");
+    let whole = validate_bytes(&bytes, &CharEstimate, ValidationLimits::default()).report;
+    for size in [1usize, 7, 4096, 65_536] {
+        let mut v = Validator::new(&CharEstimate, ValidationLimits::default());
+        for chunk in bytes.chunks(size) {
+            v.push(chunk);
+        }
+        assert_eq!(v.finish().report, whole, "chunk size {size}");
+    }
+}
+
+#[test]
+fn over_max_length_examples_are_warned_and_counted() {
+    let limits = ValidationLimits {
+        max_seq_len: 1000,
+        ..ValidationLimits::default()
+    };
+    let r = validate_bytes(
+        &fixture("EQ-12-conversations-demo.jsonl"),
+        &CharEstimate,
+        limits,
+    )
+    .report;
+    let over = r.stats.tokens.over_max_len;
+    assert!(over > 0 && over < 44, "{over}");
+    assert_eq!(r.warning_counts[&IssueKind::OverMaxLength], over);
+    assert!(r.valid, "long examples are a warning, not an error");
+}
