@@ -76,7 +76,9 @@ impl From<brightrun_backend::ServiceError> for AppError {
             },
             S::Unauthenticated => Self::Unauthenticated,
             S::NotFound(_) => Self::NotFound(err.to_string()),
-            S::InvalidCredentials | S::RateLimited => Self::Refused(err.to_string()),
+            S::InvalidCredentials | S::RateLimited | S::Conflict(_) | S::TooLarge(_) => {
+                Self::Refused(err.to_string())
+            }
             S::Internal => Self::Internal {
                 request_id: brightrun_backend::http::request_id().to_string(),
             },

@@ -35,6 +35,30 @@ pub struct Config {
     pub signin_failures_per_minute: u32,
     /// `BRIGHTRUN_DB_MAX_CONNECTIONS`: size of the connection pool.
     pub db_max_connections: u32,
+    /// `BRIGHTRUN_STORAGE`: `local` (a folder, URLs signed by this server) or `s3`.
+    pub storage: StorageKind,
+    /// `BRIGHTRUN_STORAGE_DIR`: the local store's folder (default `<data dir>/storage`).
+    pub storage_dir: PathBuf,
+    /// `BRIGHTRUN_STORAGE_KEY`: hex HMAC key for local URLs (default: made once, kept in the data folder).
+    pub storage_key: Option<String>,
+    /// `BRIGHTRUN_S3_BUCKET`: the bucket when `BRIGHTRUN_STORAGE=s3` (credentials from `AWS_*`).
+    pub s3_bucket: Option<String>,
+    /// `BRIGHTRUN_PUBLIC_URL`: prefix of signed local URLs (default: none, same origin).
+    pub public_url: String,
+    /// `BRIGHTRUN_DATASET_MAX_MB`: largest dataset accepted.
+    pub dataset_max_bytes: u64,
+    /// `BRIGHTRUN_TOKENIZER`: a `tokenizer.json` to count tokens with (default: cl100k_base).
+    pub tokenizer: Option<PathBuf>,
+    /// `BRIGHTRUN_MAX_SEQ_LEN`: examples longer than this many tokens get a warning.
+    pub max_seq_len: u64,
+    /// `BRIGHTRUN_WORKERS`: run the background workers in this process.
+    pub workers: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    Local,
+    S3,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +77,12 @@ impl std::fmt::Debug for Config {
                 &self.signin_failures_per_minute,
             )
             .field("db_max_connections", &self.db_max_connections)
+            .field("storage", &self.storage)
+            .field("storage_dir", &self.storage_dir)
+            .field("storage_key", &self.storage_key.as_ref().map(|_| "<set>"))
+            .field("s3_bucket", &self.s3_bucket)
+            .field("dataset_max_bytes", &self.dataset_max_bytes)
+            .field("tokenizer", &self.tokenizer)
             .finish()
     }
 }
@@ -67,7 +97,54 @@ impl Config {
     /// Builds the configuration from any variable source; tests pass a map.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let data_dir: PathBuf = var("BRIGHTRUN_DATA_DIR")
+            .unwrap_or_else(|| "./.brightrun".into())
+            .into();
+        let storage = match var("BRIGHTRUN_STORAGE").as_deref().map(str::trim) {
+            None | Some("local") => StorageKind::Local,
+            Some("s3") => StorageKind::S3,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "BRIGHTRUN_STORAGE",
+                    value: other.to_string(),
+                    reason: "expected local or s3",
+                });
+            }
+        };
+        let s3_bucket = var("BRIGHTRUN_S3_BUCKET");
+        if storage == StorageKind::S3 && s3_bucket.is_none() {
+            return Err(ConfigError {
+                name: "BRIGHTRUN_S3_BUCKET",
+                value: String::new(),
+                reason: "required when BRIGHTRUN_STORAGE=s3",
+            });
+        }
         Ok(Self {
+            storage,
+            storage_dir: var("BRIGHTRUN_STORAGE_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("storage")),
+            storage_key: var("BRIGHTRUN_STORAGE_KEY"),
+            s3_bucket,
+            public_url: var("BRIGHTRUN_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_default(),
+            dataset_max_bytes: 1024
+                * 1024
+                * parse::<u64>(
+                    &var,
+                    "BRIGHTRUN_DATASET_MAX_MB",
+                    "500",
+                    "expected whole megabytes",
+                )?,
+            tokenizer: var("BRIGHTRUN_TOKENIZER").map(PathBuf::from),
+            max_seq_len: parse(
+                &var,
+                "BRIGHTRUN_MAX_SEQ_LEN",
+                "2048",
+                "expected a whole number of tokens",
+            )?,
+            workers: parse_bool(&var, "BRIGHTRUN_WORKERS", true)?,
             addr: match var("BRIGHTRUN_ADDR").or_else(|| var("LEPTOS_SITE_ADDR")) {
                 Some(v) => parse(
                     &|_: &str| Some(v.clone()),
@@ -78,9 +155,7 @@ impl Config {
                 None => "127.0.0.1:3000".parse().expect("valid default"),
             },
             database_url: var("DATABASE_URL"),
-            data_dir: var("BRIGHTRUN_DATA_DIR")
-                .unwrap_or_else(|| "./.brightrun".into())
-                .into(),
+            data_dir,
             pg_bin: var("BRIGHTRUN_PG_BIN").map(PathBuf::from),
             site_root: var("BRIGHTRUN_SITE_ROOT")
                 .or_else(|| var("LEPTOS_SITE_ROOT"))

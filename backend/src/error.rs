@@ -23,6 +23,12 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("{0} not found.")]
     NotFound(&'static str),
+    /// The object is in the wrong state for this; says which and what to do.
+    #[error("{0}")]
+    Conflict(String),
+    /// Over a size limit; says which.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("Something went wrong on our side.")]
     Internal,
 }
@@ -37,6 +43,8 @@ impl ServiceError {
             Self::RateLimited => "rate_limited",
             Self::Unauthenticated => "unauthenticated",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::TooLarge(_) => "too_large",
             Self::Internal => "internal",
         }
     }
@@ -48,6 +56,8 @@ impl ServiceError {
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::RateLimited => 429,
             Self::NotFound(_) => 404,
+            Self::Conflict(_) => 409,
+            Self::TooLarge(_) => 413,
             Self::Internal => 500,
         }
     }

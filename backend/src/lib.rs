@@ -5,11 +5,14 @@
 
 pub mod accounts;
 pub mod config;
+pub mod datasets;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod notifications;
 pub mod services;
+pub mod storage;
+pub mod tokenizing;
 
 pub use config::Config;
 pub use error::ServiceError;

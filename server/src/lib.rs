@@ -3,8 +3,10 @@
 //! through, and serving with graceful shutdown.
 
 pub mod api;
+pub mod dataset_cli;
 pub mod middleware;
 pub mod router;
 pub mod serve;
+pub mod storage_routes;
 
 pub use router::{build_router, leptos_options};

@@ -5,6 +5,8 @@
 //! brightrun migrate                 apply database migrations and exit
 //! brightrun database serve --data-dir DIR [--url-file FILE] [--ephemeral]
 //!                                   run only the embedded PostgreSQL (used by the test command)
+//! brightrun dataset validate FILE [--json] [--tokenizer PATH] [--max-seq-len N]
+//!                                   check a dataset file before uploading it
 //! ```
 
 use brightrun_backend::db::{Database, EmbeddedPostgres, embedded::Durability};
@@ -13,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral]]";
+const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral] | dataset validate FILE [--json]]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -24,6 +26,7 @@ async fn main() -> ExitCode {
         [] | ["serve"] => serve().await,
         ["migrate"] => migrate().await,
         ["database", "serve", rest @ ..] => database_serve(rest).await,
+        ["dataset", "validate", rest @ ..] => return dataset_validate(rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -58,7 +61,7 @@ async fn serve() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e}. Set BRIGHTRUN_ADDR to a free address.")
     })?;
-    let services = Services::new(db.pool.clone(), config);
+    let services = Services::new(db.pool.clone(), config)?;
     tracing::info!("BrightRun is ready at http://{addr}");
     println!("BrightRun is ready at http://{addr}");
     let served = brightrun_server::serve::serve(
@@ -104,4 +107,36 @@ async fn database_serve(args: &[&str]) -> Result<(), String> {
     println!("PostgreSQL ready on 127.0.0.1:{}", pg.port());
     brightrun_server::serve::shutdown_signal().await;
     pg.stop().await.map_err(|e| e.to_string())
+}
+
+fn dataset_validate(args: &[&str]) -> ExitCode {
+    use brightrun_server::dataset_cli;
+    let opts = match dataset_cli::parse(args) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match dataset_cli::validate(&opts) {
+        Ok(report) => {
+            use std::io::Write;
+            let text = if opts.json {
+                serde_json::to_string_pretty(&report).expect("reports serialize") + "\n"
+            } else {
+                dataset_cli::render(&report)
+            };
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -49,7 +49,7 @@ fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/signin" | "/signup" | "/favicon.svg" | "/favicon.ico"
-    ) || ["/api/", "/rpc/", "/pkg/"]
+    ) || ["/api/", "/rpc/", "/pkg/", "/storage/"]
         .iter()
         .any(|p| path.starts_with(p))
         || path == "/api"
@@ -61,7 +61,7 @@ fn is_public(path: &str) -> bool {
 pub async fn require_session(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if req.method() != Method::GET
-        || ["/api/", "/rpc/", "/pkg/"]
+        || ["/api/", "/rpc/", "/pkg/", "/storage/"]
             .iter()
             .any(|p| path.starts_with(p))
     {

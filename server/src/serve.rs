@@ -16,6 +16,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(services.clone()));
+    let workers = services
+        .config
+        .workers
+        .then(|| tokio::spawn(brightrun_backend::datasets::worker::run(services.clone())));
     let app = build_router(services);
     let result = axum::serve(
         listener,
@@ -24,6 +28,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     housekeeping.abort();
+    if let Some(w) = workers {
+        w.abort();
+    }
     result
 }
 

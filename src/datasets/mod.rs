@@ -5,12 +5,16 @@
 
 pub mod conversation;
 pub mod formats;
+pub mod records;
 pub mod report;
 pub mod stats;
 pub mod tokens;
 pub mod validator;
 
 pub use conversation::{DatasetFormat, Message, Role, TrainingExample};
+pub use records::{
+    CreatedDataset, Dataset, DatasetDetail, DatasetFilter, DatasetPage, NewDataset, UploadTarget,
+};
 pub use report::{IssueKind, ReportIssue, ValidationReport};
 pub use stats::{DatasetStats, TokenStats};
 pub use tokens::{CharEstimate, TokenCounter};

@@ -3,7 +3,7 @@
 //! cl100k_base); the browser, which has neither, uses `CharEstimate` and
 //! labels its numbers as estimates.
 
-pub trait TokenCounter {
+pub trait TokenCounter: Send + Sync {
     /// Shown with the statistics, e.g. `cl100k_base (tiktoken)`.
     fn name(&self) -> String;
     fn count(&self, text: &str) -> usize;

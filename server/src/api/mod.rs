@@ -3,6 +3,7 @@
 //! "data": …}`; errors are the envelope of `brightrun_backend::http`.
 
 mod auth;
+mod datasets;
 mod error;
 mod json;
 mod tokens;
@@ -23,6 +24,15 @@ pub fn router() -> Router<LeptosOptions> {
         .route("/me", get(auth::me))
         .route("/tokens", post(tokens::create).get(tokens::list))
         .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/datasets", post(datasets::create).get(datasets::list))
+        .route(
+            "/datasets/{id}",
+            get(datasets::show)
+                .patch(datasets::update)
+                .delete(datasets::delete),
+        )
+        .route("/datasets/{id}/confirm", post(datasets::confirm))
+        .route("/datasets/{id}/cancel", post(datasets::cancel))
         .fallback(not_found)
 }
 

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
+    pub services: Services,
+    _data: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -19,22 +21,35 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, vars: &[(&str, &str)]) -> Self {
+        let data = tempfile::tempdir().unwrap();
         let mut map: HashMap<String, String> = HashMap::from([
             ("BRIGHTRUN_ADDR".into(), "127.0.0.1:0".into()),
             ("DATABASE_URL".into(), "postgres://unused-by-tests".into()),
+            (
+                "BRIGHTRUN_DATA_DIR".into(),
+                data.path().display().to_string(),
+            ),
+            // Tests drive the workers' ticks themselves.
+            ("BRIGHTRUN_WORKERS".into(), "false".into()),
         ]);
         map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let services = Services::new(pool.clone(), config);
+        let services = Services::new(pool.clone(), config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(brightrun_server::serve::serve(listener, services, async {
-            let _ = rx.await;
-        }));
+        tokio::spawn(brightrun_server::serve::serve(
+            listener,
+            services.clone(),
+            async {
+                let _ = rx.await;
+            },
+        ));
         Self {
             base,
             pool,
+            services,
+            _data: data,
             shutdown: Some(tx),
         }
     }

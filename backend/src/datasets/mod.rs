@@ -1,0 +1,134 @@
+//! Datasets: create (with a signed upload URL), confirm, list, show, edit,
+//! delete — every query scoped by owner — plus the validation worker and the
+//! clean-up of abandoned uploads.
+
+pub mod cleanup;
+pub mod queries;
+pub mod worker;
+
+use crate::error::ServiceError;
+use crate::services::Services;
+use crate::storage::keys;
+use brightrun::DatasetStatus;
+use brightrun::datasets::records::check_text;
+use brightrun::datasets::{
+    CreatedDataset, Dataset, DatasetDetail, DatasetFilter, DatasetPage, NewDataset, UploadTarget,
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long an upload URL stays valid.
+pub const UPLOAD_TTL: Duration = Duration::from_secs(3600);
+
+fn invalid((field, message): (&'static str, String)) -> ServiceError {
+    ServiceError::Invalid { field, message }
+}
+
+#[tracing::instrument(skip(services, new), fields(file = %new.file_name, size = new.size_bytes))]
+pub async fn create(
+    services: &Services,
+    owner: Uuid,
+    new: NewDataset,
+) -> Result<CreatedDataset, ServiceError> {
+    check_text(&new.name, new.description.as_deref()).map_err(invalid)?;
+    keys::safe_file_name(&new.file_name)?;
+    let limit = services.config.dataset_max_bytes;
+    if new.size_bytes > limit {
+        return Err(ServiceError::TooLarge(format!(
+            "The file is {:.1} MB; the limit is {} MB.",
+            new.size_bytes as f64 / 1_048_576.0,
+            limit / 1_048_576
+        )));
+    }
+    if new.size_bytes == 0 {
+        return Err(ServiceError::Invalid {
+            field: "size_bytes",
+            message: "The file is empty.".into(),
+        });
+    }
+    let id = Uuid::new_v4();
+    let key = keys::dataset_object(owner, id, &new.file_name)?;
+    let upload = services
+        .storage
+        .upload_url(&key, new.size_bytes.min(limit), UPLOAD_TTL)
+        .await?;
+    let dataset = queries::insert(&services.pool, id, owner, &new, &key).await?;
+    Ok(CreatedDataset {
+        dataset,
+        upload: UploadTarget {
+            url: upload.url,
+            method: upload.method.to_string(),
+            expires_at: upload.expires_at,
+            max_bytes: new.size_bytes.min(limit),
+        },
+    })
+}
+
+/// Marks an upload complete once the object is really there.
+#[tracing::instrument(skip(services))]
+pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Dataset, ServiceError> {
+    let (status, key) = queries::status_and_key(&services.pool, owner, id).await?;
+    if status != DatasetStatus::PendingUpload {
+        return Err(ServiceError::Conflict(format!(
+            "This dataset is already {}; only a pending upload can be confirmed.",
+            status.as_str().replace('_', " ")
+        )));
+    }
+    let Some(size) = services.storage.size(&key).await? else {
+        return Err(ServiceError::Conflict(
+            "No uploaded file was found. PUT the file to the upload URL first, then confirm."
+                .into(),
+        ));
+    };
+    if size > services.config.dataset_max_bytes {
+        services.storage.delete(&key).await?;
+        return Err(ServiceError::TooLarge(
+            "The uploaded file is over the size limit.".into(),
+        ));
+    }
+    let dataset = queries::mark_uploaded(&services.pool, owner, id, size).await?;
+    services.wake_workers();
+    Ok(dataset)
+}
+
+pub async fn list(
+    services: &Services,
+    owner: Uuid,
+    filter: &DatasetFilter,
+) -> Result<DatasetPage, ServiceError> {
+    queries::list(&services.pool, owner, filter).await
+}
+
+pub async fn get(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<DatasetDetail, ServiceError> {
+    queries::detail(&services.pool, owner, id).await
+}
+
+pub async fn update(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+    name: Option<String>,
+    description: Option<String>,
+) -> Result<Dataset, ServiceError> {
+    let current = queries::detail(&services.pool, owner, id).await?.dataset;
+    let name = name.unwrap_or(current.name);
+    let description = description.or(current.description);
+    check_text(&name, description.as_deref()).map_err(invalid)?;
+    queries::update_text(
+        &services.pool,
+        owner,
+        id,
+        name.trim(),
+        description.as_deref(),
+    )
+    .await
+}
+
+/// Soft delete; the object is removed by the clean-up.
+pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    queries::soft_delete(&services.pool, owner, id).await
+}

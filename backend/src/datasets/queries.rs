@@ -1,0 +1,260 @@
+//! The SQL of datasets. Every statement on a user's rows has `owner_id` in
+//! its WHERE clause; another user's id is simply not found.
+
+use crate::error::ServiceError;
+use brightrun::DatasetStatus;
+use brightrun::datasets::{
+    Dataset, DatasetDetail, DatasetFilter, DatasetFormat, DatasetPage, NewDataset, ValidationReport,
+};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const COLUMNS: &str = "id, name, description, status, format, file_name, size_bytes, progress_bytes, \
+    error_count, warning_count, (stats->>'trainable_examples')::bigint AS trainable_examples, \
+    (stats->'tokens'->>'total')::bigint AS total_tokens, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    status: String,
+    format: Option<String>,
+    file_name: String,
+    size_bytes: i64,
+    progress_bytes: i64,
+    error_count: i32,
+    warning_count: i32,
+    trainable_examples: Option<i64>,
+    total_tokens: Option<i64>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Dataset {
+    type Error = ServiceError;
+    fn try_from(r: Row) -> Result<Self, ServiceError> {
+        Ok(Self {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| ServiceError::internal("dataset row", e))?,
+            format: r.format.as_deref().and_then(DatasetFormat::parse),
+            file_name: r.file_name,
+            size_bytes: r.size_bytes.max(0) as u64,
+            progress_bytes: r.progress_bytes.max(0) as u64,
+            error_count: r.error_count.max(0) as u32,
+            warning_count: r.warning_count.max(0) as u32,
+            trainable_examples: r.trainable_examples.map(|n| n.max(0) as u64),
+            total_tokens: r.total_tokens.map(|n| n.max(0) as u64),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub async fn insert(
+    pool: &PgPool,
+    id: Uuid,
+    owner: Uuid,
+    new: &NewDataset,
+    key: &str,
+) -> Result<Dataset, ServiceError> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO datasets (id, owner_id, name, description, file_name, storage_key, size_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(owner)
+    .bind(new.name.trim())
+    .bind(
+        new.description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty()),
+    )
+    .bind(&new.file_name)
+    .bind(key)
+    .bind(new.size_bytes as i64)
+    .fetch_one(pool)
+    .await?
+    .try_into()
+}
+
+pub async fn status_and_key(
+    pool: &PgPool,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<(DatasetStatus, String), ServiceError> {
+    let (status, key): (String, String) = sqlx::query_as(
+        "SELECT status, storage_key FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Dataset"))?;
+    Ok((
+        status
+            .parse()
+            .map_err(|e| ServiceError::internal("dataset row", e))?,
+        key,
+    ))
+}
+
+pub async fn mark_uploaded(
+    pool: &PgPool,
+    owner: Uuid,
+    id: Uuid,
+    size: u64,
+) -> Result<Dataset, ServiceError> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "UPDATE datasets SET status = 'uploaded', size_bytes = $3, updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND status = 'pending_upload' AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(owner)
+    .bind(size as i64)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| {
+        ServiceError::Conflict("The dataset changed while confirming; reload and try again.".into())
+    })?
+    .try_into()
+}
+
+pub async fn list(
+    pool: &PgPool,
+    owner: Uuid,
+    f: &DatasetFilter,
+) -> Result<DatasetPage, ServiceError> {
+    let per_page = f.per_page.unwrap_or(20).clamp(1, 100);
+    let page = f.page.unwrap_or(1).max(1);
+    let q =
+        f.q.as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| {
+                // The search is a plain substring: escape LIKE's wildcards.
+                format!(
+                    "%{}%",
+                    q.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            });
+    let filter = "owner_id = $1 AND deleted_at IS NULL
+         AND ($2::text IS NULL OR status = $2)
+         AND ($3::text IS NULL OR format = $3)
+         AND ($4::text IS NULL OR name ILIKE $4)";
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM datasets WHERE {filter}"
+    )))
+    .bind(owner)
+    .bind(f.status.map(|s| s.as_str()))
+    .bind(f.format.map(|s| s.as_str()))
+    .bind(&q)
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM datasets WHERE {filter} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6"
+    )))
+    .bind(owner)
+    .bind(f.status.map(|s| s.as_str()))
+    .bind(f.format.map(|s| s.as_str()))
+    .bind(&q)
+    .bind(i64::from(per_page))
+    .bind(i64::from(page - 1) * i64::from(per_page))
+    .fetch_all(pool)
+    .await?;
+    Ok(DatasetPage {
+        items: rows
+            .into_iter()
+            .map(Dataset::try_from)
+            .collect::<Result<_, _>>()?,
+        total: total as u64,
+        page,
+        per_page,
+    })
+}
+
+pub async fn detail(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<DatasetDetail, ServiceError> {
+    #[derive(sqlx::FromRow)]
+    struct Extra {
+        report: Option<serde_json::Value>,
+        samples: Option<serde_json::Value>,
+    }
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
+    )))
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Dataset"))?;
+    let extra = sqlx::query_as::<_, Extra>(
+        "SELECT report, samples FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_one(pool)
+    .await?;
+    let report: Option<ValidationReport> = extra
+        .report
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| ServiceError::internal("stored report unreadable", e))?;
+    let samples = extra
+        .samples
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| ServiceError::internal("stored samples unreadable", e))?
+        .unwrap_or_default();
+    Ok(DatasetDetail {
+        dataset: row.try_into()?,
+        report,
+        samples,
+    })
+}
+
+pub async fn update_text(
+    pool: &PgPool,
+    owner: Uuid,
+    id: Uuid,
+    name: &str,
+    description: Option<&str>,
+) -> Result<Dataset, ServiceError> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "UPDATE datasets SET name = $3, description = $4, updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(owner)
+    .bind(name)
+    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Dataset"))?
+    .try_into()
+}
+
+pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    let done = sqlx::query(
+        "UPDATE datasets SET deleted_at = now(), updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("Dataset"))
+    }
+}

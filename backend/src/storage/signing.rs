@@ -1,0 +1,103 @@
+//! Signed URLs for the local store: HMAC-SHA256 over method, object path,
+//! expiry and maximum size. The key is made on first run and kept in the data
+//! folder (or given by `BRIGHTRUN_STORAGE_KEY`); changing it voids every URL.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::path::Path;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The signing key; no `Serialize`, and `Debug` redacts it.
+#[derive(Clone)]
+pub struct SigningKey(Vec<u8>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+impl SigningKey {
+    pub fn from_hex(hex_key: &str) -> Option<Self> {
+        let bytes = hex::decode(hex_key.trim()).ok()?;
+        (bytes.len() >= 32).then_some(Self(bytes))
+    }
+
+    /// Reads `storage.key` from the data folder, creating it (0600) if absent.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
+        use rand::RngCore;
+        use std::os::unix::fs::PermissionsExt;
+        let path = data_dir.join("storage.key");
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && let Some(key) = Self::from_hex(&text)
+        {
+            return Ok(key);
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        std::fs::write(&path, hex::encode(bytes))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Self(bytes.to_vec()))
+    }
+
+    fn mac(&self, method: &str, path: &str, expires: i64, max_bytes: u64) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(format!("{method}\n{path}\n{expires}\n{max_bytes}").as_bytes());
+        mac
+    }
+
+    pub fn sign(&self, method: &str, path: &str, expires: i64, max_bytes: u64) -> String {
+        hex::encode(
+            self.mac(method, path, expires, max_bytes)
+                .finalize()
+                .into_bytes(),
+        )
+    }
+
+    /// Constant-time check of a signature.
+    pub fn verify(
+        &self,
+        method: &str,
+        path: &str,
+        expires: i64,
+        max_bytes: u64,
+        signature: &str,
+    ) -> bool {
+        let Ok(sig) = hex::decode(signature) else {
+            return false;
+        };
+        self.mac(method, path, expires, max_bytes)
+            .verify_slice(&sig)
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_change_breaks_the_signature() {
+        let key = SigningKey::from_hex(&"ab".repeat(32)).unwrap();
+        let sig = key.sign("PUT", "lora-datasets/u/d/f.jsonl", 100, 500);
+        assert!(key.verify("PUT", "lora-datasets/u/d/f.jsonl", 100, 500, &sig));
+        assert!(!key.verify("GET", "lora-datasets/u/d/f.jsonl", 100, 500, &sig));
+        assert!(!key.verify("PUT", "lora-datasets/u/d/g.jsonl", 100, 500, &sig));
+        assert!(!key.verify("PUT", "lora-datasets/u/d/f.jsonl", 101, 500, &sig));
+        assert!(!key.verify("PUT", "lora-datasets/u/d/f.jsonl", 100, 501, &sig));
+        assert!(!key.verify("PUT", "lora-datasets/u/d/f.jsonl", 100, 500, "zz"));
+        let other = SigningKey::from_hex(&"cd".repeat(32)).unwrap();
+        assert!(!other.verify("PUT", "lora-datasets/u/d/f.jsonl", 100, 500, &sig));
+        assert!(!format!("{key:?}").contains("ab"));
+    }
+
+    #[test]
+    fn the_key_is_kept_in_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SigningKey::load_or_create(dir.path()).unwrap();
+        let b = SigningKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(a.sign("GET", "p", 1, 0), b.sign("GET", "p", 1, 0));
+    }
+}
