@@ -2,9 +2,10 @@
 //! behind them. Under `ssr` the server functions call `brightrun-backend`;
 //! under `hydrate` they are HTTP calls. Pages are grouped by feature.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod accounts;
+pub mod datasets;
 pub mod error;
 pub mod layout;
 pub mod notifications;

@@ -2,6 +2,7 @@
 //! layout, sign-in and sign-up outside it, a 404 for everything else.
 
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
+use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
 use crate::layout::DashboardLayout;
 use crate::notifications::NotificationsPage;
 use crate::pages::*;
@@ -54,6 +55,8 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=DashboardLayout>
                         <Route path=path!("") view=DashboardPage/>
                         <Route path=path!("datasets") view=DatasetsPage/>
+                        <Route path=path!("datasets/new") view=NewDatasetPage/>
+                        <Route path=path!("datasets/:id") view=DatasetPage/>
                         <Route path=path!("training") view=TrainingPage/>
                         <Route path=path!("training/jobs") view=JobsPage/>
                         <Route path=path!("training/configure") view=ConfigurePage/>

@@ -4,14 +4,12 @@
 
 mod costs;
 mod dashboard;
-mod datasets;
 mod models;
 mod not_found;
 mod training;
 
 pub use costs::CostsPage;
 pub use dashboard::DashboardPage;
-pub use datasets::DatasetsPage;
 pub use models::ModelsPage;
 pub use not_found::NotFoundPage;
 pub use training::{ConfigurePage, JobsPage, TrainingPage};

@@ -8,6 +8,7 @@ mod card;
 mod empty_state;
 mod error_display;
 mod form;
+mod progress;
 mod skeleton;
 mod stats_card;
 
@@ -17,5 +18,6 @@ pub use card::Card;
 pub use empty_state::EmptyState;
 pub use error_display::ErrorDisplay;
 pub use form::{FieldError, Input, Label};
+pub use progress::Progress;
 pub use skeleton::Skeleton;
 pub use stats_card::StatsCard;
