@@ -215,3 +215,12 @@ fn v3_json_and_json_paths() {
     let r = check(b"[1, 2, 3]");
     assert_eq!(kinds(&r), [IssueKind::UnknownFormat]);
 }
+
+#[test]
+fn text_that_is_not_json_at_all_is_refused_without_buffering() {
+    let mut text = b"hello, this is a plain text file\n".to_vec();
+    text.extend(std::iter::repeat_n(b'x', 1024 * 1024));
+    let r = check(&text);
+    assert_eq!(kinds(&r), [IssueKind::UnknownFormat]);
+    assert_eq!(r.errors[0].line, Some(1));
+}

@@ -51,7 +51,8 @@ pub struct Validator<'a> {
     line: u64,
     bytes: u64,
     skipping_long_line: bool,
-    too_large: bool,
+    /// The report is final (file over the limit, or not JSON at all); ignore further input.
+    stopped: bool,
     report: ValidationReport,
     stats: StatsBuilder,
     seen: HashSet<u64>,
@@ -87,7 +88,7 @@ impl<'a> Validator<'a> {
             line: 0,
             bytes: 0,
             skipping_long_line: false,
-            too_large: false,
+            stopped: false,
             report: ValidationReport::default(),
             stats: StatsBuilder::new(limits.max_seq_len),
             seen: HashSet::new(),
@@ -103,12 +104,12 @@ impl<'a> Validator<'a> {
     }
 
     pub fn push(&mut self, mut chunk: &[u8]) {
-        if self.too_large {
+        if self.stopped {
             return;
         }
         self.bytes += chunk.len() as u64;
         if self.bytes > self.limits.max_file_bytes {
-            self.too_large = true;
+            self.stopped = true;
             self.report.push(ReportIssue {
                 kind: IssueKind::FileTooLarge,
                 line: None,
@@ -146,10 +147,12 @@ impl<'a> Validator<'a> {
                         } else {
                             self.mode = Mode::Document;
                             self.buf = rest;
+                            self.refuse_non_json();
                         }
                     } else if self.buf.len() > self.limits.max_line_bytes {
                         // One enormous first line: only a JSON document can be that.
                         self.mode = Mode::Document;
+                        self.refuse_non_json();
                     }
                     return;
                 }
@@ -159,7 +162,9 @@ impl<'a> Validator<'a> {
                     self.push_jsonl(data);
                 }
                 Mode::Document => {
-                    self.buf.extend_from_slice(chunk);
+                    if !self.stopped {
+                        self.buf.extend_from_slice(chunk);
+                    }
                     return;
                 }
             }
@@ -185,6 +190,23 @@ impl<'a> Validator<'a> {
             .any(|k| obj.contains_key(*k)),
             _ => true,
         }
+    }
+
+    /// A document must open with `{` or `[`; anything else is reported now
+    /// and the rest of the file is not buffered.
+    fn refuse_non_json(&mut self) {
+        if matches!(self.buf.first(), Some(b'{' | b'[')) {
+            return;
+        }
+        self.report.push(Loc::Line(self.line + 1).issue(
+            IssueKind::UnknownFormat,
+            None,
+            "The file is neither JSON nor JSONL: it does not start with `{` or `[`.".into(),
+            "Use brightrun-lora-v4 JSONL or JSON, v3 JSON, or OpenAI chat JSONL.",
+        ));
+        self.buf = Vec::new();
+        // Ignore the rest; the report is final.
+        self.stopped = true;
     }
 
     fn count_newlines(&mut self, bytes: &[u8]) {
@@ -397,7 +419,7 @@ impl<'a> Validator<'a> {
                 }
             }
             Mode::Start => {
-                if !self.too_large {
+                if !self.stopped {
                     self.report.push(ReportIssue {
                         kind: IssueKind::EmptyFile,
                         line: None,
@@ -417,12 +439,12 @@ impl<'a> Validator<'a> {
             }
             Mode::Document => {
                 let doc = std::mem::take(&mut self.buf);
-                if !self.too_large {
+                if !self.stopped {
                     self.document(&doc);
                 }
             }
         }
-        if self.stats.trainable() == 0 && self.report.format.is_some() && !self.too_large {
+        if self.stats.trainable() == 0 && self.report.format.is_some() && !self.stopped {
             let message = if self.stats.pairs == 0 && self.header_seen {
                 "The file has a `_meta` header but no training pairs.".to_string()
             } else {

@@ -17,7 +17,10 @@ pub async fn list_datasets(
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     let filter = DatasetFilter {
-        status: status.as_deref().filter(|s| !s.is_empty()).and_then(|s| s.parse().ok()),
+        status: status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| s.parse().ok()),
         format: format.as_deref().and_then(DatasetFormat::parse),
         q,
         page,
@@ -66,10 +69,17 @@ pub async fn get_dataset(id: Uuid) -> Result<DatasetDetail, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "update_dataset")]
-pub async fn update_dataset(id: Uuid, name: String, description: Option<String>) -> Result<Dataset, AppError> {
+pub async fn update_dataset(
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+) -> Result<Dataset, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::datasets::update(&services, user.id, id, Some(name), description).await?)
+    Ok(
+        brightrun_backend::datasets::update(&services, user.id, id, Some(name), description)
+            .await?,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "delete_dataset")]

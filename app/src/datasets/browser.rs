@@ -20,7 +20,11 @@ async fn yield_now() {
     let _ = JsFuture::from(promise).await;
 }
 
-pub async fn validate_file(file: &web_sys::File, max_bytes: u64, mut progress: impl FnMut(f64)) -> Result<Outcome, String> {
+pub async fn validate_file(
+    file: &web_sys::File,
+    max_bytes: u64,
+    mut progress: impl FnMut(f64),
+) -> Result<Outcome, String> {
     let size = file.size();
     let counter = CharEstimate;
     let mut v = Validator::new(
@@ -55,13 +59,16 @@ pub fn upload(
     progress: impl Fn(f64, f64) + 'static,
     done: impl Fn(Result<(), String>) + 'static,
 ) -> Result<web_sys::XmlHttpRequest, String> {
-    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "the browser cannot upload".to_string())?;
-    xhr.open("PUT", url).map_err(|_| "cannot open the upload".to_string())?;
-    let on_progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        if e.length_computable() {
-            progress(e.loaded(), e.total());
-        }
-    });
+    let xhr =
+        web_sys::XmlHttpRequest::new().map_err(|_| "the browser cannot upload".to_string())?;
+    xhr.open("PUT", url)
+        .map_err(|_| "cannot open the upload".to_string())?;
+    let on_progress =
+        Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() {
+                progress(e.loaded(), e.total());
+            }
+        });
     xhr.upload()
         .map_err(|_| "the browser cannot report progress".to_string())?
         .set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
@@ -84,9 +91,12 @@ pub fn upload(
     });
     xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
     on_load.forget();
-    let on_error = Closure::<dyn Fn()>::new(move || done(Err("the connection failed during the upload".into())));
+    let on_error = Closure::<dyn Fn()>::new(move || {
+        done(Err("the connection failed during the upload".into()))
+    });
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    xhr.send_with_opt_blob(Some(file)).map_err(|_| "cannot send the file".to_string())?;
+    xhr.send_with_opt_blob(Some(file))
+        .map_err(|_| "cannot send the file".to_string())?;
     Ok(xhr)
 }

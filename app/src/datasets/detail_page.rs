@@ -16,7 +16,12 @@ use uuid::Uuid;
 #[component]
 pub fn DatasetPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
     let tick = RwSignal::new(0u32);
     let update = ServerAction::<UpdateDataset>::new();
     let detail = Resource::new(
@@ -34,7 +39,12 @@ pub fn DatasetPage() -> impl IntoView {
             .get()
             .and_then(|r| r.ok())
             .flatten()
-            .is_some_and(|d| matches!(d.dataset.status, DatasetStatus::Uploaded | DatasetStatus::Validating));
+            .is_some_and(|d| {
+                matches!(
+                    d.dataset.status,
+                    DatasetStatus::Uploaded | DatasetStatus::Validating
+                )
+            });
         if active {
             set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(1));
         }
@@ -106,8 +116,19 @@ fn ChatSample(example: TrainingExample) -> impl IntoView {
 }
 
 #[component]
-fn EditCard(id: Uuid, name: String, description: String, action: ServerAction<UpdateDataset>) -> impl IntoView {
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+fn EditCard(
+    id: Uuid,
+    name: String,
+    description: String,
+    action: ServerAction<UpdateDataset>,
+) -> impl IntoView {
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
     view! {
         <Card title="Edit">
             <ActionForm action=action>

@@ -26,7 +26,10 @@ pub fn DatasetsPage() -> impl IntoView {
         if !value.is_empty() {
             params.push((key.to_string(), value));
         }
-        let qs: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        let qs: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
         navigate(&format!("/datasets?{}", qs.join("&")), Default::default());
     };
     let set_status = set_param.clone();

@@ -48,7 +48,12 @@ pub fn NewDatasetPage() -> impl IntoView {
         let size = f.size() as u64;
         let fname = f.name();
         if name.get_untracked().trim().is_empty() {
-            name.set(fname.rsplit_once('.').map(|(stem, _)| stem.to_string()).unwrap_or(fname.clone()));
+            name.set(
+                fname
+                    .rsplit_once('.')
+                    .map(|(stem, _)| stem.to_string())
+                    .unwrap_or(fname.clone()),
+            );
         }
         file_label.set(Some((fname, size)));
         report.set(None);
@@ -56,7 +61,11 @@ pub fn NewDatasetPage() -> impl IntoView {
         file.set_value(Some(f.clone()));
         phase.set(Phase::Checking(0.0));
         leptos::task::spawn_local(async move {
-            match super::browser::validate_file(&f, MAX_UPLOAD_BYTES, |p| phase.set(Phase::Checking(p))).await {
+            match super::browser::validate_file(&f, MAX_UPLOAD_BYTES, |p| {
+                phase.set(Phase::Checking(p))
+            })
+            .await
+            {
                 Ok(outcome) => {
                     report.set(Some(outcome.report));
                     phase.set(Phase::Checked);
@@ -84,7 +93,11 @@ pub fn NewDatasetPage() -> impl IntoView {
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
-        if let Some(f) = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
+        if let Some(f) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
             choose(f);
         }
     };
@@ -99,7 +112,10 @@ pub fn NewDatasetPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             let Some(f) = file.get_value() else { return };
-            phase.set(Phase::Uploading { fraction: 0.0, detail: "starting…".into() });
+            phase.set(Phase::Uploading {
+                fraction: 0.0,
+                detail: "starting…".into(),
+            });
             leptos::task::spawn_local(async move {
                 let desc = description.get_untracked();
                 let made = super::api::create_dataset(
@@ -129,7 +145,11 @@ pub fn NewDatasetPage() -> impl IntoView {
                     move |loaded, total| {
                         let secs = ((js_sys::Date::now() - started) / 1000.0).max(0.001);
                         let rate = loaded / secs;
-                        let left = if rate > 0.0 { (total - loaded) / rate } else { 0.0 };
+                        let left = if rate > 0.0 {
+                            (total - loaded) / rate
+                        } else {
+                            0.0
+                        };
                         phase.set(Phase::Uploading {
                             fraction: loaded / total.max(1.0),
                             detail: format!(
@@ -195,8 +215,15 @@ pub fn NewDatasetPage() -> impl IntoView {
     };
 
     let has_errors = move || report.get().is_some_and(|r| !r.valid);
-    let busy = Signal::derive(move || matches!(phase.get(), Phase::Checking(_) | Phase::Uploading { .. } | Phase::Confirming));
-    let can_upload = Signal::derive(move || phase.get() == Phase::Checked && report.get().is_some_and(|r| r.valid));
+    let busy = Signal::derive(move || {
+        matches!(
+            phase.get(),
+            Phase::Checking(_) | Phase::Uploading { .. } | Phase::Confirming
+        )
+    });
+    let can_upload = Signal::derive(move || {
+        phase.get() == Phase::Checked && report.get().is_some_and(|r| r.valid)
+    });
 
     view! {
         <leptos_meta::Title text="Upload a dataset · BrightRun"/>
