@@ -32,7 +32,7 @@ async fn sign_up_sets_an_http_only_session_cookie(pool: PgPool) {
         "plain http by default: {cookie}"
     );
 
-    let (status, me) = json(client.get(app.url("/api/me")).send().await.unwrap()).await;
+    let (status, me) = app.get(&client, "/api/me").await;
     assert_eq!(status, 200);
     assert_eq!(me["data"]["email"], "ana@example.com");
     // The password hash is stored as argon2id and never returned.
@@ -66,26 +66,24 @@ async fn secure_cookies_when_configured(pool: PgPool) {
 async fn bad_sign_up_input_names_the_field(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let c = app.script();
-    let (status, body) = json(
-        c.post(app.url("/api/auth/signup"))
-            .json(&j!({ "email": "not-an-email", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &c,
+            "/api/auth/signup",
+            j!({ "email": "not-an-email", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_input");
     assert_eq!(body["field"], "email");
 
-    let (status, body) = json(
-        c.post(app.url("/api/auth/signup"))
-            .json(&j!({ "email": "bo@example.com", "password": "short" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &c,
+            "/api/auth/signup",
+            j!({ "email": "bo@example.com", "password": "short" }),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["field"], "password");
     assert!(body["details"].as_str().unwrap().contains("10 characters"));
@@ -112,15 +110,13 @@ async fn bad_sign_up_input_names_the_field(pool: PgPool) {
 async fn existing_email_is_a_conflict(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_in("cy@example.com").await;
-    let (status, body) = json(
-        app.script()
-            .post(app.url("/api/auth/signup"))
-            .json(&j!({ "email": "CY@example.com", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &app.script(),
+            "/api/auth/signup",
+            j!({ "email": "CY@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"], "email_taken");
     assert!(body["details"].as_str().unwrap().contains("already exists"));
@@ -131,22 +127,20 @@ async fn wrong_password_and_unknown_email_look_the_same(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.signed_in("di@example.com").await;
     let c = app.script();
-    let (s1, wrong) = json(
-        c.post(app.url("/api/auth/signin"))
-            .json(&j!({ "email": "di@example.com", "password": "not the password" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let (s2, unknown) = json(
-        c.post(app.url("/api/auth/signin"))
-            .json(&j!({ "email": "nobody@example.com", "password": "not the password" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s1, wrong) = app
+        .post(
+            &c,
+            "/api/auth/signin",
+            j!({ "email": "di@example.com", "password": "not the password" }),
+        )
+        .await;
+    let (s2, unknown) = app
+        .post(
+            &c,
+            "/api/auth/signin",
+            j!({ "email": "nobody@example.com", "password": "not the password" }),
+        )
+        .await;
     assert_eq!((s1, s2), (401, 401));
     assert_eq!(wrong["error"], unknown["error"]);
     assert_eq!(wrong["details"], unknown["details"]);
@@ -182,7 +176,7 @@ async fn sign_out_ends_the_session_for_good(pool: PgPool) {
             .unwrap()
             .contains("Max-Age=0")
     );
-    let (status, _) = json(client.get(app.url("/api/me")).send().await.unwrap()).await;
+    let (status, _) = app.get(&client, "/api/me").await;
     assert_eq!(status, 401);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
         .fetch_one(&app.pool)
@@ -195,7 +189,7 @@ async fn sign_out_ends_the_session_for_good(pool: PgPool) {
 async fn no_forged_or_expired_session_gets_in(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let c = app.script();
-    let (status, body) = json(c.get(app.url("/api/me")).send().await.unwrap()).await;
+    let (status, body) = app.get(&c, "/api/me").await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "unauthenticated");
     assert!(body["request_id"].as_str().is_some_and(|id| id.len() == 36));
@@ -215,7 +209,7 @@ async fn no_forged_or_expired_session_gets_in(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (status, _) = json(client.get(app.url("/api/me")).send().await.unwrap()).await;
+    let (status, _) = app.get(&client, "/api/me").await;
     assert_eq!(status, 401);
 }
 
@@ -234,14 +228,13 @@ async fn eleventh_failed_sign_in_in_a_minute_is_refused(pool: PgPool) {
         assert_eq!(res.status(), 401);
     }
     // Even the right password is refused while the limit holds.
-    let (status, body) = json(
-        c.post(app.url("/api/auth/signin"))
-            .json(&j!({ "email": "gu@example.com", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &c,
+            "/api/auth/signin",
+            j!({ "email": "gu@example.com", "password": PASSWORD }),
+        )
+        .await;
     assert_eq!(status, 429);
     assert_eq!(body["error"], "rate_limited");
     // Once the failures age out of the window, sign-in works again.

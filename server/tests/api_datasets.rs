@@ -23,15 +23,7 @@ async fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> String {
-    let (status, created) = json(
-        client
-            .post(app.url("/api/datasets"))
-            .json(&j!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = app.post(&client, "/api/datasets", j!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() })).await;
     assert_eq!(status, 201, "{created}");
     let id = created["data"]["dataset"]["id"]
         .as_str()
@@ -84,14 +76,7 @@ async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {
         "nothing left"
     );
 
-    let (status, body) = json(
-        client
-            .get(app.url(&format!("/api/datasets/{id}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app.get(&client, &format!("/api/datasets/{id}")).await;
     assert_eq!(status, 200);
     let d = &body["data"];
     assert_eq!(d["dataset"]["status"], "ready");
@@ -121,43 +106,17 @@ async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {
     brightrun_backend::datasets::worker::tick(&app.services)
         .await
         .unwrap();
-    let (_, body2) = json(
-        client
-            .get(app.url(&format!("/api/datasets/{id2}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body2) = app.get(&client, &format!("/api/datasets/{id2}")).await;
     assert_eq!(body2["data"]["report"]["stats"]["pairs"], 89);
     assert_eq!(body2["data"]["report"]["stats"]["tokens"], stats["tokens"]);
 
-    let (_, list) = json(
-        client
-            .get(app.url("/api/datasets?status=ready&q=EQ"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = app.get(&client, "/api/datasets?status=ready&q=EQ").await;
     assert_eq!(list["data"]["total"], 2);
-    let (_, list) = json(
-        client
-            .get(app.url("/api/datasets?format=brightrun_v4_json"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = app
+        .get(&client, "/api/datasets?format=brightrun_v4_json")
+        .await;
     assert_eq!(list["data"]["total"], 1);
-    let (status, bad) = json(
-        client
-            .get(app.url("/api/datasets?status=done"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, bad) = app.get(&client, "/api/datasets?status=done").await;
     assert_eq!((status, bad["field"].as_str()), (400, Some("status")));
 }
 
@@ -170,14 +129,7 @@ async fn broken_files_become_invalid_with_line_numbered_errors(pool: PgPool) {
     brightrun_backend::datasets::worker::tick(&app.services)
         .await
         .unwrap();
-    let (_, body) = json(
-        client
-            .get(app.url(&format!("/api/datasets/{id}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = app.get(&client, &format!("/api/datasets/{id}")).await;
     let d = &body["data"];
     assert_eq!(d["dataset"]["status"], "invalid");
     let errors = d["report"]["errors"].as_array().unwrap();
@@ -192,27 +144,23 @@ async fn uploads_over_the_limit_are_refused_and_leave_nothing(pool: PgPool) {
     let app = TestApp::spawn_with(pool, &[("BRIGHTRUN_DATASET_MAX_MB", "1")]).await;
     let client = app.signed_in("dc@example.com").await;
     // Declared too large: refused before any URL is handed out.
-    let (status, body) = json(
-        client
-            .post(app.url("/api/datasets"))
-            .json(&j!({ "name": "big", "file_name": "big.jsonl", "size_bytes": 2 * 1024 * 1024 }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &client,
+            "/api/datasets",
+            j!({ "name": "big", "file_name": "big.jsonl", "size_bytes": 2 * 1024 * 1024 }),
+        )
+        .await;
     assert_eq!((status, body["error"].as_str()), (413, Some("too_large")));
 
     // Declared small, sent large: the PUT stops at the signed limit.
-    let (_, created) = json(
-        client
-            .post(app.url("/api/datasets"))
-            .json(&j!({ "name": "liar", "file_name": "liar.jsonl", "size_bytes": 1000 }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = app
+        .post(
+            &client,
+            "/api/datasets",
+            j!({ "name": "liar", "file_name": "liar.jsonl", "size_bytes": 1000 }),
+        )
+        .await;
     let id = created["data"]["dataset"]["id"]
         .as_str()
         .unwrap()
@@ -279,15 +227,13 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn tampered_or_expired_urls_are_refused(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let client = app.signed_in("dd@example.com").await;
-    let (_, created) = json(
-        client
-            .post(app.url("/api/datasets"))
-            .json(&j!({ "name": "t", "file_name": "t.jsonl", "size_bytes": 10 }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = app
+        .post(
+            &client,
+            "/api/datasets",
+            j!({ "name": "t", "file_name": "t.jsonl", "size_bytes": 10 }),
+        )
+        .await;
     let url = created["data"]["upload"]["url"]
         .as_str()
         .unwrap()
@@ -333,30 +279,26 @@ async fn file_names_with_paths_or_control_characters_are_refused(pool: PgPool) {
         "bad\u{7}.jsonl",
         "",
     ] {
-        let (status, body) = json(
-            client
-                .post(app.url("/api/datasets"))
-                .json(&j!({ "name": "n", "file_name": name, "size_bytes": 10 }))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = app
+            .post(
+                &client,
+                "/api/datasets",
+                j!({ "name": "n", "file_name": name, "size_bytes": 10 }),
+            )
+            .await;
         assert_eq!(
             (status, body["field"].as_str()),
             (400, Some("file_name")),
             "{name:?}"
         );
     }
-    let (status, body) = json(
-        client
-            .post(app.url("/api/datasets"))
-            .json(&j!({ "name": " ", "file_name": "ok.jsonl", "size_bytes": 10 }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            &client,
+            "/api/datasets",
+            j!({ "name": " ", "file_name": "ok.jsonl", "size_bytes": 10 }),
+        )
+        .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("name")));
 }
 
@@ -387,7 +329,7 @@ async fn another_users_dataset_is_not_found_on_every_route(pool: PgPool) {
         assert_eq!(status, 404, "{body}");
         assert!(!body.to_string().contains("EQ-12"));
     }
-    let (_, list) = json(other.get(app.url("/api/datasets")).send().await.unwrap()).await;
+    let (_, list) = app.get(&other, "/api/datasets").await;
     assert_eq!(list["data"]["total"], 0);
 
     // The owner can edit and delete.
@@ -413,14 +355,7 @@ async fn another_users_dataset_is_not_found_on_every_route(pool: PgPool) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = json(
-        owner
-            .get(app.url(&format!("/api/datasets/{id}")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = app.get(&owner, &format!("/api/datasets/{id}")).await;
     assert_eq!(status, 404);
     // The clean-up removes the deleted dataset's object.
     brightrun_backend::datasets::cleanup::tick(&app.services)
@@ -456,4 +391,53 @@ async fn a_crashed_validation_is_picked_up_again_after_its_lease(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(status, "ready");
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn abandoned_uploads_are_cleaned_up(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.signed_in("di@example.com").await;
+    let (_, created) = app
+        .post(
+            &client,
+            "/api/datasets",
+            j!({ "name": "left", "file_name": "left.jsonl", "size_bytes": 5 }),
+        )
+        .await;
+    // The browser sent the bytes, then the tab was closed before confirming.
+    let url = created["data"]["upload"]["url"].as_str().unwrap();
+    assert_eq!(
+        reqwest::Client::new()
+            .put(app.url(url))
+            .body("hello")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(walk(&app.services.config.storage_dir).len(), 1);
+    // Not yet stale: kept.
+    assert_eq!(
+        brightrun_backend::datasets::cleanup::tick(&app.services)
+            .await
+            .unwrap(),
+        0
+    );
+    sqlx::query("UPDATE datasets SET created_at = now() - interval '2 hours'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        brightrun_backend::datasets::cleanup::tick(&app.services)
+            .await
+            .unwrap(),
+        1
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM datasets")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    assert!(walk(&app.services.config.storage_dir).is_empty());
 }

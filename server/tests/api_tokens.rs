@@ -11,15 +11,9 @@ use sqlx::PgPool;
 async fn token_lifecycle(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.signed_in("ha@example.com").await;
-    let (status, created) = json(
-        owner
-            .post(app.url("/api/tokens"))
-            .json(&j!({ "name": "ci script" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = app
+        .post(&owner, "/api/tokens", j!({ "name": "ci script" }))
+        .await;
     assert_eq!(status, 201);
     let token = created["data"]["token"].as_str().unwrap().to_string();
     let id = created["data"]["info"]["id"].as_str().unwrap().to_string();
@@ -40,7 +34,7 @@ async fn token_lifecycle(pool: PgPool) {
     assert_eq!(me["data"]["email"], "ha@example.com");
 
     // Listing shows the prefix and the last use, never the token.
-    let (_, list) = json(owner.get(app.url("/api/tokens")).send().await.unwrap()).await;
+    let (_, list) = app.get(&owner, "/api/tokens").await;
     let listed = list.to_string();
     assert!(!listed.contains(&token));
     assert_eq!(list["data"][0]["prefix"].as_str().unwrap(), &token[..12]);
@@ -87,15 +81,9 @@ async fn another_users_token_is_not_found(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.signed_in("ib@example.com").await;
     let other = app.signed_in("jo@example.com").await;
-    let (_, created) = json(
-        owner
-            .post(app.url("/api/tokens"))
-            .json(&j!({ "name": "mine" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, created) = app
+        .post(&owner, "/api/tokens", j!({ "name": "mine" }))
+        .await;
     let id = created["data"]["info"]["id"].as_str().unwrap();
     let (status, body) = json(
         other
@@ -107,7 +95,7 @@ async fn another_users_token_is_not_found(pool: PgPool) {
     .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"], "not_found");
-    let (_, others_list) = json(other.get(app.url("/api/tokens")).send().await.unwrap()).await;
+    let (_, others_list) = app.get(&other, "/api/tokens").await;
     assert_eq!(others_list["data"].as_array().unwrap().len(), 0);
     let revoked: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT revoked_at FROM api_tokens")
@@ -121,15 +109,7 @@ async fn another_users_token_is_not_found(pool: PgPool) {
 async fn bad_tokens_and_names_are_refused(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let owner = app.signed_in("ka@example.com").await;
-    let (status, body) = json(
-        owner
-            .post(app.url("/api/tokens"))
-            .json(&j!({ "name": "   " }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = app.post(&owner, "/api/tokens", j!({ "name": "   " })).await;
     assert_eq!(status, 400);
     assert_eq!(body["field"], "name");
     let (status, _) = json(

@@ -89,3 +89,26 @@ pub fn AuthFields(
         </Card>
     }
 }
+
+/// The page around the form: brand, heading, the form, the link to the other page.
+#[component]
+pub fn AuthPage(
+    title: &'static str,
+    heading: &'static str,
+    subtitle: &'static str,
+    children: Children,
+    switch_text: &'static str,
+    switch_label: &'static str,
+    #[prop(into)] switch_href: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title/>
+        <main class="auth-page">
+            <div class="auth-brand"><span class="logo-mark">"◆"</span>" BrightRun"</div>
+            <h1>{heading}</h1>
+            <p class="muted">{subtitle}</p>
+            {children()}
+            <p class="auth-switch">{switch_text}<a href=move || switch_href.get()>{switch_label}</a></p>
+        </main>
+    }
+}

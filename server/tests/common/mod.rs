@@ -97,6 +97,31 @@ impl Drop for TestApp {
     }
 }
 
+impl TestApp {
+    /// GET `path` with `client`; status and JSON body.
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> (u16, serde_json::Value) {
+        json(client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// POST `body` as JSON to `path` with `client`; status and JSON body.
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        json(
+            client
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
 pub const PASSWORD: &str = "a long enough password";
 
 pub async fn json(res: reqwest::Response) -> (u16, serde_json::Value) {
