@@ -23,7 +23,7 @@ async fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> String {
-    let (status, created) = app.post(&client, "/api/datasets", j!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() })).await;
+    let (status, created) = app.post(client, "/api/datasets", j!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() })).await;
     assert_eq!(status, 201, "{created}");
     let id = created["data"]["dataset"]["id"]
         .as_str()
