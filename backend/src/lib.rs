@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod dashboard;
 pub mod datasets;
 pub mod db;
 pub mod error;

@@ -110,6 +110,17 @@ async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {
     assert_eq!(body2["data"]["report"]["stats"]["pairs"], 89);
     assert_eq!(body2["data"]["report"]["stats"]["tokens"], stats["tokens"]);
 
+    let summary = brightrun_backend::dashboard::summary(&app.pool, app_user(&app).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.datasets,
+            summary.ready_datasets,
+            summary.active_jobs
+        ),
+        (2, 2, 0)
+    );
     let (_, list) = app.get(&client, "/api/datasets?status=ready&q=EQ").await;
     assert_eq!(list["data"]["total"], 2);
     let (_, list) = app
@@ -440,4 +451,11 @@ async fn abandoned_uploads_are_cleaned_up(pool: PgPool) {
         .unwrap();
     assert_eq!(rows, 0);
     assert!(walk(&app.services.config.storage_dir).is_empty());
+}
+
+async fn app_user(app: &TestApp) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }

@@ -1,8 +1,18 @@
+use crate::AppError;
 use crate::ui::{Card, StatsCard};
+use brightrun::dashboard::DashboardSummary;
 use leptos::prelude::*;
+
+#[server(prefix = "/rpc", endpoint = "load_dashboard")]
+pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::dashboard::summary(&services.pool, user.id).await?)
+}
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let summary = Resource::new(|| (), |_| load_dashboard());
     view! {
         <leptos_meta::Title text="Dashboard · BrightRun"/>
         <header class="page-header">
@@ -12,12 +22,19 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
             <a class="btn btn-primary btn-md" href="/datasets">"Upload a dataset"</a>
         </header>
-        <div class="stats-grid">
-            <StatsCard label="Datasets" value="0" detail="ready to train"/>
-            <StatsCard label="Active jobs" value="0" detail="queued or running"/>
-            <StatsCard label="Models" value="0" detail="adapters trained"/>
-            <StatsCard label="This month" value="$0.00" detail="compute and storage"/>
-        </div>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let s = summary.await.unwrap_or_default();
+                view! {
+                    <div class="stats-grid" data-testid="dashboard-stats">
+                        <StatsCard label="Datasets" value=s.ready_datasets.to_string() detail=format!("ready to train, of {}", s.datasets)/>
+                        <StatsCard label="Active jobs" value=s.active_jobs.to_string() detail="queued or running"/>
+                        <StatsCard label="Models" value=s.models.to_string() detail="adapters trained"/>
+                        <StatsCard label="This month" value=format!("${:.2}", s.month_cost) detail="compute and storage"/>
+                    </div>
+                }
+            })}
+        </Transition>
         <Card title="Getting started">
             <ol class="steps">
                 <li><strong>"Upload"</strong>" a brightrun-lora-v4 or OpenAI chat dataset; it is validated with real token statistics."</li>
