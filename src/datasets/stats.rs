@@ -5,6 +5,12 @@ use super::conversation::{Role, TrainingExample};
 use super::tokens::TokenCounter;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Texts shorter than this are counted directly; caching them costs more than it saves.
+const CACHE_MIN_BYTES: usize = 64;
+/// The cache is dropped and rebuilt past this many entries, so memory stays bounded.
+const CACHE_MAX_ENTRIES: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TokenStats {
@@ -58,6 +64,11 @@ pub(crate) struct StatsBuilder {
     topics: BTreeMap<String, u64>,
     pub pairs: u64,
     pub null_targets: u64,
+    /// Token counts by (hash, length) of the text. BrightRun pairs repeat the
+    /// system prompt and the whole history on every line, so most texts are
+    /// counted many times; tokenizing each distinct text once is the main
+    /// saving on large files.
+    token_cache: HashMap<(u64, usize), u32>,
 }
 
 impl StatsBuilder {
@@ -74,14 +85,34 @@ impl StatsBuilder {
             topics: BTreeMap::new(),
             pairs: 0,
             null_targets: 0,
+            token_cache: HashMap::new(),
         }
+    }
+
+    fn count(&mut self, text: &str, counter: &dyn TokenCounter) -> u64 {
+        if text.len() < CACHE_MIN_BYTES {
+            return counter.count(text) as u64;
+        }
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        let key = (h.finish(), text.len());
+        if let Some(n) = self.token_cache.get(&key) {
+            return u64::from(*n);
+        }
+        if self.token_cache.len() >= CACHE_MAX_ENTRIES {
+            self.token_cache.clear();
+        }
+        let n = counter.count(text);
+        self.token_cache
+            .insert(key, n.min(u32::MAX as usize) as u32);
+        n as u64
     }
 
     /// Adds one example; returns its token count.
     pub fn add(&mut self, ex: &TrainingExample, counter: &dyn TokenCounter) -> u64 {
         let mut total = 0u64;
         for m in &ex.messages {
-            let n = counter.count(&m.content) as u64;
+            let n = self.count(&m.content, counter);
             total += n;
             if m.role == Role::Assistant {
                 self.assistant += n;
@@ -210,6 +241,49 @@ fn histogram(sorted: &[u64]) -> Vec<HistogramBin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datasets::conversation::Message;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(AtomicUsize);
+    impl TokenCounter for Counting {
+        fn name(&self) -> String {
+            "words".into()
+        }
+        fn count(&self, text: &str) -> usize {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            text.split_whitespace().count()
+        }
+    }
+
+    #[test]
+    fn repeated_long_texts_are_tokenized_once_with_the_same_result() {
+        let system = "You are a kind and careful financial planner who listens first. ".repeat(3);
+        let ex = |target: &str| TrainingExample {
+            messages: vec![
+                Message {
+                    role: Role::System,
+                    content: system.clone(),
+                },
+                Message {
+                    role: Role::User,
+                    content: "hi".into(),
+                },
+                Message {
+                    role: Role::Assistant,
+                    content: target.into(),
+                },
+            ],
+            ..TrainingExample::default()
+        };
+        let counter = Counting(AtomicUsize::new(0));
+        let mut b = StatsBuilder::new(10_000);
+        let first = b.add(&ex("hello there"), &counter);
+        let second = b.add(&ex("hello again friend"), &counter);
+        assert_eq!(first, 33 + 1 + 2);
+        assert_eq!(second, 33 + 1 + 3);
+        // The system prompt was counted once; the short texts every time.
+        assert_eq!(counter.0.load(Ordering::Relaxed), 5);
+    }
 
     #[test]
     fn histogram_covers_every_length_once() {
