@@ -1,16 +1,19 @@
 //! Real tokenizers for dataset statistics: the configured base model's
-//! `tokenizer.json` (through `tokenizers`), otherwise OpenAI's cl100k_base,
-//! whose ranks ship inside `tiktoken-rs`. Either way the statistics name it.
+//! `tokenizer.json` (through `tokenizers`), otherwise OpenAI's cl100k_base.
+//! cl100k is counted with `bpe-openai`, whose pre-tokenizer avoids
+//! backtracking regexes and counts several times faster than `tiktoken-rs`;
+//! a test checks the two agree token for token on the real fixtures.
+//! Either way the statistics name the tokenizer.
 
 use brightrun::datasets::TokenCounter;
 use std::path::Path;
 use std::sync::Arc;
 
-pub struct Cl100k(tiktoken_rs::CoreBPE);
+pub struct Cl100k(&'static bpe_openai::Tokenizer);
 
 impl Cl100k {
     pub fn new() -> Self {
-        Self(tiktoken_rs::cl100k_base().expect("cl100k_base ranks ship inside tiktoken-rs"))
+        Self(bpe_openai::cl100k_base())
     }
 }
 
@@ -22,11 +25,11 @@ impl Default for Cl100k {
 
 impl TokenCounter for Cl100k {
     fn name(&self) -> String {
-        "cl100k_base (tiktoken)".into()
+        "cl100k_base".into()
     }
 
     fn count(&self, text: &str) -> usize {
-        self.0.encode_ordinary(text).len()
+        self.0.count(text)
     }
 }
 

@@ -45,3 +45,46 @@ fn load_picks_the_configured_file_or_cl100k() {
         .unwrap();
     assert!(err.contains("/nonexistent/tokenizer.json"), "{err}");
 }
+
+#[test]
+fn cl100k_counts_match_tiktoken_on_every_fixture_message() {
+    let tiktoken = tiktoken_rs::cl100k_base().unwrap();
+    let ours = Cl100k::new();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/EQ-12-conversations-demo.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut checked = 0;
+    for line in text.lines().skip(1) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut texts = vec![
+            v["system_prompt"].as_str().unwrap(),
+            v["target_response"].as_str().unwrap(),
+        ];
+        texts.extend(
+            v["conversation_history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["content"].as_str().unwrap()),
+        );
+        for t in texts {
+            assert_eq!(ours.count(t), tiktoken.encode_ordinary(t).len(), "{t:.80}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
+    for edge in [
+        "",
+        " ",
+        "  \n\n  x",
+        "don't WON'T it's",
+        "1234567 ünïcödé 你好 🙂",
+        "a\r\nb   \t c  ",
+    ] {
+        assert_eq!(
+            ours.count(edge),
+            tiktoken.encode_ordinary(edge).len(),
+            "{edge:?}"
+        );
+    }
+}

@@ -85,7 +85,7 @@ async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {
     let stats = &d["report"]["stats"];
     assert_eq!(stats["conversations"], 12);
     assert_eq!(stats["trainable_examples"], 44);
-    assert_eq!(stats["tokenizer"], "cl100k_base (tiktoken)");
+    assert_eq!(stats["tokenizer"], "cl100k_base");
     assert!(stats["tokens"]["total"].as_u64().unwrap() > 10_000);
     assert_eq!(d["samples"].as_array().unwrap().len(), 3);
     // The owner is told.
