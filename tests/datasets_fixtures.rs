@@ -117,3 +117,39 @@ fn over_max_length_examples_are_warned_and_counted() {
     assert_eq!(r.warning_counts[&IssueKind::OverMaxLength], over);
     assert!(r.valid, "long examples are a warning, not an error");
 }
+
+#[test]
+fn the_fast_path_and_the_detailed_path_agree_on_every_fixture_line() {
+    use brightrun::datasets::report::ValidationReport;
+    let text = String::from_utf8(fixture("EQ-12-conversations-demo.jsonl")).unwrap();
+    let header = text.lines().next().unwrap();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        // Alone after the header, the line takes the fast path…
+        let fast = validate_bytes(
+            format!("{header}\n{line}\n").as_bytes(),
+            &CharEstimate,
+            ValidationLimits::default(),
+        );
+        // …and as the first record (no header yet) the detailed one.
+        let detailed = validate_bytes(
+            format!("{line}\n").as_bytes(),
+            &CharEstimate,
+            ValidationLimits::default(),
+        );
+        assert_eq!(fast.samples, detailed.samples, "line {}", i + 1);
+        let stats = |r: &ValidationReport| {
+            (
+                r.stats.tokens.clone(),
+                r.stats.personas.clone(),
+                r.stats.topics.clone(),
+                r.stats.arcs.clone(),
+            )
+        };
+        assert_eq!(
+            stats(&fast.report),
+            stats(&detailed.report),
+            "line {}",
+            i + 1
+        );
+    }
+}

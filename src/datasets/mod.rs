@@ -4,6 +4,7 @@
 //! upload) and on the server (after upload; its result is the one that counts).
 
 pub mod conversation;
+mod fast_pair;
 pub mod formats;
 pub mod records;
 pub mod report;
