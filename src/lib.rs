@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod dashboard;
 pub mod datasets;
 pub mod status;
+pub mod url;
 pub mod users;
 
 pub use accounts::{AccountRuleError, Email, MIN_PASSWORD_CHARS, validate_password};

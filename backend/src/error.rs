@@ -71,6 +71,16 @@ impl ServiceError {
         }
     }
 
+    /// `Ok` when an owner-scoped UPDATE touched exactly one row; otherwise the
+    /// row is not this owner's (or not live) and is reported as not found.
+    pub fn one_row(done: sqlx::postgres::PgQueryResult, what: &'static str) -> Result<(), Self> {
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(Self::NotFound(what))
+        }
+    }
+
     /// Logs an internal cause and returns the opaque error that replaces it.
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "{context}");

@@ -5,6 +5,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use brightrun::url::encode_query_value as encode;
 use brightrun_backend::Services;
 use brightrun_backend::accounts::extractor::authenticate;
 use brightrun_backend::http::REQUEST_ID;
@@ -90,19 +91,6 @@ pub async fn require_session(req: Request, next: Next) -> Response {
         }
         _ => next.run(req).await,
     }
-}
-
-/// Percent-encodes a path for use as a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

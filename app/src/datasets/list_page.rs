@@ -4,6 +4,7 @@ use super::api::list_datasets;
 use super::status_badge::{DatasetStatusBadge, megabytes};
 use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
 use brightrun::DatasetStatus;
+use brightrun::url::encode_query_value as encode;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -100,13 +101,4 @@ pub fn DatasetsPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

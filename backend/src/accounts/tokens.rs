@@ -90,11 +90,7 @@ pub async fn revoke(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceE
     .bind(owner)
     .execute(pool)
     .await?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("API token"))
-    }
+    ServiceError::one_row(done, "API token")
 }
 
 /// The user of a live token, recording its use.

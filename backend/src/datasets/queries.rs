@@ -252,9 +252,5 @@ pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), Ser
     .bind(owner)
     .execute(pool)
     .await?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("Dataset"))
-    }
+    ServiceError::one_row(done, "Dataset")
 }
