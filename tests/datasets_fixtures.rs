@@ -153,3 +153,119 @@ fn the_fast_path_and_the_detailed_path_agree_on_every_fixture_line() {
         );
     }
 }
+
+/// Counts words, and counts a batch only when its result is collected, the
+/// way the server's helper thread does it later than it was asked.
+struct DeferredWords(std::sync::atomic::AtomicUsize);
+
+impl brightrun::datasets::TokenCounter for DeferredWords {
+    fn name(&self) -> String {
+        "words".into()
+    }
+    fn count(&self, text: &str) -> usize {
+        text.split_whitespace().count()
+    }
+    fn start_many(&self, texts: &[&str]) -> brightrun::datasets::PendingCounts {
+        self.0
+            .fetch_add(texts.len(), std::sync::atomic::Ordering::Relaxed);
+        let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        Box::new(move || owned.iter().map(|t| t.split_whitespace().count()).collect())
+    }
+}
+
+/// Thousands of pairs (so many batches are in flight one after another),
+/// with a duplicate and over-length pairs spread through the file.
+fn many_pairs() -> Vec<u8> {
+    let jsonl = String::from_utf8(fixture("EQ-12-conversations-demo.jsonl")).unwrap();
+    let mut lines = jsonl.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    let pairs: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    for copy in 0..40 {
+        for (i, p) in pairs.iter().enumerate() {
+            let mut p = p.clone();
+            p["id"] = format!("{}_{copy}", p["id"].as_str().unwrap()).into();
+            let target = p["target_response"].as_str().unwrap().to_string();
+            // Copy 7 repeats copy 6 word for word: 44 duplicates, mid-file.
+            let n = if copy == 7 { 6 } else { copy };
+            let long = if i == 3 && copy % 10 == 0 {
+                " more".repeat(5000)
+            } else {
+                String::new()
+            };
+            p["target_response"] = format!("{target} ({n}){long}").into();
+            out.push_str(&serde_json::to_string(&p).unwrap());
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn batched_and_deferred_counting_gives_the_serial_report_in_line_order() {
+    let bytes = many_pairs();
+    let limits = ValidationLimits {
+        max_seq_len: 4096,
+        ..ValidationLimits::default()
+    };
+    let deferred = DeferredWords(Default::default());
+    let batched = validate_bytes(&bytes, &deferred, limits).report;
+    // The reference: the same counter one line at a time, in a document of
+    // its own per line, where nothing is batched.
+    let mut serial_total = 0;
+    let mut over = 0;
+    for line in bytes
+        .split(|b| *b == b'\n')
+        .skip(1)
+        .filter(|l| !l.is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let mut n = 0;
+        for m in v["conversation_history"].as_array().unwrap() {
+            n += m["content"].as_str().unwrap().split_whitespace().count();
+        }
+        n += v["system_prompt"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .count();
+        n += v["target_response"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .count();
+        let history = v["conversation_history"].as_array().unwrap();
+        let user = v["current_user_input"].as_str().unwrap();
+        if history.last().and_then(|m| m["content"].as_str()) != Some(user) {
+            n += user.split_whitespace().count();
+        }
+        serial_total += n as u64;
+        over += u64::from(n as u64 > 4096);
+    }
+    assert_eq!(batched.stats.trainable_examples, 44 * 40);
+    assert_eq!(batched.stats.tokens.total, serial_total);
+    assert_eq!(batched.stats.tokens.over_max_len, over);
+    assert_eq!(over, 4);
+    assert_eq!(
+        batched.warning_counts.get(&IssueKind::DuplicateExample),
+        Some(&44)
+    );
+    // Every long distinct text went to the counter once (some texts of a
+    // batch are left to the one still in flight, none counted twice).
+    let asked = deferred.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        asked > 44 * 39 && asked < 44 * 40 + 200,
+        "asked for {asked}"
+    );
+    let lines: Vec<u64> = batched.warnings.iter().filter_map(|w| w.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+    // Any chunking, and the plain serial counter, agree.
+    let mut v = Validator::new(&CharEstimate, limits);
+    for chunk in bytes.chunks(7919) {
+        v.push(chunk);
+    }
+    let chunked = v.finish().report;
+    assert_eq!(
+        chunked.stats,
+        validate_bytes(&bytes, &CharEstimate, limits).report.stats
+    );
+}

@@ -18,5 +18,5 @@ pub use records::{
 };
 pub use report::{IssueKind, ReportIssue, ValidationReport};
 pub use stats::{DatasetStats, TokenStats};
-pub use tokens::{CharEstimate, TokenCounter};
+pub use tokens::{CharEstimate, PendingCounts, TokenCounter};
 pub use validator::{ValidationLimits, Validator, validate_bytes};

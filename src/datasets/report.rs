@@ -96,6 +96,13 @@ impl ValidationReport {
         }
     }
 
+    /// Orders the listed issues by line (stable; issues about the whole file last).
+    pub(crate) fn sort_by_line(&mut self) {
+        let key = |i: &ReportIssue| (i.line.is_none(), i.line);
+        self.errors.sort_by_key(key);
+        self.warnings.sort_by_key(key);
+    }
+
     pub fn error_total(&self) -> u64 {
         self.error_counts.values().sum()
     }

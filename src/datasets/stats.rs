@@ -2,10 +2,10 @@
 //! only its per-example token lengths in memory.
 
 use super::conversation::{Role, TrainingExample};
-use super::tokens::TokenCounter;
+use super::tokens::{PendingCounts, TokenCounter};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, Hash};
 
 /// Texts shorter than this are counted directly; caching them costs more than it saves.
 const CACHE_MIN_BYTES: usize = 64;
@@ -52,6 +52,13 @@ pub struct DatasetStats {
     pub histogram: Vec<HistogramBin>,
 }
 
+/// Token counts under way for a batch of texts.
+pub(crate) struct Prefetch {
+    keys: Vec<(u64, usize)>,
+    queued: HashSet<(u64, usize)>,
+    counts: Option<PendingCounts>,
+}
+
 pub(crate) struct StatsBuilder {
     lengths: Vec<u64>,
     assistant: u64,
@@ -89,13 +96,58 @@ impl StatsBuilder {
         }
     }
 
+    /// Starts counting every long text of these examples not yet in the
+    /// cache; `settle` puts the counts there, after which `add` finds them.
+    /// Texts `earlier` (a prefetch not yet settled) is counting are skipped.
+    pub fn prefetch<'e>(
+        &self,
+        examples: impl Iterator<Item = &'e TrainingExample>,
+        counter: &dyn TokenCounter,
+        earlier: Option<&Prefetch>,
+    ) -> Prefetch {
+        let mut keys = Vec::new();
+        let mut texts = Vec::new();
+        let mut queued = HashSet::new();
+        for m in examples.flat_map(|ex| &ex.messages) {
+            if m.content.len() < CACHE_MIN_BYTES {
+                continue;
+            }
+            let key = cache_key(&m.content);
+            if !self.token_cache.contains_key(&key)
+                && !earlier.is_some_and(|e| e.queued.contains(&key))
+                && queued.insert(key)
+            {
+                keys.push(key);
+                texts.push(m.content.as_str());
+            }
+        }
+        let counts = (!texts.is_empty()).then(|| counter.start_many(&texts));
+        Prefetch {
+            keys,
+            queued,
+            counts,
+        }
+    }
+
+    /// Waits for a prefetch and caches its counts.
+    pub fn settle(&mut self, prefetch: Prefetch) {
+        let Some(counts) = prefetch.counts else {
+            return;
+        };
+        if self.token_cache.len() + prefetch.keys.len() > CACHE_MAX_ENTRIES {
+            self.token_cache.clear();
+        }
+        for (key, n) in prefetch.keys.into_iter().zip(counts()) {
+            self.token_cache
+                .insert(key, n.min(u32::MAX as usize) as u32);
+        }
+    }
+
     fn count(&mut self, text: &str, counter: &dyn TokenCounter) -> u64 {
         if text.len() < CACHE_MIN_BYTES {
             return counter.count(text) as u64;
         }
-        let mut h = DefaultHasher::new();
-        text.hash(&mut h);
-        let key = (h.finish(), text.len());
+        let key = cache_key(text);
         if let Some(n) = self.token_cache.get(&key) {
             return u64::from(*n);
         }
@@ -204,6 +256,15 @@ impl StatsBuilder {
             topics: self.topics,
         }
     }
+}
+
+fn cache_key(text: &str) -> (u64, usize) {
+    (hash64(text), text.len())
+}
+
+/// A fast, fixed 64-bit hash (the same in every run and in the browser).
+pub(crate) fn hash64<T: Hash + ?Sized>(value: &T) -> u64 {
+    foldhash::quality::FixedState::with_seed(0x6272_6967_6874).hash_one(value)
 }
 
 fn round2(x: f64) -> f64 {

@@ -7,11 +7,10 @@
 use super::conversation::{DatasetFormat, TrainingExample};
 use super::formats::{self, Loc, Pair};
 use super::report::{IssueKind, ReportIssue, ValidationReport};
-use super::stats::StatsBuilder;
+use super::stats::{Prefetch, StatsBuilder, hash64};
 use super::tokens::TokenCounter;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ValidationLimits {
@@ -43,6 +42,10 @@ enum Mode {
 /// How many example conversations to keep for the dataset page.
 pub const SAMPLES: usize = 3;
 
+/// JSONL examples are held back this many at a time, so that their distinct
+/// long texts reach the token counter as one batch.
+const BATCH: usize = 512;
+
 pub struct Validator<'a> {
     limits: ValidationLimits,
     counter: &'a dyn TokenCounter,
@@ -59,6 +62,10 @@ pub struct Validator<'a> {
     samples: Vec<TrainingExample>,
     declared_pairs: Option<u64>,
     header_seen: bool,
+    /// JSONL examples waiting for their batch to be counted.
+    pending: Vec<(TrainingExample, Loc)>,
+    /// The batch before, whose texts are being counted while this one is parsed.
+    in_flight: Option<(Prefetch, Vec<(TrainingExample, Loc)>)>,
 }
 
 /// The report and a few sample conversations.
@@ -95,6 +102,8 @@ impl<'a> Validator<'a> {
             samples: Vec::new(),
             declared_pairs: None,
             header_seen: false,
+            pending: Vec::new(),
+            in_flight: None,
         }
     }
 
@@ -383,9 +392,46 @@ impl<'a> Validator<'a> {
     }
 
     fn example(&mut self, ex: TrainingExample, loc: Loc) {
-        let mut h = DefaultHasher::new();
-        ex.messages.hash(&mut h);
-        if !self.seen.insert(h.finish()) {
+        if !matches!(self.mode, Mode::Jsonl) {
+            let prefetch = self
+                .stats
+                .prefetch(std::iter::once(&ex), self.counter, None);
+            self.stats.settle(prefetch);
+            return self.counted_example(ex, loc);
+        }
+        self.pending.push((ex, loc));
+        if self.pending.len() >= BATCH {
+            self.flush_pending();
+        }
+    }
+
+    /// Starts counting the pending batch, then finishes the one in flight
+    /// (so the counter is never idle while examples are checked).
+    fn flush_pending(&mut self) {
+        let batch = std::mem::take(&mut self.pending);
+        let next = (!batch.is_empty()).then(|| {
+            let earlier = self.in_flight.as_ref().map(|(p, _)| p);
+            let prefetch =
+                self.stats
+                    .prefetch(batch.iter().map(|(ex, _)| ex), self.counter, earlier);
+            (prefetch, batch)
+        });
+        self.settle_in_flight();
+        self.in_flight = next;
+    }
+
+    fn settle_in_flight(&mut self) {
+        if let Some((prefetch, batch)) = self.in_flight.take() {
+            self.stats.settle(prefetch);
+            for (ex, loc) in batch {
+                self.counted_example(ex, loc);
+            }
+        }
+    }
+
+    /// Checks and counts one example whose long texts are in the token cache.
+    fn counted_example(&mut self, ex: TrainingExample, loc: Loc) {
+        if !self.seen.insert(hash64(&ex.messages)) {
             self.report.push(loc.issue(
                 IssueKind::DuplicateExample,
                 None,
@@ -453,6 +499,8 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+        self.flush_pending();
+        self.settle_in_flight();
         if self.stats.trainable() == 0 && self.report.format.is_some() && !self.stopped {
             let message = if self.stats.pairs == 0 && self.header_seen {
                 "The file has a `_meta` header but no training pairs.".to_string()
@@ -483,6 +531,10 @@ impl<'a> Validator<'a> {
                 ),
                 hint: "Update _meta.total_pairs, or check that no pairs were lost when the file was exported.".into(),
             });
+        }
+        if matches!(self.mode, Mode::Jsonl) {
+            // Batched examples were reported after later lines: file order again.
+            self.report.sort_by_line();
         }
         let stats = std::mem::replace(&mut self.stats, StatsBuilder::new(0));
         self.report.stats = stats.finish(self.counter.name(), self.declared_pairs);
