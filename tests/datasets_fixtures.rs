@@ -269,3 +269,24 @@ fn batched_and_deferred_counting_gives_the_serial_report_in_line_order() {
         validate_bytes(&bytes, &CharEstimate, limits).report.stats
     );
 }
+
+#[test]
+fn training_examples_are_every_example_in_file_order_or_the_report() {
+    let all =
+        brightrun::datasets::training_examples(&fixture("EQ-12-conversations-demo.jsonl")).unwrap();
+    assert_eq!(all.len(), 44);
+    let json =
+        brightrun::datasets::training_examples(&fixture("EQ-12-conversations-demo.json")).unwrap();
+    assert_eq!(
+        json.iter().map(|e| &e.messages).collect::<Vec<_>>(),
+        all.iter().map(|e| &e.messages).collect::<Vec<_>>()
+    );
+    let broken =
+        brightrun::datasets::training_examples(b"{\"_meta\": {}}\n{not json\n").unwrap_err();
+    assert!(
+        broken
+            .errors
+            .iter()
+            .any(|e| e.kind == IssueKind::InvalidJson && e.line == Some(2))
+    );
+}

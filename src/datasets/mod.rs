@@ -19,4 +19,4 @@ pub use records::{
 pub use report::{IssueKind, ReportIssue, ValidationReport};
 pub use stats::{DatasetStats, TokenStats};
 pub use tokens::{CharEstimate, PendingCounts, TokenCounter};
-pub use validator::{ValidationLimits, Validator, validate_bytes};
+pub use validator::{ValidationLimits, Validator, training_examples, validate_bytes};

@@ -60,6 +60,8 @@ pub struct Validator<'a> {
     stats: StatsBuilder,
     seen: HashSet<u64>,
     samples: Vec<TrainingExample>,
+    /// How many examples to keep in `Outcome::samples`.
+    keep: usize,
     declared_pairs: Option<u64>,
     header_seen: bool,
     /// JSONL examples waiting for their batch to be counted.
@@ -72,6 +74,23 @@ pub struct Validator<'a> {
 pub struct Outcome {
     pub report: ValidationReport,
     pub samples: Vec<TrainingExample>,
+}
+
+/// Every example of a file, in file order, for training; the report when
+/// the file has errors (the trainer refuses those, as the server does).
+pub fn training_examples(bytes: &[u8]) -> Result<Vec<TrainingExample>, Box<ValidationReport>> {
+    let limits = ValidationLimits {
+        max_file_bytes: u64::MAX,
+        ..ValidationLimits::default()
+    };
+    let mut v = Validator::new(&super::tokens::CharEstimate, limits).keeping_all_examples();
+    v.push(bytes);
+    let out = v.finish();
+    if out.report.valid {
+        Ok(out.samples)
+    } else {
+        Err(Box::new(out.report))
+    }
 }
 
 /// Validates a whole file held in memory.
@@ -100,11 +119,19 @@ impl<'a> Validator<'a> {
             stats: StatsBuilder::new(limits.max_seq_len),
             seen: HashSet::new(),
             samples: Vec::new(),
+            keep: SAMPLES,
             declared_pairs: None,
             header_seen: false,
             pending: Vec::new(),
             in_flight: None,
         }
+    }
+
+    /// Keeps every example in `Outcome::samples`, not just the first few:
+    /// what the trainer trains on.
+    pub fn keeping_all_examples(mut self) -> Self {
+        self.keep = usize::MAX;
+        self
     }
 
     /// Bytes consumed so far, for progress.
@@ -455,7 +482,7 @@ impl<'a> Validator<'a> {
                 "Shorten the history or raise the max sequence length when training.",
             ));
         }
-        if self.samples.len() < SAMPLES {
+        if self.samples.len() < self.keep {
             self.samples.push(ex);
         }
     }

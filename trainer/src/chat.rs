@@ -1,0 +1,169 @@
+//! Tokenizing conversations for training: the model's chat template
+//! (minijinja, with Python string methods), ChatML when it has none, and a
+//! loss mask that covers the assistant's target only.
+
+use crate::error::{Result, TrainerError};
+use brightrun::datasets::{Role, TrainingExample};
+use minijinja::{Environment, context};
+
+pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+pub struct ChatTokenizer {
+    pub tokenizer: tokenizers::Tokenizer,
+    env: Environment<'static>,
+    bos_token: String,
+    eos_token: String,
+}
+
+/// One example as token ids, with which positions the loss counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    /// true where the token is part of the assistant's target.
+    pub target: Vec<bool>,
+    /// Tokens cut from the front to fit the maximum length.
+    pub truncated: usize,
+}
+
+impl ChatTokenizer {
+    pub fn new(
+        tokenizer: tokenizers::Tokenizer,
+        template: Option<String>,
+        bos_token: String,
+        eos_token: String,
+    ) -> Result<Self> {
+        let mut env = Environment::new();
+        minijinja_contrib::add_to_environment(&mut env);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> std::result::Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    msg,
+                ))
+            },
+        );
+        env.add_template_owned("chat", template.unwrap_or_else(|| CHATML.to_string()))
+            .map_err(|e| {
+                TrainerError::UnsupportedModel(format!("the chat template does not parse: {e}"))
+            })?;
+        Ok(Self {
+            tokenizer,
+            env,
+            bos_token,
+            eos_token,
+        })
+    }
+
+    fn render(&self, ex: &TrainingExample, upto: usize, generation_prompt: bool) -> Result<String> {
+        let messages: Vec<_> = ex.messages[..upto]
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    Role::System => "system",
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                };
+                context! { role => role, content => m.content }
+            })
+            .collect();
+        self.env
+            .get_template("chat")
+            .and_then(|t| {
+                t.render(context! {
+                    messages => messages,
+                    add_generation_prompt => generation_prompt,
+                    bos_token => self.bos_token,
+                    eos_token => self.eos_token,
+                })
+            })
+            .map_err(|e| {
+                TrainerError::Dataset(format!("the chat template failed on an example: {e}"))
+            })
+    }
+
+    pub fn encode_text(&self, text: &str) -> Result<Vec<u32>> {
+        Ok(self
+            .tokenizer
+            .encode_fast(text, false)
+            .map_err(|e| TrainerError::Dataset(format!("tokenizing failed: {e}")))?
+            .get_ids()
+            .to_vec())
+    }
+
+    /// The prompt (everything before the target, with the assistant header)
+    /// and the target (its content and end marker) tokenized apart, then
+    /// cut from the front to `max_len`.
+    pub fn encode(&self, ex: &TrainingExample, max_len: usize) -> Result<Encoded> {
+        let n = ex.messages.len();
+        if n == 0 || ex.messages[n - 1].role != Role::Assistant {
+            return Err(TrainerError::Dataset(
+                "an example does not end with the assistant's target".into(),
+            ));
+        }
+        let prompt = self.render(ex, n - 1, true)?;
+        let full = self.render(ex, n, false)?;
+        let Some(target) = full.strip_prefix(prompt.as_str()) else {
+            return Err(TrainerError::UnsupportedModel(
+                "the chat template does not render the target after the prompt; BrightRun needs a template that renders conversations prefix by prefix".into(),
+            ));
+        };
+        let p = self.encode_text(&prompt)?;
+        let t = self.encode_text(target)?;
+        let mut ids = p.clone();
+        ids.extend(&t);
+        let mut mask = vec![false; p.len()];
+        mask.extend(std::iter::repeat_n(true, t.len()));
+        let truncated = ids.len().saturating_sub(max_len);
+        Ok(Encoded {
+            ids: ids.split_off(truncated),
+            target: mask.split_off(truncated),
+            truncated,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brightrun::datasets::Message;
+
+    #[test]
+    fn only_the_target_is_marked_and_truncation_keeps_the_end() {
+        let tok = crate::model::tiny::tokenizer();
+        let chat = ChatTokenizer::new(tok, None, String::new(), "<|im_end|>".into()).unwrap();
+        let ex = TrainingExample {
+            messages: vec![
+                Message {
+                    role: Role::System,
+                    content: "Be kind.".into(),
+                },
+                Message {
+                    role: Role::User,
+                    content: "I am worried about money.".into(),
+                },
+                Message {
+                    role: Role::Assistant,
+                    content: "That sounds hard.".into(),
+                },
+            ],
+            ..Default::default()
+        };
+        let e = chat.encode(&ex, 1000).unwrap();
+        assert_eq!(e.truncated, 0);
+        let target: Vec<u32> = e
+            .ids
+            .iter()
+            .zip(&e.target)
+            .filter(|(_, t)| **t)
+            .map(|(i, _)| *i)
+            .collect();
+        let text = chat.tokenizer.decode(&target, false).unwrap();
+        assert_eq!(text, "That sounds hard.<|im_end|>\n");
+        let short = chat.encode(&ex, 10).unwrap();
+        assert_eq!(short.ids.len(), 10);
+        assert_eq!(short.truncated, e.ids.len() - 10);
+        assert_eq!(short.ids[..], e.ids[e.ids.len() - 10..]);
+    }
+}

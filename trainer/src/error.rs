@@ -1,0 +1,43 @@
+//! The trainer's one error type. Every message says what is wrong and how to
+//! fix it, so it can go to the user as the job's failure reason.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainerError {
+    #[error("model folder {0}: {1}")]
+    ModelFiles(PathBuf, String),
+    #[error("unsupported model: {0}")]
+    UnsupportedModel(String),
+    #[error("dataset: {0}")]
+    Dataset(String),
+    #[error("invalid spec: `{field}` {message}")]
+    Spec { field: String, message: String },
+    #[error("not enough memory: {0}")]
+    TooBig(String),
+    #[error("training diverged: {0}")]
+    Diverged(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("checkpoint {0}: {1}")]
+    Checkpoint(PathBuf, String),
+    #[error("{0}")]
+    Io(String),
+    #[error("tensor error: {0}")]
+    Tensor(#[from] candle_core::Error),
+}
+
+impl TrainerError {
+    pub fn spec(field: &str, message: impl Into<String>) -> Self {
+        Self::Spec {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
+        Self::Io(format!("{what}: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, TrainerError>;

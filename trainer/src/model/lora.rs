@@ -1,0 +1,83 @@
+//! A frozen linear layer with an optional LoRA adapter, as PEFT defines it:
+//! y = x Wᵀ + b + (alpha / r) · B(A(dropout(x))), with A of shape [r, in]
+//! drawn like PyTorch's kaiming_uniform(a=√5) (uniform ±1/√in) and B zero,
+//! so a fresh adapter changes nothing.
+
+use crate::rng::TrainRng;
+use candle_core::{Result, Tensor, Var};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoraShape {
+    pub r: usize,
+    pub alpha: f64,
+    pub dropout: f32,
+}
+
+pub struct Lora {
+    pub a: Var,
+    pub b: Var,
+    pub scale: f64,
+    pub dropout: f32,
+}
+
+pub struct Linear {
+    /// [out, in], frozen.
+    pub weight: Tensor,
+    pub bias: Option<Tensor>,
+    pub lora: Option<Lora>,
+}
+
+impl Linear {
+    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Self {
+            weight,
+            bias,
+            lora: None,
+        }
+    }
+
+    pub fn add_lora(&mut self, shape: LoraShape, rng: &mut TrainRng) -> Result<()> {
+        let (out, inp) = self.weight.dims2()?;
+        let dev = self.weight.device();
+        let bound = 1.0 / (inp as f32).sqrt();
+        let a = Tensor::from_vec(
+            rng.uniform(shape.r * inp, -bound, bound),
+            (shape.r, inp),
+            dev,
+        )?;
+        let b = Tensor::zeros((out, shape.r), self.weight.dtype(), dev)?;
+        self.lora = Some(Lora {
+            a: Var::from_tensor(&a)?,
+            b: Var::from_tensor(&b)?,
+            scale: shape.alpha / shape.r as f64,
+            dropout: shape.dropout,
+        });
+        Ok(())
+    }
+
+    /// x: [n, in] → [n, out]. With `rng`, LoRA dropout is applied (training).
+    pub fn forward(&self, x: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
+        let mut y = x.matmul(&self.weight.t()?)?;
+        if let Some(b) = &self.bias {
+            y = y.broadcast_add(b)?;
+        }
+        if let Some(l) = &self.lora {
+            let x = match rng {
+                Some(rng) if l.dropout > 0.0 => {
+                    let mask = Tensor::from_vec(
+                        rng.dropout_mask(x.elem_count(), l.dropout),
+                        x.shape(),
+                        x.device(),
+                    )?;
+                    (x * mask)?
+                }
+                _ => x.clone(),
+            };
+            let delta = x
+                .matmul(&l.a.as_tensor().t()?)?
+                .matmul(&l.b.as_tensor().t()?)?;
+            y = (y + (delta * l.scale)?)?;
+        }
+        Ok(y)
+    }
+}

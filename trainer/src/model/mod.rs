@@ -1,0 +1,12 @@
+//! Models the trainer fine-tunes: the Llama family, loaded from a Hugging
+//! Face folder or built in (`tiny-llama`), with LoRA on chosen projections.
+
+pub mod config;
+pub mod folder;
+pub mod llama;
+pub mod lora;
+pub mod tiny;
+
+pub use config::ModelConfig;
+pub use llama::Llama;
+pub use lora::LoraShape;

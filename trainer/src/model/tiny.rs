@@ -1,0 +1,210 @@
+//! `tiny-llama`: a 3M-parameter Llama made from a seed, with a byte-level
+//! tokenizer the code builds itself, so tests, demos and a fresh machine
+//! train for real with no download. It can be written out as a Hugging
+//! Face folder (config, safetensors, tokenizer) that transformers loads.
+
+use super::config::{ModelConfig, RopeScaling};
+use super::llama::Llama;
+use crate::chat::CHATML;
+use crate::error::{Result, TrainerError};
+use crate::rng::TrainRng;
+use candle_core::{Device, Tensor};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const NAME: &str = "tiny-llama";
+const SPECIAL: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+
+pub fn config() -> ModelConfig {
+    ModelConfig {
+        model_type: "llama".into(),
+        vocab_size: 320,
+        hidden_size: 256,
+        intermediate_size: 688,
+        num_hidden_layers: 4,
+        num_attention_heads: 4,
+        num_key_value_heads: 2,
+        head_dim: 64,
+        rms_norm_eps: 1e-6,
+        rope_theta: 10_000.0,
+        rope_scaling: RopeScaling::Default,
+        tie_word_embeddings: true,
+        attention_bias: false,
+        max_position_embeddings: 2048,
+        bos_token_id: None,
+        eos_token_ids: vec![258],
+    }
+}
+
+/// GPT-2's byte-to-character table: every byte as a printable character.
+fn byte_chars() -> Vec<char> {
+    let mut direct: Vec<u32> = (33..=126).chain(161..=172).chain(174..=255).collect();
+    let mut out = vec!['\0'; 256];
+    let mut extra = 0;
+    for b in 0..256u32 {
+        if direct.contains(&b) {
+            out[b as usize] = char::from_u32(b).unwrap();
+        } else {
+            out[b as usize] = char::from_u32(256 + extra).unwrap();
+            extra += 1;
+        }
+    }
+    direct.clear();
+    out
+}
+
+/// The tokenizer.json of the tiny model: one token per byte, plus ChatML's
+/// special tokens.
+pub fn tokenizer_json() -> serde_json::Value {
+    let vocab: serde_json::Map<String, serde_json::Value> = byte_chars()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c.to_string(), (i as u64).into()))
+        .collect();
+    let added: Vec<_> = SPECIAL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({"id": 256 + i, "content": t, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": added,
+        "normalizer": null,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
+        "post_processor": null,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
+        "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+            "vocab": vocab, "merges": []}
+    })
+}
+
+pub fn tokenizer() -> tokenizers::Tokenizer {
+    tokenizer_json()
+        .to_string()
+        .parse()
+        .expect("the built-in tokenizer parses")
+}
+
+pub fn tokenizer_config_json() -> serde_json::Value {
+    serde_json::json!({
+        "chat_template": CHATML,
+        "bos_token": null,
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "model_max_length": 2048,
+        "tokenizer_class": "PreTrainedTokenizerFast",
+    })
+}
+
+/// The weights, drawn from `seed` (normal, std 0.02; norms at one).
+pub fn weights(seed: u64, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let c = config();
+    let mut rng = TrainRng::derive(seed, NAME);
+    let mut w = HashMap::new();
+    let normal = |w: &mut HashMap<String, Tensor>,
+                  name: String,
+                  rows: usize,
+                  cols: usize,
+                  rng: &mut TrainRng|
+     -> Result<()> {
+        let t = Tensor::from_vec(rng.normal(rows * cols, 0.02), (rows, cols), device)?;
+        w.insert(name, t);
+        Ok(())
+    };
+    let (h, q, kv) = (
+        c.hidden_size,
+        c.num_attention_heads * c.head_dim,
+        c.num_key_value_heads * c.head_dim,
+    );
+    normal(
+        &mut w,
+        "model.embed_tokens.weight".into(),
+        c.vocab_size,
+        h,
+        &mut rng,
+    )?;
+    for i in 0..c.num_hidden_layers {
+        let p = format!("model.layers.{i}");
+        normal(
+            &mut w,
+            format!("{p}.self_attn.q_proj.weight"),
+            q,
+            h,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.self_attn.k_proj.weight"),
+            kv,
+            h,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.self_attn.v_proj.weight"),
+            kv,
+            h,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.self_attn.o_proj.weight"),
+            h,
+            q,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.mlp.gate_proj.weight"),
+            c.intermediate_size,
+            h,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.mlp.up_proj.weight"),
+            c.intermediate_size,
+            h,
+            &mut rng,
+        )?;
+        normal(
+            &mut w,
+            format!("{p}.mlp.down_proj.weight"),
+            h,
+            c.intermediate_size,
+            &mut rng,
+        )?;
+    }
+    for i in 0..c.num_hidden_layers {
+        for n in ["input_layernorm", "post_attention_layernorm"] {
+            let name = format!("model.layers.{i}.{n}.weight");
+            w.insert(name, Tensor::ones(h, candle_core::DType::F32, device)?);
+        }
+    }
+    w.insert(
+        "model.norm.weight".into(),
+        Tensor::ones(h, candle_core::DType::F32, device)?,
+    );
+    Ok(w)
+}
+
+pub fn model(seed: u64, device: &Device) -> Result<Llama> {
+    Llama::from_weights(config(), weights(seed, device)?, device)
+}
+
+/// Writes the tiny model as a Hugging Face folder.
+pub fn write_folder(dir: &Path, seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| TrainerError::io(dir.display(), e))?;
+    let model = model(seed, &Device::Cpu)?;
+    let write = |name: &str, v: &serde_json::Value| {
+        std::fs::write(dir.join(name), serde_json::to_string_pretty(v).unwrap())
+            .map_err(|e| TrainerError::io(dir.join(name).display(), e))
+    };
+    write("config.json", &config().to_hf_json())?;
+    write("tokenizer.json", &tokenizer_json())?;
+    write("tokenizer_config.json", &tokenizer_config_json())?;
+    crate::adapter::write_safetensors(&dir.join("model.safetensors"), &model.base_weights())
+}

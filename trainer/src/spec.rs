@@ -1,0 +1,195 @@
+//! A training job as the trainer receives it (`run --spec job.json`, or the
+//! body of `POST /v1/jobs`): the base model, the dataset, hyperparameters,
+//! and where status, metrics and artifacts go.
+
+use crate::error::{Result, TrainerError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// The caller's job id; also the idempotency key of `POST /v1/jobs`.
+    pub job_id: String,
+    /// `tiny-llama` (built in) or a local Hugging Face model folder.
+    pub base_model: String,
+    /// Where the dataset is: a local path or an http(s) URL (e.g. signed).
+    pub dataset: String,
+    #[serde(default)]
+    pub hyperparameters: HyperParams,
+    /// Where artifacts go.
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Output {
+    /// A local folder: the adapter, checkpoints, metrics and status.
+    Folder(String),
+    /// Signed URLs to PUT each artifact to, by file name
+    /// (`adapter_config.json`, `adapter_model.safetensors`,
+    /// `training_args.json`, `metrics.jsonl`); work files stay in `work_dir`.
+    Upload {
+        urls: std::collections::BTreeMap<String, String>,
+        #[serde(default)]
+        work_dir: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    Linear,
+    Cosine,
+    Constant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HyperParams {
+    pub epochs: u32,
+    /// Stop after this many optimizer steps (0 = run all epochs).
+    pub max_steps: u64,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub gradient_accumulation: usize,
+    pub max_seq_len: usize,
+    pub lora_r: usize,
+    pub lora_alpha: f64,
+    pub lora_dropout: f32,
+    pub target_modules: Vec<String>,
+    pub weight_decay: f64,
+    pub max_grad_norm: f64,
+    pub warmup_steps: u64,
+    pub schedule: Schedule,
+    pub seed: u64,
+    /// Share of examples held out for validation loss (0 = none).
+    pub validation_split: f64,
+    /// Validation loss every N optimizer steps (0 = each epoch's end only).
+    pub eval_every: u64,
+    /// Checkpoint every N optimizer steps (0 = none).
+    pub checkpoint_every: u64,
+    /// Stop when validation loss has not improved this many evaluations (0 = never).
+    pub early_stopping_patience: u32,
+    /// Memory the run may use, in MiB (0 = the machine's available memory).
+    pub memory_limit_mb: u64,
+}
+
+impl Default for HyperParams {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            max_steps: 0,
+            learning_rate: 2e-4,
+            batch_size: 4,
+            gradient_accumulation: 1,
+            max_seq_len: 256,
+            lora_r: 16,
+            lora_alpha: 32.0,
+            lora_dropout: 0.05,
+            target_modules: vec!["q_proj".into(), "v_proj".into()],
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            warmup_steps: 0,
+            schedule: Schedule::Linear,
+            seed: 42,
+            validation_split: 0.0,
+            eval_every: 0,
+            checkpoint_every: 0,
+            early_stopping_patience: 0,
+            memory_limit_mb: 0,
+        }
+    }
+}
+
+impl JobSpec {
+    /// Reads a spec, naming the field that is wrong.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let spec: Self = serde_json::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.contains("field"))
+                .unwrap_or("spec")
+                .to_string();
+            TrainerError::Spec {
+                field,
+                message: format!("is wrong: {msg}"),
+            }
+        })?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let h = &self.hyperparameters;
+        let positive = [
+            ("hyperparameters.batch_size", h.batch_size as f64),
+            (
+                "hyperparameters.gradient_accumulation",
+                h.gradient_accumulation as f64,
+            ),
+            ("hyperparameters.max_seq_len", h.max_seq_len as f64),
+            ("hyperparameters.lora_r", h.lora_r as f64),
+            ("hyperparameters.learning_rate", h.learning_rate),
+            ("hyperparameters.lora_alpha", h.lora_alpha),
+        ];
+        for (field, v) in positive {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(TrainerError::spec(field, "must be greater than 0"));
+            }
+        }
+        if h.epochs == 0 && h.max_steps == 0 {
+            return Err(TrainerError::spec(
+                "hyperparameters.epochs",
+                "must be at least 1",
+            ));
+        }
+        if !(0.0..1.0).contains(&h.lora_dropout) {
+            return Err(TrainerError::spec(
+                "hyperparameters.lora_dropout",
+                "must be in [0, 1)",
+            ));
+        }
+        if !(0.0..0.5).contains(&h.validation_split) {
+            return Err(TrainerError::spec(
+                "hyperparameters.validation_split",
+                "must be in [0, 0.5)",
+            ));
+        }
+        if h.target_modules.is_empty() {
+            return Err(TrainerError::spec(
+                "hyperparameters.target_modules",
+                "must name at least one projection",
+            ));
+        }
+        if self.job_id.trim().is_empty() {
+            return Err(TrainerError::spec("job_id", "must not be empty"));
+        }
+        if self.base_model.trim().is_empty() {
+            return Err(TrainerError::spec("base_model", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_spec_names_the_field() {
+        let e = JobSpec::from_json(r#"{"job_id":"j","base_model":"tiny-llama","dataset":"d.jsonl","output":{"folder":"o"},"hyperparameters":{"lora_rank":8}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lora_rank"), "{e}");
+        let e = JobSpec::from_json(r#"{"job_id":"j","base_model":"tiny-llama","dataset":"d.jsonl","output":{"folder":"o"},"hyperparameters":{"batch_size":0}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hyperparameters.batch_size"), "{e}");
+        let e = JobSpec::from_json(r#"{"job_id":"j","dataset":"d","output":{"folder":"o"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("base_model"), "{e}");
+    }
+}

@@ -1,0 +1,365 @@
+//! The trainer on the real EQ-12 fixtures (shared/fixtures, CC-BY-4.0,
+//! credit BrightRun) with the built-in tiny model.
+
+use brightrun_trainer::model::llama::IGNORE;
+use brightrun_trainer::model::{LoraShape, folder, tiny};
+use brightrun_trainer::rng::TrainRng;
+use brightrun_trainer::{Event, HyperParams, JobSpec, Output, StepMetrics, TrainerError, train};
+use candle_core::{Device, Tensor};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn fixture() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/EQ-12-conversations-demo.jsonl")
+        .display()
+        .to_string()
+}
+
+fn spec(out: &Path, h: HyperParams) -> JobSpec {
+    JobSpec {
+        job_id: "test".into(),
+        base_model: tiny::NAME.into(),
+        dataset: fixture(),
+        hyperparameters: h,
+        output: Output::Folder(out.join("adapter").display().to_string()),
+    }
+}
+
+fn small(steps: u64) -> HyperParams {
+    HyperParams {
+        max_steps: steps,
+        batch_size: 2,
+        max_seq_len: 64,
+        learning_rate: 1e-3,
+        ..HyperParams::default()
+    }
+}
+
+fn run(
+    spec: &JobSpec,
+    work: &Path,
+    stop_at: Option<u64>,
+) -> (
+    Result<brightrun_trainer::TrainOutcome, TrainerError>,
+    Vec<StepMetrics>,
+) {
+    let cancel = AtomicBool::new(false);
+    let mut steps = Vec::new();
+    let r = train(
+        spec,
+        work,
+        &mut |e| {
+            if let Event::Step(m) = e {
+                steps.push(m.clone());
+                if Some(m.step) == stop_at {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        },
+        &cancel,
+    );
+    (r, steps)
+}
+
+#[test]
+fn lora_gradients_match_finite_differences_through_every_layer() {
+    let dev = Device::Cpu;
+    let mut model = tiny::model(7, &dev).unwrap();
+    let targets: Vec<String> = [
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let shape = LoraShape {
+        r: 4,
+        alpha: 8.0,
+        dropout: 0.0,
+    };
+    let vars = model
+        .add_lora(&targets, shape, &mut TrainRng::new(1))
+        .unwrap();
+    // B starts at zero (so A's gradient is zero): give it values first.
+    let mut rng = TrainRng::new(2);
+    for (name, v) in &vars {
+        if name.ends_with("lora_B.weight") {
+            let t = Tensor::from_vec(rng.normal(v.elem_count(), 0.05), v.shape(), &dev).unwrap();
+            v.set(&t).unwrap();
+        }
+    }
+    let ids = Tensor::from_vec(
+        (0..24u32).map(|i| (i * 37) % 250).collect::<Vec<_>>(),
+        (2, 12),
+        &dev,
+    )
+    .unwrap();
+    let labels: Vec<i64> = (0..24)
+        .map(|i| {
+            if i % 12 < 4 || i % 12 == 11 {
+                IGNORE
+            } else {
+                ((i * 37 + 37) % 250) as i64
+            }
+        })
+        .collect();
+    let loss = |m: &brightrun_trainer::model::Llama| -> f64 {
+        m.loss(&ids, &labels, None)
+            .unwrap()
+            .0
+            .to_scalar::<f32>()
+            .unwrap() as f64
+    };
+    let (l, _) = model.loss(&ids, &labels, None).unwrap();
+    let grads = l.backward().unwrap();
+    let mut checked = 0;
+    for (name, v) in &vars {
+        let g = grads
+            .get(v.as_tensor())
+            .unwrap_or_else(|| panic!("no gradient for {name}"));
+        let g: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
+        // Every adapter gets a gradient: no path is cut off.
+        assert!(
+            g.iter().any(|x| x.abs() > 0.0),
+            "{name} has a zero gradient"
+        );
+        // Compare the largest coordinate with a central difference.
+        let (i, &gi) = g
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap();
+        let base: Vec<f32> = v.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+        let eps = 1e-2f32;
+        let at = |delta: f32| {
+            let mut w = base.clone();
+            w[i] += delta;
+            v.set(&Tensor::from_vec(w, v.shape(), &dev).unwrap())
+                .unwrap();
+            loss(&model)
+        };
+        let fd = (at(eps) - at(-eps)) / (2.0 * eps as f64);
+        v.set(&Tensor::from_vec(base, v.shape(), &dev).unwrap())
+            .unwrap();
+        // f32 central differences: within 5%, or 1e-4 for small gradients.
+        let err = (fd - gi as f64).abs();
+        assert!(
+            err < 0.05 * gi.abs() as f64 || err < 1e-4,
+            "{name}[{i}]: backprop {gi}, finite difference {fd}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4 * 7 * 2);
+}
+
+#[test]
+fn loss_falls_on_eq12_and_the_adapter_is_peft_shaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = HyperParams {
+        max_steps: 40,
+        batch_size: 4,
+        max_seq_len: 64,
+        learning_rate: 3e-3,
+        lora_r: 8,
+        lora_alpha: 16.0,
+        target_modules: vec![
+            "q_proj".into(),
+            "v_proj".into(),
+            "gate_proj".into(),
+            "up_proj".into(),
+            "down_proj".into(),
+        ],
+        validation_split: 0.1,
+        eval_every: 20,
+        ..HyperParams::default()
+    };
+    let s = spec(dir.path(), h);
+    let (r, steps) = run(&s, &dir.path().join("work"), None);
+    let out = r.unwrap();
+    assert_eq!(out.steps, 40);
+    assert_eq!(steps.len(), 40);
+    let first: f64 = steps[..5].iter().map(|m| m.train_loss).sum::<f64>() / 5.0;
+    let last: f64 = steps[35..].iter().map(|m| m.train_loss).sum::<f64>() / 5.0;
+    assert!(last < first * 0.9, "loss {first} -> {last}");
+    assert!(
+        steps
+            .iter()
+            .all(|m| m.tokens_per_second > 0.0 && m.grad_norm.is_finite())
+    );
+    assert!(
+        steps[19].val_loss.is_some()
+            && steps[39].val_loss.is_some()
+            && steps[10].val_loss.is_none()
+    );
+    // PEFT's layout.
+    let cfg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.adapter_dir.join("adapter_config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cfg["peft_type"], "LORA");
+    assert_eq!(cfg["r"], 8);
+    assert_eq!(cfg["lora_alpha"], 16);
+    let bytes = std::fs::read(out.adapter_dir.join("adapter_model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names.len(), 4 * 5 * 2);
+    assert!(
+        names.contains(
+            &"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight".to_string()
+        )
+    );
+    assert!(
+        names.contains(&"base_model.model.model.layers.3.mlp.down_proj.lora_B.weight".to_string())
+    );
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    assert_eq!(
+        meta.metadata()
+            .as_ref()
+            .and_then(|m| m.get("format"))
+            .map(String::as_str),
+        Some("pt")
+    );
+    let a = st
+        .tensor("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight")
+        .unwrap();
+    assert_eq!(a.shape(), &[8, 256]);
+    let metrics = std::fs::read_to_string(out.adapter_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 40);
+    assert!(out.adapter_dir.join("training_args.json").is_file());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_curve_and_resume_continues_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = HyperParams {
+        checkpoint_every: 3,
+        lora_dropout: 0.1,
+        gradient_accumulation: 2,
+        ..small(8)
+    };
+    let a = spec(&dir.path().join("a"), h.clone());
+    let (ra, curve_a) = run(&a, &dir.path().join("a/work"), None);
+    ra.unwrap();
+    let b = spec(&dir.path().join("b"), h.clone());
+    let (rb, curve_b) = run(&b, &dir.path().join("b/work"), None);
+    rb.unwrap();
+    let losses = |c: &[StepMetrics]| {
+        c.iter()
+            .map(|m| (m.step, m.train_loss, m.grad_norm))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&curve_a), losses(&curve_b));
+    // Interrupted after step 5 (last checkpoint at 3), then run again.
+    let c = spec(&dir.path().join("c"), h);
+    let work = dir.path().join("c/work");
+    let (rc, first) = run(&c, &work, Some(5));
+    assert!(matches!(rc, Err(TrainerError::Cancelled)), "{rc:?}");
+    assert_eq!(first.len(), 5);
+    let (rc, rest) = run(&c, &work, None);
+    rc.unwrap();
+    assert_eq!(rest.first().map(|m| m.step), Some(4));
+    assert_eq!(losses(&rest), losses(&curve_a[3..]));
+    let metrics = std::fs::read_to_string(work.join("metrics.jsonl")).unwrap();
+    let steps: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<StepMetrics>(l).unwrap().step)
+        .collect();
+    assert_eq!(steps, (1..=8).collect::<Vec<_>>());
+    // Different seed, different curve.
+    let d = spec(
+        &dir.path().join("d"),
+        HyperParams {
+            seed: 7,
+            ..small(2)
+        },
+    );
+    let (_, curve_d) = run(&d, &dir.path().join("d/work"), None);
+    assert_ne!(curve_d[1].train_loss, curve_a[1].train_loss);
+}
+
+#[test]
+fn bad_input_is_refused_before_training_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_model = dir.path().join("model");
+    std::fs::create_dir_all(&empty_model).unwrap();
+    let mut s = spec(dir.path(), small(1));
+    s.base_model = empty_model.display().to_string();
+    let e = run(&s, &dir.path().join("w1"), None)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("config.json"), "{e}");
+
+    tiny::write_folder(&empty_model, 0).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(empty_model.join("config.json")).unwrap())
+            .unwrap();
+    cfg["model_type"] = "gpt_neox".into();
+    std::fs::write(empty_model.join("config.json"), cfg.to_string()).unwrap();
+    let e = run(&s, &dir.path().join("w2"), None)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gpt_neox"), "{e}");
+
+    let no_targets = dir.path().join("context-only.jsonl");
+    std::fs::write(&no_targets, "{\"_meta\": {\"version\": \"4.0.0\", \"total_pairs\": 1}}\n{\"id\": \"a\", \"conversation_id\": \"c\", \"system_prompt\": \"s\", \"conversation_history\": [], \"current_user_input\": \"hi\", \"target_response\": null}\n").unwrap();
+    let mut s = spec(dir.path(), small(1));
+    s.dataset = no_targets.display().to_string();
+    let e = run(&s, &dir.path().join("w3"), None)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("trainable"), "{e}");
+
+    let mut s = spec(
+        dir.path(),
+        HyperParams {
+            memory_limit_mb: 20,
+            ..small(1)
+        },
+    );
+    s.dataset = fixture();
+    let e = run(&s, &dir.path().join("w4"), None)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("MiB") && e.contains("batch_size"), "{e}");
+}
+
+#[test]
+fn the_tiny_model_written_as_a_folder_loads_back_with_the_same_logits() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny::write_folder(dir.path(), 0).unwrap();
+    let from_folder = folder::load(&dir.path().display().to_string(), &Device::Cpu).unwrap();
+    let built_in = folder::load(tiny::NAME, &Device::Cpu).unwrap();
+    let ids = Tensor::from_vec(vec![1u32, 70, 80, 90, 257, 258], (1, 6), &Device::Cpu).unwrap();
+    let a: Vec<f32> = from_folder
+        .model
+        .forward(&ids)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let b: Vec<f32> = built_in
+        .model
+        .forward(&ids)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        from_folder.chat.encode_text("<|im_start|>hi").unwrap(),
+        vec![257, 104, 105]
+    );
+}
