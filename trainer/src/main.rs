@@ -1,0 +1,316 @@
+//! `brightrun-trainer run --spec job.json` trains one job (for Ray,
+//! Kubernetes, Slurm); `brightrun-trainer serve` is the cluster API.
+
+use brightrun_trainer::spec::{JobSpec, Output};
+use brightrun_trainer::train::{self, Event};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const USAGE: &str = "\
+brightrun-trainer: BrightRun's LoRA trainer
+
+USAGE:
+    brightrun-trainer run --spec JOB.json [--work-dir DIR]
+        Trains one job. Prints one JSON line per event to stdout; exits 0 when
+        it completes, 1 when it fails (the reason on stderr). The work dir
+        holds checkpoints: run again with the same one to resume. Default: the
+        spec's output folder, or output.upload.work_dir, or
+        $TMPDIR/brightrun-trainer/<job_id>.
+
+    brightrun-trainer serve --bind ADDR --data-dir DIR [--token TOKEN] [--concurrency N]
+        Serves the cluster API on ADDR (e.g. 127.0.0.1:8080) with the job
+        table in DIR. Every request needs `Authorization: Bearer TOKEN`; the
+        token comes from --token or, better (not visible in ps), the
+        BRIGHTRUN_TRAINER_TOKEN environment variable. N jobs train at once
+        (default 1). SIGINT/SIGTERM stop it; running jobs resume on restart.
+
+    brightrun-trainer --help
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => match parse_run(&args[1..]) {
+            Ok(a) => run(a),
+            Err(e) => usage_error(&e),
+        },
+        Some("serve") => match parse_serve(&args[1..]) {
+            Ok(a) => serve(a),
+            Err(e) => usage_error(&e),
+        },
+        Some("--help" | "-h" | "help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => usage_error(&format!("unknown command `{other}`")),
+        None => usage_error("no command given"),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// `--name value` pairs; `--help` anywhere prints the usage.
+fn parse_flags(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--help" || arg == "-h" {
+            print!("{USAGE}");
+            std::process::exit(0);
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        if !known.contains(&name) {
+            return Err(format!("unknown argument `{arg}`"));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => it
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("`{name}` needs a value"))?,
+        };
+        out.push((name.to_string(), value));
+    }
+    Ok(out)
+}
+
+struct RunArgs {
+    spec: PathBuf,
+    work_dir: Option<PathBuf>,
+}
+
+fn parse_run(args: &[String]) -> Result<RunArgs, String> {
+    let mut spec = None;
+    let mut work_dir = None;
+    for (name, value) in parse_flags(args, &["--spec", "--work-dir"])? {
+        match name.as_str() {
+            "--spec" => spec = Some(PathBuf::from(value)),
+            _ => work_dir = Some(PathBuf::from(value)),
+        }
+    }
+    Ok(RunArgs {
+        spec: spec.ok_or("`run` needs --spec JOB.json")?,
+        work_dir,
+    })
+}
+
+struct ServeArgs {
+    bind: SocketAddr,
+    data_dir: PathBuf,
+    token: Option<String>,
+    concurrency: usize,
+}
+
+fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
+    let (mut bind, mut data_dir, mut token, mut concurrency) = (None, None, None, 1);
+    let known = ["--bind", "--data-dir", "--token", "--concurrency"];
+    for (name, value) in parse_flags(args, &known)? {
+        match name.as_str() {
+            "--bind" => {
+                bind = Some(value.parse::<SocketAddr>().map_err(|e| {
+                    format!("--bind `{value}` is not an address like 127.0.0.1:8080: {e}")
+                })?)
+            }
+            "--data-dir" => data_dir = Some(PathBuf::from(value)),
+            "--token" => token = Some(value),
+            _ => {
+                concurrency = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("--concurrency `{value}` must be a whole number >= 1"))?
+            }
+        }
+    }
+    Ok(ServeArgs {
+        bind: bind.ok_or("`serve` needs --bind ADDR (e.g. 127.0.0.1:8080)")?,
+        data_dir: data_dir.ok_or("`serve` needs --data-dir DIR")?,
+        token,
+        concurrency,
+    })
+}
+
+/// One event as a JSON line (`Log` by hand: a tagged enum cannot carry a bare string).
+fn event_line(event: &Event) -> String {
+    let value = match event {
+        Event::Log(message) => serde_json::json!({"event": "log", "message": message}),
+        other => serde_json::to_value(other)
+            .unwrap_or_else(|e| serde_json::json!({"event": "error", "message": e.to_string()})),
+    };
+    value.to_string()
+}
+
+fn default_work_dir(spec: &JobSpec) -> PathBuf {
+    match &spec.output {
+        Output::Folder(f) => PathBuf::from(f),
+        Output::Upload {
+            work_dir: Some(w), ..
+        } => PathBuf::from(w),
+        Output::Upload { work_dir: None, .. } => {
+            let name: String = spec
+                .job_id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            std::env::temp_dir().join("brightrun-trainer").join(name)
+        }
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.spec) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: reading {}: {e}", args.spec.display());
+            return ExitCode::from(1);
+        }
+    };
+    let spec = match JobSpec::from_json(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.spec.display());
+            return ExitCode::from(1);
+        }
+    };
+    let work_dir = args.work_dir.unwrap_or_else(|| default_work_dir(&spec));
+
+    // SIGINT/SIGTERM stop the run at its next step; its checkpoints stay.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(shutdown_signal());
+            eprintln!("stopping at the next step");
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+
+    let mut on_event = |event: &Event| println!("{}", event_line(event));
+    match train::run_job(&spec, &work_dir, &mut on_event, &cancel) {
+        Ok(outcome) => {
+            let done = serde_json::json!({
+                "event": "completed",
+                "adapter_dir": outcome.adapter_dir,
+                "steps": outcome.steps,
+                "final_loss": outcome.final_loss,
+                "best_val_loss": outcome.best_val_loss,
+                "stopped_early": outcome.stopped_early,
+            });
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!(
+                "{}",
+                serde_json::json!({"event": "failed", "error": e.to_string()})
+            );
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let token = args
+        .token
+        .or_else(|| std::env::var("BRIGHTRUN_TRAINER_TOKEN").ok())
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    if token.is_empty() {
+        eprintln!(
+            "error: `serve` needs an API token: set BRIGHTRUN_TRAINER_TOKEN (or pass --token); \
+             every request must then send `Authorization: Bearer <token>`"
+        );
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(async {
+        let config = brightrun_trainer::serve::Config {
+            bind: args.bind,
+            data_dir: args.data_dir.clone(),
+            token,
+            concurrency: args.concurrency,
+        };
+        let server = match brightrun_trainer::serve::start(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "error: serving on {} with data in {}: {e}",
+                    args.bind,
+                    args.data_dir.display()
+                );
+                return ExitCode::from(1);
+            }
+        };
+        println!("listening on {}", server.addr());
+        shutdown_signal().await;
+        tracing::info!("stopping: running jobs resume on the next start");
+        // A step on a big model can take a while; do not hang on it forever.
+        if tokio::time::timeout(Duration::from_secs(60), server.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a job did not reach a step boundary within 60 s; exiting anyway");
+        }
+        ExitCode::SUCCESS
+    });
+    // Blocking threads still in a step are not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,183 @@
+//! `brightrun-trainer serve`: the cluster API of DESIGN 4.2 over the job
+//! table in `data_dir`, with `concurrency` workers training queued jobs.
+//!
+//! Stopping (SIGINT/SIGTERM, or [`Server::stop`]) stops accepting requests
+//! and interrupts running jobs at their next step without marking them: they
+//! stay `running` on disk and the next start resumes them from their last
+//! checkpoint.
+
+mod api;
+mod jobs;
+mod store;
+mod worker;
+
+pub use jobs::{MAX_RESUMES, Status};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bound as given; nothing else is listened on.
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The bearer token every request must carry. Must not be empty.
+    pub token: String,
+    /// How many jobs train at once (at least 1).
+    pub concurrency: usize,
+}
+
+pub struct AppState {
+    table: Arc<jobs::JobTable>,
+    token_hash: [u8; 32],
+}
+
+impl AppState {
+    /// Compares hashes, in constant time, so the time taken says nothing
+    /// about how much of the token was right.
+    fn token_matches(&self, given: &str) -> bool {
+        let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        given
+            .iter()
+            .zip(self.token_hash.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+/// A running server: its address, and how to stop it.
+pub struct Server {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    stopping: Arc<AtomicBool>,
+    table: Arc<jobs::JobTable>,
+    http: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Opens the job table, binds `config.bind` and starts serving and training.
+pub async fn start(config: Config) -> std::io::Result<Server> {
+    if config.token.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the API token is empty",
+        ));
+    }
+    let data_dir = config.data_dir.clone();
+    let table = Arc::new(
+        tokio::task::spawn_blocking(move || jobs::JobTable::open(&data_dir))
+            .await
+            .map_err(std::io::Error::other)??,
+    );
+    let state = Arc::new(AppState {
+        table: table.clone(),
+        token_hash: Sha256::digest(config.token.as_bytes()).into(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+
+    let (stop, stop_rx) = watch::channel(false);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let workers = (0..config.concurrency.max(1))
+        .map(|_| {
+            tokio::spawn(worker::worker(
+                table.clone(),
+                stopping.clone(),
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
+    let mut http_stop = stop_rx;
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(Server {
+        addr,
+        stop,
+        stopping,
+        table,
+        http,
+        workers,
+    })
+}
+
+impl Server {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting requests, interrupts running jobs at their next step
+    /// (they stay `running` on disk, to resume on the next start) and waits
+    /// for the HTTP server and the workers to finish.
+    pub async fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.table.interrupt_running();
+        let _ = self.stop.send(true);
+        match self.http.await {
+            Ok(Err(e)) => tracing::error!("HTTP server: {e}"),
+            Err(e) => tracing::error!("HTTP server task: {e}"),
+            Ok(Ok(())) => {}
+        }
+        for w in self.workers {
+            let _ = w.await;
+        }
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/jobs", post(api::submit).get(api::list_jobs))
+        .route("/v1/jobs/{id}", get(api::get_job))
+        .route("/v1/jobs/{id}/metrics", get(api::metrics))
+        .route("/v1/jobs/{id}/logs", get(api::logs))
+        .route("/v1/jobs/{id}/cancel", post(api::cancel))
+        .fallback(api::no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), auth))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> api::ApiError {
+    api::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+async fn auth(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let details = match header {
+        None => "missing `Authorization: Bearer <token>` header",
+        Some(v) => match v.strip_prefix("Bearer ") {
+            Some(token) if state.token_matches(token.trim()) => return next.run(req).await,
+            Some(_) => "the bearer token is wrong",
+            None => "the Authorization header must be `Bearer <token>`",
+        },
+    };
+    let mut resp =
+        api::ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", details).into_response();
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    resp
+}

@@ -1,0 +1,149 @@
+//! The queue's workers: each takes the next queued job and runs it with
+//! [`crate::train::run_job`] on a blocking thread, recording its events.
+
+use super::jobs::{Job, JobTable, Status};
+use crate::error::TrainerError;
+use crate::train::{self, Event};
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::watch;
+
+/// Runs jobs until `stop` turns true. A job running then is interrupted at
+/// its next step and left `running` on disk, for a restart to resume.
+pub async fn worker(
+    table: Arc<JobTable>,
+    stopping: Arc<AtomicBool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let job = tokio::select! {
+            job = table.next_queued() => job,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        if stopping.load(Ordering::SeqCst) {
+            table.requeue_front(&job);
+            return;
+        }
+        run_one(&job, &stopping).await;
+    }
+}
+
+async fn run_one(job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
+    let spec = {
+        let mut state = job.lock();
+        let r = &mut state.record;
+        r.status = Status::Initializing;
+        r.started_at.get_or_insert_with(Utc::now);
+        let attempt = r.resume_count;
+        let spec = r.spec.clone();
+        job.persist_or_warn(&state);
+        drop(state);
+        job.log(&if attempt == 0 {
+            "initializing".to_string()
+        } else {
+            format!("initializing (resume {attempt})")
+        });
+        spec
+    };
+
+    let runner = job.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let mut on_event = |event: &Event| record_event(&runner, event);
+        train::run_job(&spec, &runner.work_dir(), &mut on_event, &runner.cancel)
+    })
+    .await;
+
+    let mut state = job.lock();
+    let r = &mut state.record;
+    let message = match result {
+        Ok(Ok(outcome)) => {
+            r.status = Status::Completed;
+            r.error = None;
+            format!(
+                "completed: {} steps, final loss {:.4}{}{}; adapter in {}",
+                outcome.steps,
+                outcome.final_loss,
+                outcome
+                    .best_val_loss
+                    .map(|v| format!(", best validation loss {v:.4}"))
+                    .unwrap_or_default(),
+                if outcome.stopped_early {
+                    " (stopped early)"
+                } else {
+                    ""
+                },
+                outcome.adapter_dir.display()
+            )
+        }
+        Ok(Err(TrainerError::Cancelled)) if r.cancel_requested => {
+            r.status = Status::Cancelled;
+            "cancelled".to_string()
+        }
+        Ok(Err(TrainerError::Cancelled)) if stopping.load(Ordering::SeqCst) => {
+            // Left as it is on disk: the next start resumes it.
+            drop(state);
+            job.log("the trainer is stopping: interrupted, to resume on restart");
+            return;
+        }
+        Ok(Err(e)) => {
+            r.status = Status::Failed;
+            r.error = Some(e.to_string());
+            format!("failed: {e}")
+        }
+        Err(join) => {
+            let why = match join.try_into_panic() {
+                Ok(payload) => payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into()),
+                Err(e) => e.to_string(),
+            };
+            let why = format!("the trainer crashed: {why}");
+            r.status = Status::Failed;
+            r.error = Some(why.clone());
+            format!("failed: {why}")
+        }
+    };
+    r.finished_at = Some(Utc::now());
+    job.persist_or_warn(&state);
+    drop(state);
+    job.log(&message);
+}
+
+/// Called on the training thread for each event.
+fn record_event(job: &Job, event: &Event) {
+    match event {
+        Event::Started {
+            total_steps,
+            examples,
+            validation_examples,
+            truncated,
+            resumed_from_step,
+        } => {
+            let mut state = job.lock();
+            state.record.status = Status::Running;
+            state.record.total_steps = *total_steps;
+            job.truncate_points(&mut state, *resumed_from_step);
+            job.persist_or_warn(&state);
+            drop(state);
+            let mut line = format!(
+                "started: {total_steps} steps, {examples} training examples, {validation_examples} validation examples, {truncated} truncated"
+            );
+            if *resumed_from_step > 0 {
+                line.push_str(&format!("; resumed from step {resumed_from_step}"));
+            }
+            job.log(&line);
+        }
+        Event::Step(point) => {
+            let mut state = job.lock();
+            job.add_point(&mut state, point);
+        }
+        Event::Eval { step, val_loss } => {
+            job.log(&format!("step {step}: validation loss {val_loss:.4}"));
+        }
+        Event::Checkpoint { step } => job.log(&format!("step {step}: checkpoint saved")),
+        Event::Log(text) => job.log(text),
+    }
+}
