@@ -32,6 +32,11 @@ pub async fn worker(
 async fn run_one(job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
     let spec = {
         let mut state = job.lock();
+        // Checked under the job's lock: either the stop sees this job
+        // initializing and interrupts it, or this sees the stop.
+        if stopping.load(Ordering::SeqCst) {
+            return;
+        }
         let r = &mut state.record;
         r.status = Status::Initializing;
         r.started_at.get_or_insert_with(Utc::now);
