@@ -74,6 +74,42 @@ pub fn write(
     write_safetensors(&dir.join(WEIGHTS_FILE), tensors)
 }
 
+/// Loads an adapter folder written by `write` (or by PEFT) onto the model.
+pub fn apply(model: &mut crate::model::Llama, dir: &Path) -> Result<()> {
+    let bad = |m: String| TrainerError::Checkpoint(dir.to_path_buf(), m);
+    let cfg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(CONFIG_FILE))
+            .map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?,
+    )
+    .map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?;
+    let r = cfg["r"]
+        .as_u64()
+        .ok_or_else(|| bad("adapter_config.json has no r".into()))? as usize;
+    let alpha = cfg["lora_alpha"].as_f64().unwrap_or(r as f64);
+    let targets: Vec<String> = cfg["target_modules"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let shape = crate::model::LoraShape {
+        r,
+        alpha,
+        dropout: 0.0,
+    };
+    let vars = model.add_lora(&targets, shape, &mut crate::rng::TrainRng::new(0))?;
+    let tensors = read_safetensors(&dir.join(WEIGHTS_FILE))?;
+    for (name, var) in vars {
+        let t = tensors
+            .get(&name)
+            .ok_or_else(|| bad(format!("has no `{name}`")))?;
+        var.set(t)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,14 +143,11 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
     })
 }
 
-/// One event as a JSON line (`Log` by hand: a tagged enum cannot carry a bare string).
+/// One event as a JSON line.
 fn event_line(event: &Event) -> String {
-    let value = match event {
-        Event::Log(message) => serde_json::json!({"event": "log", "message": message}),
-        other => serde_json::to_value(other)
-            .unwrap_or_else(|e| serde_json::json!({"event": "error", "message": e.to_string()})),
-    };
-    value.to_string()
+    serde_json::to_value(event)
+        .unwrap_or_else(|e| serde_json::json!({"event": "error", "message": e.to_string()}))
+        .to_string()
 }
 
 fn default_work_dir(spec: &JobSpec) -> PathBuf {

@@ -53,7 +53,9 @@ pub enum Event {
     Checkpoint {
         step: u64,
     },
-    Log(String),
+    Log {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +93,9 @@ pub fn run_job(
     if spec.dataset.starts_with("http://") || spec.dataset.starts_with("https://") {
         let path = work_dir.join("dataset");
         if !path.is_file() {
-            on_event(&Event::Log("downloading the dataset".into()));
+            on_event(&Event::Log {
+                message: "downloading the dataset".into(),
+            });
             let bytes = crate::transfer::get(&spec.dataset)?;
             std::fs::write(&path, bytes).map_err(|e| TrainerError::io(path.display(), e))?;
         }
@@ -107,7 +111,9 @@ pub fn run_job(
                     format!("names `{name}`, which the trainer does not write"),
                 )
             })?;
-            on_event(&Event::Log(format!("uploading {name}")));
+            on_event(&Event::Log {
+                message: format!("uploading {name}"),
+            });
             crate::transfer::put(url, bytes)?;
         }
     }
@@ -283,9 +289,9 @@ pub fn train(
         last_loss = train_loss;
 
         let mut val_loss = None;
-        let at_epoch_end = state.step % steps_per_epoch == 0;
+        let at_epoch_end = state.step.is_multiple_of(steps_per_epoch);
         let eval_now = !val_set.is_empty()
-            && ((h.eval_every > 0 && state.step % h.eval_every == 0)
+            && ((h.eval_every > 0 && state.step.is_multiple_of(h.eval_every))
                 || (h.eval_every == 0 && at_epoch_end)
                 || state.step == total_steps);
         if eval_now {
@@ -329,15 +335,17 @@ pub fn train(
         if h.early_stopping_patience > 0
             && state.evals_without_improvement >= h.early_stopping_patience
         {
-            on_event(&Event::Log(format!(
-                "stopping early at step {}: validation loss has not improved for {} evaluations",
-                state.step, h.early_stopping_patience
-            )));
+            on_event(&Event::Log {
+                message: format!(
+                    "stopping early at step {}: validation loss has not improved for {} evaluations",
+                    state.step, h.early_stopping_patience
+                ),
+            });
             stopped_early = true;
             break;
         }
         if h.checkpoint_every > 0
-            && state.step % h.checkpoint_every == 0
+            && state.step.is_multiple_of(h.checkpoint_every)
             && state.step < total_steps
         {
             let mut s = state.clone();

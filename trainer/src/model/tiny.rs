@@ -101,7 +101,16 @@ pub fn tokenizer_config_json() -> serde_json::Value {
 
 /// The weights, drawn from `seed` (normal, std 0.02; norms at one).
 pub fn weights(seed: u64, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let c = config();
+    random_weights(&config(), seed, device)
+}
+
+/// Seeded random weights for any untied-or-tied Llama shape (benchmarks
+/// use a ~100M-parameter one).
+pub fn random_weights(
+    c: &ModelConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>> {
     let mut rng = TrainRng::derive(seed, NAME);
     let mut w = HashMap::new();
     let normal = |w: &mut HashMap<String, Tensor>,
@@ -197,13 +206,23 @@ pub fn model(seed: u64, device: &Device) -> Result<Llama> {
 
 /// Writes the tiny model as a Hugging Face folder.
 pub fn write_folder(dir: &Path, seed: u64) -> Result<()> {
+    write_random_folder(dir, &config(), seed)
+}
+
+/// Writes a seeded random model of this shape, with the tiny tokenizer, as a
+/// Hugging Face folder.
+pub fn write_random_folder(dir: &Path, c: &ModelConfig, seed: u64) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| TrainerError::io(dir.display(), e))?;
-    let model = model(seed, &Device::Cpu)?;
+    let model = Llama::from_weights(
+        c.clone(),
+        random_weights(c, seed, &Device::Cpu)?,
+        &Device::Cpu,
+    )?;
     let write = |name: &str, v: &serde_json::Value| {
         std::fs::write(dir.join(name), serde_json::to_string_pretty(v).unwrap())
             .map_err(|e| TrainerError::io(dir.join(name).display(), e))
     };
-    write("config.json", &config().to_hf_json())?;
+    write("config.json", &c.to_hf_json())?;
     write("tokenizer.json", &tokenizer_json())?;
     write("tokenizer_config.json", &tokenizer_config_json())?;
     crate::adapter::write_safetensors(&dir.join("model.safetensors"), &model.base_weights())

@@ -149,6 +149,6 @@ fn record_event(job: &Job, event: &Event) {
             job.log(&format!("step {step}: validation loss {val_loss:.4}"));
         }
         Event::Checkpoint { step } => job.log(&format!("step {step}: checkpoint saved")),
-        Event::Log(text) => job.log(text),
+        Event::Log { message } => job.log(message),
     }
 }

@@ -1,0 +1,74 @@
+"""PyTorch + PEFT side of the trainer benchmark and the parity check.
+
+  speed MODEL_DIR BATCHES_JSON THREADS   LoRA (q,v, r16, alpha 32, dropout 0.05)
+                                         training tokens/s on the same batches
+                                         BrightRun trained on; peak RSS.
+  parity MODEL_DIR ADAPTER_DIR IDS_JSON LOGITS_JSON
+                                         loads base + PeftModel.from_pretrained,
+                                         compares logits with BrightRun's (f32).
+"""
+import json
+import resource
+import sys
+import time
+
+import torch
+from transformers import AutoModelForCausalLM
+
+
+def speed(model_dir, batches_path, threads):
+    from peft import LoraConfig, get_peft_model
+
+    torch.set_num_threads(int(threads))
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    cfg = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    model = get_peft_model(model, cfg)
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4, weight_decay=0.0)
+    batches = json.load(open(batches_path))
+    timed, losses = 0.0, []
+    for s, (ids, labels) in enumerate(batches):
+        t0 = time.perf_counter()
+        ids = torch.tensor(ids).view(4, 256)
+        labels = torch.tensor(labels).view(4, 256)
+        logits = model(input_ids=ids).logits
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+        if s > 0:
+            timed += time.perf_counter() - t0
+    steps = len(batches) - 1
+    print(json.dumps({
+        "tokens_per_second": steps * 4 * 256 / timed,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "losses": losses,
+    }))
+
+
+def parity(model_dir, adapter_dir, ids_path, logits_path):
+    from peft import PeftModel
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, adapter_dir)
+    model.eval()
+    ids = json.load(open(ids_path))
+    ours = torch.tensor(json.load(open(logits_path)))
+    with torch.no_grad():
+        theirs = model(input_ids=torch.tensor([ids])).logits.flatten()
+        plain = base.get_base_model()(input_ids=torch.tensor([ids])).logits.flatten() if hasattr(base, "get_base_model") else None
+    diff = (ours - theirs).abs().max().item()
+    with torch.no_grad(), model.disable_adapter():
+        without = model(input_ids=torch.tensor([ids])).logits.flatten()
+    effect = (theirs - without).abs().max().item()
+    print(json.dumps({"max_abs_diff": diff, "adapter_effect": effect, "logits": ours.numel()}))
+    if not diff < 1e-4:
+        sys.exit(f"PEFT logits differ from BrightRun's by {diff} (limit 1e-4)")
+    if not effect > 1e-3:
+        sys.exit(f"the adapter changes the logits by only {effect}: nothing was trained")
+
+
+if __name__ == "__main__":
+    {"speed": speed, "parity": parity}[sys.argv[1]](*sys.argv[2:])

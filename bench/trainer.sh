@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Trainer benchmark and PEFT parity (not a test; see issue 4):
+#  1. parity: BrightRun trains an adapter on EQ-12 with the tiny model
+#     (`brightrun-trainer run`), PyTorch loads the exported base model and
+#     the adapter with PeftModel.from_pretrained, logits compared (1e-4).
+#  2. speed: training tokens/s, batch 4 × seq 256, LoRA q,v r16, for the tiny
+#     model and a ~100M-parameter one, BrightRun then PyTorch + PEFT on the
+#     same batches and thread count, with peak RSS.
+# torch, transformers and peft are installed into a venv on first use
+# (about 5.6 GB, minutes), which is why this is not in the test command.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+WORK="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-trainer}"
+VENV="${PEFT_VENV:-$ROOT/../.venv-peft}"
+THREADS="${BENCH_THREADS:-$(nproc)}"
+STEPS_TINY="${BENCH_STEPS_TINY:-20}"
+STEPS_100M="${BENCH_STEPS_100M:-5}"
+mkdir -p "$WORK"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, transformers, peft' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet torch transformers peft safetensors
+fi
+PY="$VENV/bin/python"
+cargo build --release -p brightrun-trainer --bin brightrun-trainer --example bench
+BIN="$CARGO_TARGET_DIR/release/brightrun-trainer"
+BENCH="$CARGO_TARGET_DIR/release/examples/bench"
+export CANDLE_NUM_THREADS="${CANDLE_NUM_THREADS:-1}" RAYON_NUM_THREADS="$THREADS"
+
+echo "== parity"
+rm -rf "$WORK/parity" && mkdir -p "$WORK/parity"
+"$BENCH" export-tiny "$WORK/parity/model"
+cat >"$WORK/parity/job.json" <<JSON
+{"job_id": "parity", "base_model": "$WORK/parity/model", "dataset": "$ROOT/../shared/fixtures/EQ-12-conversations-demo.jsonl",
+ "hyperparameters": {"max_steps": 20, "batch_size": 4, "max_seq_len": 128, "learning_rate": 0.003,
+   "lora_r": 8, "lora_alpha": 16, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
+ "output": {"folder": "$WORK/parity/adapter"}}
+JSON
+"$BIN" run --spec "$WORK/parity/job.json" --work-dir "$WORK/parity/work" | tail -1
+IDS='[257, 117, 115, 101, 114, 10, 73, 32, 97, 109, 32, 119, 111, 114, 114, 105, 101, 100, 258, 10, 257, 97]'
+echo "$IDS" >"$WORK/parity/ids.json"
+"$BENCH" logits "$WORK/parity/model" "$WORK/parity/adapter" "$IDS" >"$WORK/parity/logits.json"
+"$PY" bench/peft_reference.py parity "$WORK/parity/model" "$WORK/parity/adapter" "$WORK/parity/ids.json" "$WORK/parity/logits.json"
+
+for shape in tiny 100m; do
+  steps=$STEPS_TINY; [ "$shape" = 100m ] && steps=$STEPS_100M
+  echo "== speed $shape ($steps timed steps, $THREADS threads)"
+  mkdir -p "$WORK/$shape"
+  OURS="$(/usr/bin/time -f '%M' -o "$WORK/$shape/rust.rss" "$BENCH" speed "$shape" "$WORK/$shape" "$steps")"
+  THEIRS="$("$PY" bench/peft_reference.py speed "$WORK/$shape/model" "$WORK/$shape/batches.json" "$THREADS")"
+  python3 - "$OURS" "$THEIRS" <<'PY'
+import json, sys
+o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"brightrun : {o['tokens_per_second']:8.0f} tokens/s  peak RSS {o['peak_rss_mb']} MB  ({o['parameters']:,} parameters)")
+print(f"peft      : {t['tokens_per_second']:8.0f} tokens/s  peak RSS {t['peak_rss_mb']} MB")
+print(f"ratio     : {o['tokens_per_second'] / t['tokens_per_second']:.2f}x  first losses {o['losses'][0]:.4f} vs {t['losses'][0]:.4f}")
+PY
+done
