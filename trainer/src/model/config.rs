@@ -93,7 +93,7 @@ impl ModelConfig {
             .and_then(Value::as_u64)
             .map(|n| n as usize)
             .unwrap_or(num_attention_heads);
-        if num_key_value_heads == 0 || num_attention_heads % num_key_value_heads != 0 {
+        if num_key_value_heads == 0 || !num_attention_heads.is_multiple_of(num_key_value_heads) {
             return Err(TrainerError::spec(
                 "num_key_value_heads",
                 "must divide num_attention_heads",
@@ -104,7 +104,7 @@ impl ModelConfig {
             .and_then(Value::as_u64)
             .map(|n| n as usize)
             .unwrap_or(hidden_size / num_attention_heads);
-        if head_dim % 2 != 0 {
+        if !head_dim.is_multiple_of(2) {
             return Err(TrainerError::spec("head_dim", "must be even for RoPE"));
         }
         let rope = v.get("rope_parameters");
