@@ -161,6 +161,7 @@ fn logits(model_dir: &str, adapter: &Path, ids_json: &str) {
 }
 
 fn main() {
+    brightrun_trainer::alloc::keep_freed_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
         .iter()

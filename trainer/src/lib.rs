@@ -6,6 +6,7 @@
 //! (`run`) or serves the cluster API (`serve`).
 
 pub mod adapter;
+pub mod alloc;
 pub mod chat;
 pub mod error;
 pub mod memory;

@@ -57,7 +57,7 @@ impl Linear {
 
     /// x: [n, in] → [n, out]. With `rng`, LoRA dropout is applied (training).
     pub fn forward(&self, x: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
-        let mut y = x.matmul(&self.weight.t()?)?;
+        let mut y = super::frozen::linear(x, &self.weight)?;
         if let Some(b) = &self.bias {
             y = y.broadcast_add(b)?;
         }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod folder;
+pub mod frozen;
 pub mod llama;
 pub mod lora;
 pub mod tiny;
