@@ -197,10 +197,11 @@ impl Llama {
             .map_err(Into::into)
     }
 
-    /// hidden [n, h] → logits [n, vocab].
+    /// hidden [n, h] → logits [n, vocab]. The head is frozen: no gradient
+    /// for its [vocab, hidden] weight (the largest matmul of a small model).
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
         let head = self.lm_head.as_ref().unwrap_or(&self.embed);
-        Ok(hidden.matmul(&head.t()?)?)
+        Ok(super::frozen::linear(hidden, head)?)
     }
 
     /// Logits for a batch of ids, [b, t, vocab] (inference; no dropout).
