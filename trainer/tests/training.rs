@@ -66,18 +66,10 @@ fn run(
 fn lora_gradients_match_finite_differences_through_every_layer() {
     let dev = Device::Cpu;
     let mut model = tiny::model(7, &dev).unwrap();
-    let targets: Vec<String> = [
-        "q_proj",
-        "k_proj",
-        "v_proj",
-        "o_proj",
-        "gate_proj",
-        "up_proj",
-        "down_proj",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let targets: Vec<String> = brightrun_trainer::model::llama::TARGETS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let shape = LoraShape {
         r: 4,
         alpha: 8.0,

@@ -60,13 +60,7 @@ impl Llama {
             let p = format!("model.layers.{i}");
             let mut proj = Vec::with_capacity(7);
             for name in TARGETS {
-                let group = if name.ends_with("proj")
-                    && ["gate_proj", "up_proj", "down_proj"].contains(&name)
-                {
-                    "mlp"
-                } else {
-                    "self_attn"
-                };
+                let group = group_of(name);
                 let weight = take(&format!("{p}.{group}.{name}.weight"))?;
                 let bias =
                     if config.attention_bias && ["q_proj", "k_proj", "v_proj"].contains(&name) {
@@ -141,11 +135,7 @@ impl Llama {
         for (i, layer) in self.layers.iter().enumerate() {
             for (name, lin) in TARGETS.iter().zip(&layer.proj) {
                 if let Some(l) = &lin.lora {
-                    let group = if matches!(*name, "gate_proj" | "up_proj" | "down_proj") {
-                        "mlp"
-                    } else {
-                        "self_attn"
-                    };
+                    let group = group_of(name);
                     let key = format!("base_model.model.model.layers.{i}.{group}.{name}");
                     out.push((format!("{key}.lora_A.weight"), l.a.clone()));
                     out.push((format!("{key}.lora_B.weight"), l.b.clone()));
@@ -242,11 +232,7 @@ impl Llama {
                 layer.post_norm.clone(),
             ));
             for (name, lin) in TARGETS.iter().zip(&layer.proj) {
-                let group = if matches!(*name, "gate_proj" | "up_proj" | "down_proj") {
-                    "mlp"
-                } else {
-                    "self_attn"
-                };
+                let group = group_of(name);
                 out.push((format!("{p}.{group}.{name}.weight"), lin.weight.clone()));
                 if let Some(b) = &lin.bias {
                     out.push((format!("{p}.{group}.{name}.bias"), b.clone()));
@@ -258,6 +244,14 @@ impl Llama {
             out.push(("lm_head.weight".into(), head.clone()));
         }
         out
+    }
+}
+
+/// The module a projection sits in, in Hugging Face's weight names.
+fn group_of(projection: &str) -> &'static str {
+    match projection {
+        "gate_proj" | "up_proj" | "down_proj" => "mlp",
+        _ => "self_attn",
     }
 }
 

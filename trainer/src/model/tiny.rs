@@ -36,21 +36,22 @@ pub fn config() -> ModelConfig {
     }
 }
 
-/// GPT-2's byte-to-character table: every byte as a printable character.
+/// GPT-2's byte-to-character table: printable bytes stand for themselves,
+/// the others take the characters from U+0100 on, in order.
 fn byte_chars() -> Vec<char> {
-    let mut direct: Vec<u32> = (33..=126).chain(161..=172).chain(174..=255).collect();
-    let mut out = vec!['\0'; 256];
+    let printable =
+        |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
     let mut extra = 0;
-    for b in 0..256u32 {
-        if direct.contains(&b) {
-            out[b as usize] = char::from_u32(b).unwrap();
-        } else {
-            out[b as usize] = char::from_u32(256 + extra).unwrap();
-            extra += 1;
-        }
-    }
-    direct.clear();
-    out
+    (0..256u32)
+        .map(|b| {
+            if printable(b) {
+                char::from_u32(b).unwrap()
+            } else {
+                extra += 1;
+                char::from_u32(255 + extra).unwrap()
+            }
+        })
+        .collect()
 }
 
 /// The tokenizer.json of the tiny model: one token per byte, plus ChatML's
