@@ -5,7 +5,10 @@
 pub mod accounts;
 pub mod dashboard;
 pub mod datasets;
+pub mod jobs;
+pub mod models;
 pub mod status;
+pub mod training;
 pub mod url;
 pub mod users;
 

@@ -17,6 +17,6 @@ pub use records::{
     CreatedDataset, Dataset, DatasetDetail, DatasetFilter, DatasetPage, NewDataset, UploadTarget,
 };
 pub use report::{IssueKind, ReportIssue, ValidationReport};
-pub use stats::{DatasetStats, TokenStats};
+pub use stats::{DatasetStats, HistogramBin, TokenStats};
 pub use tokens::{CharEstimate, PendingCounts, TokenCounter};
 pub use validator::{ValidationLimits, Validator, training_examples, validate_bytes};

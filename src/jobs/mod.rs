@@ -1,0 +1,14 @@
+//! Training jobs as the UI and the API see them: the list row, the detail
+//! with its metrics, what creating one takes, the state machine and the
+//! downsampling that keeps long loss curves fast to draw.
+
+pub mod records;
+pub mod series;
+pub mod transitions;
+
+pub use records::{
+    ConfigureOptions, EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint,
+    ModelOption, NewJob, ReadyDataset,
+};
+pub use series::downsample;
+pub use transitions::{IllegalTransition, allowed, can_retry};

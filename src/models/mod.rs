@@ -1,0 +1,5 @@
+//! Trained models (LoRA adapters): their quality metrics and rating.
+
+pub mod quality;
+
+pub use quality::{Quality, assess};

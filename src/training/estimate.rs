@@ -1,0 +1,288 @@
+//! Duration and cost before a run starts: tokens from the dataset's real
+//! statistics × epochs ÷ throughput for the model size and GPU, plus
+//! startup; cost = time × price × count. Once jobs have finished on a
+//! (GPU, model) pair, their measured tokens/s replace the catalog's baseline.
+
+use super::config::TrainingConfig;
+use super::gpus::{CPU_GPU, GpuType};
+use super::memory::{self, ModelShape};
+use crate::datasets::DatasetStats;
+use serde::{Deserialize, Serialize};
+
+/// Parameters of the catalog's reference model.
+const REFERENCE_PARAMETERS: f64 = 7e9;
+/// Each extra GPU adds this share of one GPU's throughput.
+const SCALING_EFFICIENCY: f64 = 0.9;
+
+/// Where the throughput figure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Throughput {
+    /// The catalog's 7B baseline scaled to the model's size.
+    Baseline,
+    /// The mean tokens/s of this many finished jobs on the same GPU and model.
+    Calibrated { jobs: u32 },
+}
+
+/// Will the model and config fit in the chosen GPU's memory?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitCheck {
+    pub needed_bytes: u64,
+    /// Memory of the GPUs (or, for `cpu`, the machine) when known.
+    pub available_bytes: Option<u64>,
+    pub fits: bool,
+    /// Set when it does not fit: what to reduce.
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub total_steps: u64,
+    pub training_examples: u64,
+    pub tokens_per_epoch: u64,
+    pub total_tokens: u64,
+    pub tokens_per_second: f64,
+    pub throughput: Throughput,
+    pub startup_s: f64,
+    pub duration_s: f64,
+    pub gpu_type: String,
+    pub gpu_count: u32,
+    pub price_per_hour: f64,
+    pub cost: f64,
+    pub fit: FitCheck,
+}
+
+/// Everything the estimate depends on.
+pub struct EstimateInput<'a> {
+    pub stats: &'a DatasetStats,
+    pub config: &'a TrainingConfig,
+    pub model: &'a ModelShape,
+    pub gpu: &'a GpuType,
+    pub gpu_count: u32,
+    /// Measured tokens/s (per run, all its GPUs) of finished jobs, and how many.
+    pub calibration: Option<(f64, u32)>,
+    /// For `cpu`: the machine's memory.
+    pub machine_memory_bytes: Option<u64>,
+}
+
+/// Training tokens in one epoch: each example's tokens, cut at the maximum
+/// sequence length, read from the dataset's length histogram.
+pub fn tokens_per_epoch(stats: &DatasetStats, config: &TrainingConfig) -> u64 {
+    let cap = config.max_seq_len.max(1) as f64;
+    let examples = stats.trainable_examples;
+    let all: f64 = if stats.histogram.iter().map(|b| b.count).sum::<u64>() == examples
+        && examples > 0
+    {
+        stats
+            .histogram
+            .iter()
+            .map(|b| b.count as f64 * ((b.from + b.to) as f64 / 2.0).min(cap))
+            .sum()
+    } else {
+        examples as f64 * stats.tokens.mean.min(cap)
+    };
+    let share = if examples == 0 {
+        0.0
+    } else {
+        config.training_examples(examples) as f64 / examples as f64
+    };
+    (all * share).round() as u64
+}
+
+pub fn estimate(input: &EstimateInput) -> Estimate {
+    let EstimateInput {
+        stats,
+        config,
+        model,
+        gpu,
+        gpu_count,
+        ..
+    } = *input;
+    let count = gpu_count.max(1);
+    let examples = stats.trainable_examples;
+    let total_steps = config.total_steps(examples);
+    let full_steps = TrainingConfig {
+        max_steps: 0,
+        ..config.clone()
+    }
+    .total_steps(examples);
+    let per_epoch = tokens_per_epoch(stats, config);
+    let all_epochs = per_epoch * config.epochs.max(1) as u64;
+    let total_tokens = if full_steps == 0 {
+        0
+    } else {
+        (all_epochs as f64 * total_steps as f64 / full_steps as f64).round() as u64
+    };
+    let (tokens_per_second, throughput) = match input.calibration {
+        Some((tps, jobs)) if tps > 0.0 && jobs > 0 => (tps, Throughput::Calibrated { jobs }),
+        _ => {
+            let size = (model.parameters.max(1) as f64 / REFERENCE_PARAMETERS).max(1e-6);
+            let one = gpu.tokens_per_second_7b / size;
+            (
+                one * (1.0 + SCALING_EFFICIENCY * (count - 1) as f64),
+                Throughput::Baseline,
+            )
+        }
+    };
+    let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second;
+    let cost = duration_s / 3600.0 * gpu.price_per_hour * count as f64;
+
+    let mem = memory::estimate(
+        model,
+        config.batch_size as u64,
+        config.max_seq_len as u64,
+        config.lora_r as u64,
+        &config.target_modules,
+    );
+    let available = if gpu.id == CPU_GPU {
+        input.machine_memory_bytes
+    } else {
+        Some(gpu.vram_gb as u64 * 1024 * 1024 * 1024)
+    };
+    let fits = available.is_none_or(|a| mem.total() <= a);
+    let warning = (!fits).then(|| {
+        let a = available.unwrap_or(0);
+        format!(
+            "This run needs about {:.1} GB but one {} has {:.1} GB: {}.",
+            mem.total() as f64 / 1e9,
+            gpu.name,
+            a as f64 / 1e9,
+            memory::advice(&mem, a, config.batch_size as u64, config.max_seq_len as u64)
+        )
+    });
+    Estimate {
+        total_steps,
+        training_examples: config.training_examples(examples),
+        tokens_per_epoch: per_epoch,
+        total_tokens,
+        tokens_per_second,
+        throughput,
+        startup_s: gpu.startup_s,
+        duration_s,
+        gpu_type: gpu.id.clone(),
+        gpu_count: count,
+        price_per_hour: gpu.price_per_hour,
+        cost,
+        fit: FitCheck {
+            needed_bytes: mem.total(),
+            available_bytes: available,
+            fits,
+            warning,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::{HistogramBin, TokenStats};
+    use crate::training::{GpuCatalog, Preset};
+
+    fn stats() -> DatasetStats {
+        DatasetStats {
+            trainable_examples: 40,
+            tokens: TokenStats {
+                mean: 300.0,
+                ..TokenStats::default()
+            },
+            // 30 short examples (mid 200) and 10 long (mid 2000).
+            histogram: vec![
+                HistogramBin { from: 100, to: 300, count: 30 },
+                HistogramBin { from: 1900, to: 2100, count: 10 },
+            ],
+            ..DatasetStats::default()
+        }
+    }
+
+    fn seven_b() -> ModelShape {
+        ModelShape {
+            parameters: 7_000_000_000,
+            vocab_size: 32_000,
+            hidden_size: 4096,
+            intermediate_size: 11_008,
+            num_hidden_layers: 32,
+            num_attention_heads: 32,
+            num_key_value_heads: 32,
+            head_dim: 128,
+        }
+    }
+
+    #[test]
+    fn tokens_come_from_the_histogram_cut_at_max_length() {
+        let mut c = Preset::Balanced.config();
+        c.validation_split = 0.0;
+        c.max_seq_len = 1024;
+        // 30 × 200 + 10 × 1024.
+        assert_eq!(tokens_per_epoch(&stats(), &c), 16_240);
+        c.validation_split = 0.25;
+        assert_eq!(tokens_per_epoch(&stats(), &c), 12_180);
+    }
+
+    #[test]
+    fn duration_and_cost_follow_tokens_throughput_price_and_count() {
+        let catalog = GpuCatalog::default();
+        let gpu = catalog.get("a100-80gb").unwrap();
+        let mut c = Preset::Balanced.config();
+        c.validation_split = 0.0;
+        c.max_seq_len = 1024;
+        c.batch_size = 4;
+        let (s, m) = (stats(), seven_b());
+        let input = |count, calibration| EstimateInput {
+            stats: &s,
+            config: &c,
+            model: &m,
+            gpu,
+            gpu_count: count,
+            calibration,
+            machine_memory_bytes: None,
+        };
+        let one = estimate(&input(1, None));
+        assert_eq!(one.total_tokens, 16_240 * 5);
+        assert_eq!(one.total_steps, 50);
+        assert_eq!(one.tokens_per_second, gpu.tokens_per_second_7b);
+        let expect = gpu.startup_s + 81_200.0 / gpu.tokens_per_second_7b;
+        assert!((one.duration_s - expect).abs() < 1e-9);
+        assert!((one.cost - expect / 3600.0 * gpu.price_per_hour).abs() < 1e-9);
+        assert_eq!(one.throughput, Throughput::Baseline);
+
+        let two = estimate(&input(2, None));
+        assert!((two.tokens_per_second - 1.9 * gpu.tokens_per_second_7b).abs() < 1e-9);
+        assert!(two.duration_s < one.duration_s);
+
+        let cal = estimate(&input(1, Some((100.0, 3))));
+        assert_eq!(cal.throughput, Throughput::Calibrated { jobs: 3 });
+        assert!((cal.duration_s - (gpu.startup_s + 812.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_capped_run_costs_its_share_and_a_big_batch_warns_about_memory() {
+        let catalog = GpuCatalog::default();
+        let t4 = catalog.get("t4").unwrap();
+        let mut c = Preset::Aggressive.config();
+        c.validation_split = 0.0;
+        c.max_seq_len = 2048;
+        let full = estimate(&EstimateInput {
+            stats: &stats(),
+            config: &c,
+            model: &seven_b(),
+            gpu: t4,
+            gpu_count: 1,
+            calibration: None,
+            machine_memory_bytes: None,
+        });
+        assert!(!full.fit.fits);
+        let w = full.fit.warning.as_deref().unwrap();
+        assert!(w.contains("NVIDIA T4") && w.contains("smaller model"), "{w}");
+        c.max_steps = full.total_steps as u32 / 2;
+        let half = estimate(&EstimateInput {
+            stats: &stats(),
+            config: &c,
+            model: &seven_b(),
+            gpu: t4,
+            gpu_count: 1,
+            calibration: None,
+            machine_memory_bytes: None,
+        });
+        assert_eq!(half.total_tokens * 2, full.total_tokens);
+    }
+}
