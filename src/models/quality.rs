@@ -77,7 +77,7 @@ mod tests {
         assert!(!q.overfit);
         assert_eq!(q.rating, 5);
 
-        let q = assess(&[4.0, 3.5, 3.0], Some(3.7)).unwrap();
+        let q = assess(&[4.0, 3.5, 3.0], Some(4.1)).unwrap();
         // Mean of the last steps 3.5: 12.5 % → 2 stars, overfit → 1.
         assert!(q.overfit);
         assert_eq!(q.rating, 1);
