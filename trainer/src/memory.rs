@@ -5,50 +5,17 @@ use crate::error::{Result, TrainerError};
 use crate::model::ModelConfig;
 use crate::spec::HyperParams;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Estimate {
-    pub weights: u64,
-    pub lora: u64,
-    pub activations: u64,
-    pub logits: u64,
-}
+pub use brightrun::training::MemoryEstimate as Estimate;
 
-impl Estimate {
-    pub fn total(&self) -> u64 {
-        self.weights + self.lora + self.activations + self.logits
-    }
-}
-
+/// The domain crate's formula (the configure page's fit check uses it too).
 pub fn estimate(c: &ModelConfig, h: &HyperParams) -> Estimate {
-    let f = 4u64; // f32
-    let (b, t) = (h.batch_size as u64, h.max_seq_len as u64);
-    let hid = c.hidden_size as u64;
-    let inter = c.intermediate_size as u64;
-    let heads = c.num_attention_heads as u64;
-    let q = heads * c.head_dim as u64;
-    let lora_per_layer: u64 = h
-        .target_modules
-        .iter()
-        .map(|m| {
-            let (i, o) = match m.as_str() {
-                "q_proj" | "o_proj" => (hid, q),
-                "k_proj" | "v_proj" => (hid, c.num_key_value_heads as u64 * c.head_dim as u64),
-                _ => (hid, inter),
-            };
-            h.lora_r as u64 * (i + o)
-        })
-        .sum();
-    // Autograd keeps each layer's intermediates: about 16 hidden-sized and 5
-    // intermediate-sized activations per token, and 3 score matrices per head.
-    let per_layer = b * t * (16 * hid + 5 * inter + 6 * q) * f + 3 * b * heads * t * t * f;
-    Estimate {
-        weights: c.parameter_count() as u64 * f,
-        // Parameter, gradient (and its accumulated sum), two Adam moments.
-        lora: lora_per_layer * c.num_hidden_layers as u64 * f * 5,
-        activations: per_layer * c.num_hidden_layers as u64,
-        // Logits, their log-softmax and its gradient.
-        logits: 4 * b * t * c.vocab_size as u64 * f,
-    }
+    brightrun::training::memory::estimate(
+        &c.shape(),
+        h.batch_size as u64,
+        h.max_seq_len as u64,
+        h.lora_r as u64,
+        &h.target_modules,
+    )
 }
 
 /// Memory this process may use: the limit given, else what the machine has free.
@@ -71,19 +38,12 @@ pub fn check(c: &ModelConfig, h: &HyperParams) -> Result<Estimate> {
         return Ok(e);
     }
     let mib = |b: u64| b / (1024 * 1024);
-    let advice = if e.weights > avail {
-        "the base model alone does not fit; choose a smaller model".to_string()
-    } else if e.logits > e.activations {
-        format!(
-            "reduce batch_size ({}) or max_seq_len ({}); the vocabulary of {} makes the logits large",
-            h.batch_size, h.max_seq_len, c.vocab_size
-        )
-    } else {
-        format!(
-            "reduce batch_size ({}) or max_seq_len ({}), and use gradient_accumulation to keep the effective batch",
-            h.batch_size, h.max_seq_len
-        )
-    };
+    let advice = brightrun::training::memory::advice(
+        &e,
+        avail,
+        h.batch_size as u64,
+        h.max_seq_len as u64,
+    );
     Err(TrainerError::TooBig(format!(
         "this run needs about {} MiB (weights {}, activations {}, logits {}, LoRA and optimizer {}) but {} MiB is available: {advice}",
         mib(e.total()),

@@ -3,6 +3,7 @@
 //! and where status, metrics and artifacts go.
 
 use crate::error::{Result, TrainerError};
+use brightrun::training::FieldRange;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,39 +124,26 @@ impl JobSpec {
 
     pub fn check(&self) -> Result<()> {
         let h = &self.hyperparameters;
-        let positive = [
-            ("hyperparameters.batch_size", h.batch_size as f64),
-            (
-                "hyperparameters.gradient_accumulation",
-                h.gradient_accumulation as f64,
-            ),
-            ("hyperparameters.max_seq_len", h.max_seq_len as f64),
-            ("hyperparameters.lora_r", h.lora_r as f64),
-            ("hyperparameters.learning_rate", h.learning_rate),
-            ("hyperparameters.lora_alpha", h.lora_alpha),
+        // The ranges are the domain crate's one table, which the configure
+        // page and the API check too.
+        let mut ranged = vec![
+            ("learning_rate", h.learning_rate),
+            ("batch_size", h.batch_size as f64),
+            ("gradient_accumulation", h.gradient_accumulation as f64),
+            ("lora_r", h.lora_r as f64),
+            ("lora_alpha", h.lora_alpha),
+            ("lora_dropout", h.lora_dropout as f64),
+            ("max_seq_len", h.max_seq_len as f64),
+            ("validation_split", h.validation_split),
         ];
-        for (field, v) in positive {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(TrainerError::spec(field, "must be greater than 0"));
+        if h.max_steps == 0 || h.epochs > 0 {
+            ranged.push(("epochs", h.epochs as f64));
+        }
+        for (field, value) in ranged {
+            let range = FieldRange::get(field).expect("every ranged field is in RANGES");
+            if let Some(message) = range.check(value) {
+                return Err(TrainerError::spec(&format!("hyperparameters.{field}"), message));
             }
-        }
-        if h.epochs == 0 && h.max_steps == 0 {
-            return Err(TrainerError::spec(
-                "hyperparameters.epochs",
-                "must be at least 1",
-            ));
-        }
-        if !(0.0..1.0).contains(&h.lora_dropout) {
-            return Err(TrainerError::spec(
-                "hyperparameters.lora_dropout",
-                "must be in [0, 1)",
-            ));
-        }
-        if !(0.0..0.5).contains(&h.validation_split) {
-            return Err(TrainerError::spec(
-                "hyperparameters.validation_split",
-                "must be in [0, 0.5)",
-            ));
         }
         if h.target_modules.is_empty() {
             return Err(TrainerError::spec(

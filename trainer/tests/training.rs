@@ -323,7 +323,7 @@ fn bad_input_is_refused_before_training_with_a_clear_error() {
         .0
         .unwrap_err()
         .to_string();
-    assert!(e.contains("MiB") && e.contains("batch_size"), "{e}");
+    assert!(e.contains("MiB") && e.contains("batch size"), "{e}");
 }
 
 #[test]

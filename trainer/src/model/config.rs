@@ -200,6 +200,20 @@ impl ModelConfig {
     }
 
     /// Parameters of the base model.
+    /// What the memory estimate needs.
+    pub fn shape(&self) -> brightrun::training::ModelShape {
+        brightrun::training::ModelShape {
+            parameters: self.parameter_count() as u64,
+            vocab_size: self.vocab_size as u64,
+            hidden_size: self.hidden_size as u64,
+            intermediate_size: self.intermediate_size as u64,
+            num_hidden_layers: self.num_hidden_layers as u64,
+            num_attention_heads: self.num_attention_heads as u64,
+            num_key_value_heads: self.num_key_value_heads as u64,
+            head_dim: self.head_dim as u64,
+        }
+    }
+
     pub fn parameter_count(&self) -> usize {
         let h = self.hidden_size;
         let q = self.num_attention_heads * self.head_dim;

@@ -1,8 +1,7 @@
 //! The routes of the cluster API (DESIGN 4.2) and their JSON.
 
 use super::AppState;
-use super::jobs::{Job, Status};
-use super::store;
+use super::agent::{CancelError, JobQuery, JobView};
 use crate::spec::JobSpec;
 use axum::Json;
 use axum::body::Bytes;
@@ -10,11 +9,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Every error the API returns: `{"error": code, "details": message}`.
 pub struct ApiError {
@@ -67,30 +64,8 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
 }
 
-fn find(state: &AppState, id: &str) -> ApiResult<Arc<Job>> {
-    state.table.get(id).ok_or_else(|| ApiError::not_found(id))
-}
-
-/// The job object of `GET /v1/jobs/{id}`.
-pub fn job_json(job: &Job) -> Value {
-    let state = job.lock();
-    let r = &state.record;
-    let last = state.points.last();
-    json!({
-        "id": job.id,
-        "job_id": r.spec.job_id,
-        "status": r.status.as_str(),
-        "progress": {
-            "step": last.map_or(0, |p| p.step),
-            "total_steps": r.total_steps,
-            "epoch": last.map_or(0.0, |p| p.epoch),
-        },
-        "metrics": last,
-        "error": r.error,
-        "created_at": r.created_at,
-        "started_at": r.started_at,
-        "finished_at": r.finished_at,
-    })
+fn blocking_error(what: &'static str) -> impl Fn(tokio::task::JoinError) -> ApiError {
+    move |e| ApiError::internal(what, e)
 }
 
 /// `POST /v1/jobs`: 201 `{"id", "status": "queued"}`, or 200 with the same
@@ -105,26 +80,28 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResul
     })?;
     let spec = JobSpec::from_json(text)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_spec", e.to_string()))?;
-    let table = state.table.clone();
-    let (job, created) = tokio::task::spawn_blocking(move || table.submit(spec))
+    let agent = state.agent.clone();
+    let (job, created) = tokio::task::spawn_blocking(move || agent.submit(spec))
         .await
-        .map_err(|e| ApiError::internal("queueing the job", e))?
+        .map_err(blocking_error("queueing the job"))?
         .map_err(|e| ApiError::internal("queueing the job", e))?;
-    // A new job is reported as queued even if a worker took it meanwhile.
-    let (code, status) = if created {
-        (StatusCode::CREATED, Status::Queued)
+    let code = if created {
+        StatusCode::CREATED
     } else {
-        (StatusCode::OK, job.lock().record.status)
+        StatusCode::OK
     };
-    Ok((code, Json(json!({"id": job.id, "status": status.as_str()}))).into_response())
+    Ok((code, Json(json!({"id": job.id, "status": job.status.as_str()}))).into_response())
 }
 
 pub async fn get_job(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let job = find(&state, &id)?;
-    Ok(Json(job_json(&job)))
+) -> ApiResult<Json<JobView>> {
+    state
+        .agent
+        .job(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(&id))
 }
 
 #[derive(Deserialize)]
@@ -139,17 +116,40 @@ pub async fn list_jobs(
     q: Result<Query<IdsQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let q = query(q)?;
-    let jobs: Vec<Value> = match q.ids {
-        Some(ids) => ids
-            .split(',')
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .filter_map(|id| state.table.get(id))
-            .map(|j| job_json(&j))
-            .collect(),
-        None => state.table.all().iter().map(|j| job_json(j)).collect(),
+    let jobs = match q.ids {
+        Some(ids) => {
+            let ids: Vec<&str> = ids
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .collect();
+            state.agent.jobs(Some(&ids))
+        }
+        None => state.agent.jobs(None),
     };
     Ok(Json(json!({"jobs": jobs})))
+}
+
+#[derive(Deserialize)]
+pub struct QueryBody {
+    jobs: Vec<JobQuery>,
+}
+
+/// `POST /v1/jobs/query` with `{"jobs": [{"id", "after_step"}]}`: each job's
+/// view with its points after that step, so one poll tick is one request
+/// however many jobs run. Unknown ids are left out.
+pub async fn query_jobs(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: QueryBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("expected {{\"jobs\": [{{\"id\", \"after_step\"}}]}}: {e}"),
+        )
+    })?;
+    Ok(Json(json!({"jobs": state.agent.query(&body.jobs)})))
 }
 
 #[derive(Deserialize)]
@@ -165,17 +165,10 @@ pub async fn metrics(
     q: Result<Query<MetricsQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let q = query(q)?;
-    let job = find(&state, &id)?;
-    let guard = job.lock();
-    let points: Vec<_> = match q.after_step {
-        Some(after) => {
-            let from = guard.points.partition_point(|p| p.step <= after);
-            &guard.points[from..]
-        }
-        None => &guard.points[..],
-    }
-    .to_vec();
-    drop(guard);
+    let points = state
+        .agent
+        .metrics(&id, q.after_step)
+        .ok_or_else(|| ApiError::not_found(&id))?;
     Ok(Json(json!({"points": points})))
 }
 
@@ -193,11 +186,12 @@ pub async fn logs(
     q: Result<Query<LogsQuery>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let q = query(q)?;
-    let job = find(&state, &id)?;
-    let path = job.log_path();
-    let (text, next) = tokio::task::spawn_blocking(move || store::read_from(&path, q.offset))
+    let agent = state.agent.clone();
+    let found = id.clone();
+    let (text, next) = tokio::task::spawn_blocking(move || agent.logs(&found, q.offset))
         .await
-        .map_err(|e| ApiError::internal("reading the log", e))?
+        .map_err(blocking_error("reading the log"))?
+        .ok_or_else(|| ApiError::not_found(&id))?
         .map_err(|e| ApiError::internal("reading the log", e))?;
     Ok(Json(json!({"text": text, "next_offset": next})))
 }
@@ -207,45 +201,19 @@ pub async fn logs(
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let job = find(&state, &id)?;
-    let j = job.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = j.lock();
-        let r = &mut guard.record;
-        match r.status {
-            s if s.is_finished() => {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    format!("job `{}` is already {}", j.id, s.as_str()),
-                ));
+) -> ApiResult<Json<JobView>> {
+    let agent = state.agent.clone();
+    let job = tokio::task::spawn_blocking(move || agent.cancel(&id))
+        .await
+        .map_err(blocking_error("cancelling the job"))?
+        .map_err(|e| match e {
+            CancelError::NotFound(id) => ApiError::not_found(&id),
+            e @ CancelError::Finished { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
-            Status::Queued => {
-                r.status = Status::Cancelled;
-                r.cancel_requested = true;
-                r.finished_at = Some(Utc::now());
-                j.persist(&guard)
-                    .map_err(|e| ApiError::internal("cancelling the job", e))?;
-                drop(guard);
-                j.log("cancelled before it started");
-            }
-            _ => {
-                if !r.cancel_requested {
-                    r.cancel_requested = true;
-                    j.persist(&guard)
-                        .map_err(|e| ApiError::internal("cancelling the job", e))?;
-                    drop(guard);
-                    j.log("cancel requested: stopping at the next step");
-                }
-                j.cancel.store(true, Ordering::SeqCst);
-            }
-        }
-        Ok(())
-    })
-    .await
-    .map_err(|e| ApiError::internal("cancelling the job", e))??;
-    Ok(Json(job_json(&job)))
+            CancelError::Io(e) => ApiError::internal("cancelling the job", e),
+        })?;
+    Ok(Json(job))
 }
 
 pub async fn no_route() -> ApiError {

@@ -6,11 +6,13 @@
 //! stay `running` on disk and the next start resumes them from their last
 //! checkpoint.
 
+mod agent;
 mod api;
 mod jobs;
 mod store;
 mod worker;
 
+pub use agent::{Agent, CancelError, JobQuery, JobUpdate, JobView, Progress};
 pub use jobs::{MAX_RESUMES, Status};
 
 use axum::Router;
@@ -23,7 +25,6 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -39,7 +40,7 @@ pub struct Config {
 }
 
 pub struct AppState {
-    table: Arc<jobs::JobTable>,
+    agent: Arc<Agent>,
     token_hash: [u8; 32],
 }
 
@@ -60,10 +61,8 @@ impl AppState {
 pub struct Server {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
-    stopping: Arc<AtomicBool>,
-    table: Arc<jobs::JobTable>,
+    agent: Arc<Agent>,
     http: JoinHandle<std::io::Result<()>>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 /// Opens the job table, binds `config.bind` and starts serving and training.
@@ -74,45 +73,36 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
             "the API token is empty",
         ));
     }
-    let data_dir = config.data_dir.clone();
-    let table = Arc::new(
-        tokio::task::spawn_blocking(move || jobs::JobTable::open(&data_dir))
-            .await
-            .map_err(std::io::Error::other)??,
-    );
-    let state = Arc::new(AppState {
-        table: table.clone(),
-        token_hash: Sha256::digest(config.token.as_bytes()).into(),
-    });
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
-
-    let (stop, stop_rx) = watch::channel(false);
-    let stopping = Arc::new(AtomicBool::new(false));
-    let workers = (0..config.concurrency.max(1))
-        .map(|_| {
-            tokio::spawn(worker::worker(
-                table.clone(),
-                stopping.clone(),
-                stop_rx.clone(),
-            ))
+    let data_dir = config.data_dir.clone();
+    let concurrency = config.concurrency;
+    let handle = tokio::runtime::Handle::current();
+    let agent = Arc::new(
+        tokio::task::spawn_blocking(move || {
+            let _guard = handle.enter();
+            Agent::start(&data_dir, concurrency)
         })
-        .collect();
-    let mut http_stop = stop_rx;
+        .await
+        .map_err(std::io::Error::other)??,
+    );
+    let state = Arc::new(AppState {
+        agent: agent.clone(),
+        token_hash: Sha256::digest(config.token.as_bytes()).into(),
+    });
+    let (stop, mut stop_rx) = watch::channel(false);
     let http = tokio::spawn(async move {
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
+                let _ = stop_rx.wait_for(|s| *s).await;
             })
             .await
     });
     Ok(Server {
         addr,
         stop,
-        stopping,
-        table,
+        agent,
         http,
-        workers,
     })
 }
 
@@ -125,16 +115,12 @@ impl Server {
     /// (they stay `running` on disk, to resume on the next start) and waits
     /// for the HTTP server and the workers to finish.
     pub async fn stop(self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.table.interrupt_running();
         let _ = self.stop.send(true);
+        self.agent.stop().await;
         match self.http.await {
             Ok(Err(e)) => tracing::error!("HTTP server: {e}"),
             Err(e) => tracing::error!("HTTP server task: {e}"),
             Ok(Ok(())) => {}
-        }
-        for w in self.workers {
-            let _ = w.await;
         }
     }
 }
@@ -142,6 +128,7 @@ impl Server {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/jobs", post(api::submit).get(api::list_jobs))
+        .route("/v1/jobs/query", post(api::query_jobs))
         .route("/v1/jobs/{id}", get(api::get_job))
         .route("/v1/jobs/{id}/metrics", get(api::metrics))
         .route("/v1/jobs/{id}/logs", get(api::logs))
