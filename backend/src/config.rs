@@ -53,6 +53,48 @@ pub struct Config {
     pub max_seq_len: u64,
     /// `BRIGHTRUN_WORKERS`: run the background workers in this process.
     pub workers: bool,
+    /// `BRIGHTRUN_CLUSTER`: where jobs train: `local` (the trainer embedded in
+    /// this server, on its CPU) or `http` (`brightrun-trainer serve` at
+    /// `GPU_CLUSTER_API_URL`).
+    pub cluster: ClusterKind,
+    /// `GPU_CLUSTER_API_URL`: the cluster API's base URL for `http`.
+    pub cluster_url: Option<String>,
+    /// `GPU_CLUSTER_API_KEY`: its bearer token.
+    pub cluster_key: Option<String>,
+    /// `BRIGHTRUN_LOCAL_TRAINER_JOBS`: jobs the embedded trainer runs at once.
+    pub local_trainer_jobs: usize,
+    /// `BRIGHTRUN_MODELS_DIR`: Hugging Face model folders offered as base
+    /// models (default `<data dir>/models`).
+    pub models_dir: PathBuf,
+    /// `BRIGHTRUN_CLUSTER_MODELS`: comma-separated model ids the remote
+    /// cluster accepts, offered besides the built-in and local ones.
+    pub cluster_models: Vec<String>,
+    /// `BRIGHTRUN_GPU_CATALOG`: a GPU catalog file (default: the shipped `config/gpus.json`).
+    pub gpu_catalog: Option<PathBuf>,
+    /// `BRIGHTRUN_CPU_PRICE_PER_HOUR`: what an hour of the local trainer costs.
+    pub cpu_price_per_hour: f64,
+    /// `BRIGHTRUN_POLL_MS`: how often the job poller asks the cluster.
+    pub poll_interval: Duration,
+    /// `BRIGHTRUN_CLUSTER_LOST_MINUTES`: a job the cluster has not answered
+    /// about for this long is failed.
+    pub cluster_lost_after: Duration,
+    /// `BRIGHTRUN_JOB_RETRIES`: automatic resubmissions of a job the cluster lost.
+    pub job_retries: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKind {
+    Local,
+    Http,
+}
+
+impl ClusterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Http => "http",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +125,11 @@ impl std::fmt::Debug for Config {
             .field("s3_bucket", &self.s3_bucket)
             .field("dataset_max_bytes", &self.dataset_max_bytes)
             .field("tokenizer", &self.tokenizer)
+            .field("cluster", &self.cluster)
+            .field("cluster_url", &self.cluster_url)
+            .field("cluster_key", &self.cluster_key.as_ref().map(|_| "<set>"))
+            .field("models_dir", &self.models_dir)
+            .field("poll_interval", &self.poll_interval)
             .finish()
     }
 }
@@ -119,7 +166,77 @@ impl Config {
                 reason: "required when BRIGHTRUN_STORAGE=s3",
             });
         }
+        let cluster = match var("BRIGHTRUN_CLUSTER").as_deref().map(str::trim) {
+            None | Some("local") => ClusterKind::Local,
+            Some("http") => ClusterKind::Http,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "BRIGHTRUN_CLUSTER",
+                    value: other.to_string(),
+                    reason: "expected local or http",
+                });
+            }
+        };
+        let cluster_url = var("GPU_CLUSTER_API_URL").map(|u| u.trim_end_matches('/').to_string());
+        if cluster == ClusterKind::Http && cluster_url.is_none() {
+            return Err(ConfigError {
+                name: "GPU_CLUSTER_API_URL",
+                value: String::new(),
+                reason: "required when BRIGHTRUN_CLUSTER=http",
+            });
+        }
+        let cpu_price_per_hour: f64 = parse(
+            &var,
+            "BRIGHTRUN_CPU_PRICE_PER_HOUR",
+            "0",
+            "expected dollars per hour, e.g. 0.05",
+        )?;
+        if !(cpu_price_per_hour >= 0.0 && cpu_price_per_hour.is_finite()) {
+            return Err(ConfigError {
+                name: "BRIGHTRUN_CPU_PRICE_PER_HOUR",
+                value: cpu_price_per_hour.to_string(),
+                reason: "expected a price of 0 or more",
+            });
+        }
         Ok(Self {
+            cluster,
+            cluster_url,
+            cluster_key: var("GPU_CLUSTER_API_KEY"),
+            local_trainer_jobs: parse::<usize>(
+                &var,
+                "BRIGHTRUN_LOCAL_TRAINER_JOBS",
+                "1",
+                "expected a whole number",
+            )?
+            .max(1),
+            models_dir: var("BRIGHTRUN_MODELS_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("models")),
+            cluster_models: var("BRIGHTRUN_CLUSTER_MODELS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|m| m.trim().to_string())
+                        .filter(|m| !m.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            gpu_catalog: var("BRIGHTRUN_GPU_CATALOG").map(PathBuf::from),
+            cpu_price_per_hour,
+            poll_interval: Duration::from_millis(parse(
+                &var,
+                "BRIGHTRUN_POLL_MS",
+                "2000",
+                "expected milliseconds",
+            )?),
+            cluster_lost_after: Duration::from_secs(
+                60 * parse::<u64>(
+                    &var,
+                    "BRIGHTRUN_CLUSTER_LOST_MINUTES",
+                    "10",
+                    "expected whole minutes",
+                )?,
+            ),
+            job_retries: parse(&var, "BRIGHTRUN_JOB_RETRIES", "2", "expected a whole number")?,
             storage,
             storage_dir: var("BRIGHTRUN_STORAGE_DIR")
                 .map(PathBuf::from)
@@ -243,6 +360,36 @@ mod tests {
         assert_eq!(err.name, "BRIGHTRUN_ADDR");
         let err = config(&[("BRIGHTRUN_SECURE_COOKIES", "maybe")]).unwrap_err();
         assert!(err.to_string().contains("BRIGHTRUN_SECURE_COOKIES"));
+    }
+
+    #[test]
+    fn the_cluster_is_local_by_default_and_http_needs_its_url() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.cluster, ClusterKind::Local);
+        assert_eq!(c.local_trainer_jobs, 1);
+        assert_eq!(c.models_dir, PathBuf::from("./.brightrun/models"));
+        let err = config(&[("BRIGHTRUN_CLUSTER", "http")]).unwrap_err();
+        assert_eq!(err.name, "GPU_CLUSTER_API_URL");
+        let c = config(&[
+            ("BRIGHTRUN_CLUSTER", "http"),
+            ("GPU_CLUSTER_API_URL", "http://127.0.0.1:8080/"),
+            ("GPU_CLUSTER_API_KEY", "secret-key"),
+            ("BRIGHTRUN_CLUSTER_MODELS", "llama-3-8b, qwen2-7b,"),
+        ])
+        .unwrap();
+        assert_eq!(c.cluster_url.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(c.cluster_models, ["llama-3-8b", "qwen2-7b"]);
+        assert!(!format!("{c:?}").contains("secret-key"));
+        assert_eq!(
+            config(&[("BRIGHTRUN_CLUSTER", "ray")]).unwrap_err().name,
+            "BRIGHTRUN_CLUSTER"
+        );
+        assert_eq!(
+            config(&[("BRIGHTRUN_CPU_PRICE_PER_HOUR", "-1")])
+                .unwrap_err()
+                .name,
+            "BRIGHTRUN_CPU_PRICE_PER_HOUR"
+        );
     }
 
     #[test]

@@ -10,10 +10,12 @@ pub mod datasets;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod notifications;
 pub mod services;
 pub mod storage;
 pub mod tokenizing;
+pub mod training;
 
 pub use config::Config;
 pub use error::ServiceError;

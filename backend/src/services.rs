@@ -3,12 +3,15 @@
 //! the signal that wakes the workers. Cheap to clone; put in the request
 //! extensions by the server and in the Leptos context for server functions.
 
-use crate::config::{Config, StorageKind};
+use crate::config::{ClusterKind, Config, StorageKind};
+use crate::jobs::cluster::{Cluster, http::HttpCluster, local::LocalCluster};
 use crate::storage::Storage;
 use crate::storage::signing::SigningKey;
 use brightrun::datasets::TokenCounter;
+use brightrun::training::GpuCatalog;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -17,7 +20,14 @@ pub struct Services {
     pub config: Arc<Config>,
     pub storage: Storage,
     pub tokenizer: Arc<dyn TokenCounter>,
+    /// Where jobs train (`BRIGHTRUN_CLUSTER`).
+    pub cluster: Arc<dyn Cluster>,
+    pub catalog: Arc<GpuCatalog>,
     wake: Arc<Notify>,
+    wake_poller: Arc<Notify>,
+    /// This server's own address, known once it listens: signed local URLs
+    /// handed to the trainer must be absolute.
+    own_url: Arc<OnceLock<String>>,
 }
 
 impl Services {
@@ -48,13 +58,62 @@ impl Services {
                 .map_err(|e| format!("cannot configure S3 storage: {e}"))?,
         };
         let tokenizer = crate::tokenizing::load(config.tokenizer.as_deref())?;
+        let catalog = crate::training::load_catalog(&config)?;
+        let cluster: Arc<dyn Cluster> = match config.cluster {
+            ClusterKind::Local => {
+                let dir = config.data_dir.join("trainer");
+                Arc::new(
+                    LocalCluster::start(&dir, config.local_trainer_jobs).map_err(|e| {
+                        format!("cannot start the local trainer in {}: {e}", dir.display())
+                    })?,
+                )
+            }
+            ClusterKind::Http => Arc::new(HttpCluster::new(
+                config.cluster_url.as_deref().unwrap_or_default(),
+                config.cluster_key.clone(),
+                Duration::from_secs(15),
+            )),
+        };
         Ok(Self {
             pool,
             config: Arc::new(config),
             storage,
             tokenizer,
+            cluster,
+            catalog: Arc::new(catalog),
             wake: Arc::new(Notify::new()),
+            wake_poller: Arc::new(Notify::new()),
+            own_url: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// Records where this server listens (the first call wins).
+    pub fn set_own_url(&self, url: String) {
+        let _ = self.own_url.set(url);
+    }
+
+    /// `url` made absolute: signed local URLs are paths unless
+    /// `BRIGHTRUN_PUBLIC_URL` is set, and the trainer needs a full URL.
+    pub fn absolute_url(&self, url: &str) -> String {
+        if url.starts_with('/') {
+            let base = self
+                .own_url
+                .get()
+                .cloned()
+                .unwrap_or_else(|| format!("http://{}", self.config.addr));
+            format!("{base}{url}")
+        } else {
+            url.to_string()
+        }
+    }
+
+    /// Tells the job poller to tick now (a job was created or cancelled).
+    pub fn wake_poller(&self) {
+        self.wake_poller.notify_waiters();
+    }
+
+    pub async fn poller_woken(&self) {
+        self.wake_poller.notified().await;
     }
 
     /// Tells the workers there is new work (they also poll).

@@ -1,0 +1,153 @@
+//! `http`: the cluster API of DESIGN §4.2 (`brightrun-trainer serve` on GPU
+//! machines) at `GPU_CLUSTER_API_URL`, with `GPU_CLUSTER_API_KEY` as bearer
+//! token. Every call is safe to repeat (a submit carries the job id as its
+//! idempotency key), so timeouts and 5xx answers are retried with backoff.
+
+use super::{Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Jobs per query request: one request per page of ids.
+pub const QUERY_PAGE: usize = 1000;
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+pub struct HttpCluster {
+    base: String,
+    key: Option<String>,
+    client: reqwest::Client,
+}
+
+impl HttpCluster {
+    pub fn new(base: &str, key: Option<String>, timeout: Duration) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            key,
+            client: reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .build()
+                .expect("a reqwest client builds"),
+        }
+    }
+
+    /// Sends the request built by `make`, retrying connection failures,
+    /// timeouts and 5xx answers with doubling backoff.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<T, ClusterError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            let mut req = make(&self.client);
+            if let Some(key) = &self.key {
+                req = req.bearer_auth(key);
+            }
+            match req.send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    return resp.json::<T>().await.map_err(|e| {
+                        ClusterError::Unreachable(format!("the answer was not the cluster API's: {e}"))
+                    });
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let body: Value = resp.json().await.unwrap_or(Value::Null);
+                    let details = body["details"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| status.to_string());
+                    match status {
+                        StatusCode::NOT_FOUND => return Err(ClusterError::NotFound),
+                        StatusCode::CONFLICT => return Err(ClusterError::Finished),
+                        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+                            last = format!("{status}: {details}");
+                        }
+                        StatusCode::UNAUTHORIZED => {
+                            return Err(ClusterError::Rejected(format!(
+                                "{details} (check GPU_CLUSTER_API_KEY)"
+                            )));
+                        }
+                        _ => return Err(ClusterError::Rejected(details)),
+                    }
+                }
+                Err(e) => last = e.to_string(),
+            }
+            if attempt < ATTEMPTS {
+                tracing::warn!(attempt, error = %last, "cluster call failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+        }
+        Err(ClusterError::Unreachable(last))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Submitted {
+    id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Updates {
+    jobs: Vec<JobUpdate>,
+}
+
+#[derive(serde::Deserialize)]
+struct LogChunk {
+    text: String,
+    next_offset: u64,
+}
+
+impl Cluster for HttpCluster {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn submit<'a>(&'a self, spec: &'a JobSpec) -> ClusterFuture<'a, String> {
+        Box::pin(async move {
+            let url = self.url("/v1/jobs");
+            let done: Submitted = self.call(|c| c.post(&url).json(spec)).await?;
+            Ok(done.id)
+        })
+    }
+
+    fn query<'a>(&'a self, asks: &'a [JobQuery]) -> ClusterFuture<'a, Vec<JobUpdate>> {
+        Box::pin(async move {
+            let url = self.url("/v1/jobs/query");
+            let mut all = Vec::with_capacity(asks.len());
+            for page in asks.chunks(QUERY_PAGE) {
+                let body = json!({ "jobs": page });
+                let got: Updates = self.call(|c| c.post(&url).json(&body)).await?;
+                all.extend(got.jobs);
+            }
+            Ok(all)
+        })
+    }
+
+    fn cancel<'a>(&'a self, external_id: &'a str) -> ClusterFuture<'a, ()> {
+        Box::pin(async move {
+            let url = self.url(&format!("/v1/jobs/{external_id}/cancel"));
+            let _: Value = self.call(|c| c.post(&url)).await?;
+            Ok(())
+        })
+    }
+
+    fn logs<'a>(&'a self, external_id: &'a str, offset: u64) -> ClusterFuture<'a, (String, u64)> {
+        Box::pin(async move {
+            let url = self.url(&format!("/v1/jobs/{external_id}/logs?offset={offset}"));
+            let chunk: LogChunk = self.call(|c| c.get(&url)).await?;
+            Ok((chunk.text, chunk.next_offset))
+        })
+    }
+
+    fn shutdown(&self) -> ClusterFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,0 +1,80 @@
+//! `local`: the trainer's agent embedded in this server, training on this
+//! machine's CPU on its own threads, one job at a time by default, in queue
+//! order. Its job table lives in `<data dir>/trainer`, so a restart of the
+//! server resumes what was running from its last checkpoint.
+
+use super::{CancelError, Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
+use brightrun_trainer::serve::Agent;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct LocalCluster {
+    agent: Arc<Agent>,
+}
+
+impl LocalCluster {
+    /// Opens the job table and starts the workers; needs a tokio runtime.
+    pub fn start(data_dir: &Path, concurrency: usize) -> std::io::Result<Self> {
+        Ok(Self {
+            agent: Arc::new(Agent::start(data_dir, concurrency)?),
+        })
+    }
+}
+
+/// The agent writes to disk: its calls run on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ClusterError> + Send + 'static,
+) -> Result<T, ClusterError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ClusterError::Unreachable(format!("the local trainer task failed: {e}")))?
+}
+
+impl Cluster for LocalCluster {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn submit<'a>(&'a self, spec: &'a JobSpec) -> ClusterFuture<'a, String> {
+        let agent = self.agent.clone();
+        let spec = spec.clone();
+        Box::pin(blocking(move || {
+            agent
+                .submit(spec)
+                .map(|(job, _)| job.id)
+                .map_err(|e| ClusterError::Rejected(e.to_string()))
+        }))
+    }
+
+    fn query<'a>(&'a self, asks: &'a [JobQuery]) -> ClusterFuture<'a, Vec<JobUpdate>> {
+        Box::pin(async move { Ok(self.agent.query(asks)) })
+    }
+
+    fn cancel<'a>(&'a self, external_id: &'a str) -> ClusterFuture<'a, ()> {
+        let agent = self.agent.clone();
+        let id = external_id.to_string();
+        Box::pin(blocking(move || match agent.cancel(&id) {
+            Ok(_) => Ok(()),
+            Err(CancelError::NotFound(_)) => Err(ClusterError::NotFound),
+            Err(CancelError::Finished { .. }) => Err(ClusterError::Finished),
+            Err(CancelError::Io(e)) => Err(ClusterError::Unreachable(e.to_string())),
+        }))
+    }
+
+    fn logs<'a>(&'a self, external_id: &'a str, offset: u64) -> ClusterFuture<'a, (String, u64)> {
+        let agent = self.agent.clone();
+        let id = external_id.to_string();
+        Box::pin(blocking(move || match agent.logs(&id, offset) {
+            None => Err(ClusterError::NotFound),
+            Some(Ok(chunk)) => Ok(chunk),
+            Some(Err(e)) => Err(ClusterError::Unreachable(e.to_string())),
+        }))
+    }
+
+    fn shutdown(&self) -> ClusterFuture<'_, ()> {
+        Box::pin(async move {
+            self.agent.stop().await;
+            Ok(())
+        })
+    }
+}

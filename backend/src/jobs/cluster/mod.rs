@@ -1,0 +1,52 @@
+//! The cluster backends behind one trait: `local` (the trainer embedded in
+//! this server) and `http` (the cluster API of DESIGN §4.2 in front of
+//! `brightrun-trainer serve`). Both speak the trainer's own types, so a job
+//! looks the same wherever it runs. The job id is the idempotency key of
+//! every submit: a retried submit never starts a second run.
+
+pub mod http;
+pub mod local;
+
+pub use brightrun_trainer::JobSpec;
+pub use brightrun_trainer::serve::{
+    CancelError, JobQuery, JobUpdate, JobView, Status as RemoteStatus,
+};
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub type ClusterFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClusterError>> + Send + 'a>>;
+
+/// Why a cluster call did not give an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    /// Could not reach it, it timed out, or it answered 5xx (after retries).
+    #[error("the training cluster is unreachable: {0}")]
+    Unreachable(String),
+    /// It refused the request (4xx other than 404/409); says why.
+    #[error("the training cluster refused the request: {0}")]
+    Rejected(String),
+    #[error("the training cluster does not know this job")]
+    NotFound,
+    /// A cancel for a job that had already finished.
+    #[error("the job had already finished")]
+    Finished,
+}
+
+pub trait Cluster: Send + Sync {
+    /// `local`, `http`: stored on each job.
+    fn name(&self) -> &'static str;
+    /// Queues the job (or finds the one submitted under the same
+    /// `spec.job_id`); returns the cluster's id for it.
+    fn submit<'a>(&'a self, spec: &'a JobSpec) -> ClusterFuture<'a, String>;
+    /// Status and the metrics after each job's last stored step, for many
+    /// jobs in one call (status-many and metrics-since together). Jobs the
+    /// cluster does not know are left out of the answer.
+    fn query<'a>(&'a self, asks: &'a [JobQuery]) -> ClusterFuture<'a, Vec<JobUpdate>>;
+    /// Stops the job at its next step.
+    fn cancel<'a>(&'a self, external_id: &'a str) -> ClusterFuture<'a, ()>;
+    /// The job's log from byte `offset`: text and the next offset.
+    fn logs<'a>(&'a self, external_id: &'a str, offset: u64) -> ClusterFuture<'a, (String, u64)>;
+    /// Called once when the server stops.
+    fn shutdown(&self) -> ClusterFuture<'_, ()>;
+}

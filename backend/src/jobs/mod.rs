@@ -1,0 +1,225 @@
+//! Training jobs: create (config checked, estimate written in the same
+//! statement), list, show, metrics, logs, cancel, retry — every query
+//! scoped by owner — plus the cluster backends and the poller that moves
+//! jobs through their states.
+
+pub mod cluster;
+pub mod failure;
+pub mod poller;
+pub mod queries;
+pub mod spec;
+
+use crate::error::ServiceError;
+use crate::services::Services;
+use crate::training::{self, base_models};
+use brightrun::JobStatus;
+use brightrun::jobs::{
+    EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint, NewJob, downsample,
+};
+use brightrun::training::{Estimate, Preset};
+use uuid::Uuid;
+
+/// Most points a chart is sent; longer series are thinned evenly.
+pub const CHART_POINTS: usize = 400;
+/// Longest job name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+pub async fn estimate(
+    services: &Services,
+    owner: Uuid,
+    req: &EstimateRequest,
+) -> Result<Estimate, ServiceError> {
+    training::estimate_for(services, owner, req).await
+}
+
+#[tracing::instrument(skip(services, new), fields(dataset = %new.dataset_id))]
+pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job, ServiceError> {
+    let config = new.resolved_config();
+    let req = EstimateRequest {
+        dataset_id: new.dataset_id,
+        base_model: new.base_model.clone(),
+        config: config.clone(),
+        gpu_type: new.gpu_type.clone(),
+        gpu_count: new.gpu_count,
+    };
+    let estimate = training::estimate_for(services, owner, &req).await?;
+    if estimate.training_examples == 0 {
+        return Err(ServiceError::Conflict(
+            "The dataset has no trainable examples left after the validation split; lower the split or add examples."
+                .into(),
+        ));
+    }
+    let model = base_models::find(&services.config, &new.base_model)?;
+    let name = match new.name.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => n.to_string(),
+        _ => {
+            let (dataset,): (String,) = sqlx::query_as(
+                "SELECT name FROM datasets WHERE id = $1 AND owner_id = $2",
+            )
+            .bind(new.dataset_id)
+            .bind(owner)
+            .fetch_one(&services.pool)
+            .await?;
+            format!("{dataset} · {}", Preset::matching(&config).label())
+        }
+    };
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ServiceError::Invalid {
+            field: "name",
+            message: format!("Job names are at most {MAX_NAME_CHARS} characters."),
+        });
+    }
+    let id = Uuid::new_v4();
+    queries::insert(
+        &services.pool,
+        id,
+        owner,
+        new.dataset_id,
+        &name,
+        &model.id,
+        services.cluster.name(),
+        Preset::matching(&config),
+        &config,
+        &new.gpu_type,
+        new.gpu_count,
+        &estimate,
+        new.budget_override,
+    )
+    .await?;
+    tracing::info!(%id, "job queued");
+    services.wake_poller();
+    queries::get(&services.pool, owner, id).await
+}
+
+pub async fn list(
+    services: &Services,
+    owner: Uuid,
+    filter: &JobFilter,
+) -> Result<JobPage, ServiceError> {
+    queries::list(&services.pool, owner, filter).await
+}
+
+pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail, ServiceError> {
+    let job = queries::get(&services.pool, owner, id).await?;
+    let (config, estimate) = queries::config_and_estimate(&services.pool, owner, id).await?;
+    let all = queries::metrics(&services.pool, owner, id, None).await?;
+    let eval_points = all.iter().filter(|p| p.eval_loss.is_some()).cloned().collect();
+    Ok(JobDetail {
+        job,
+        config,
+        estimate,
+        metric_count: all.len() as u32,
+        metrics: downsample(&all, CHART_POINTS),
+        eval_points,
+    })
+}
+
+pub async fn metrics(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+    after_step: Option<u32>,
+) -> Result<Vec<MetricPoint>, ServiceError> {
+    // A job with no points yet and an unknown job must differ.
+    queries::get(&services.pool, owner, id).await?;
+    queries::metrics(&services.pool, owner, id, after_step).await
+}
+
+/// The job's log from byte `offset`, as the cluster keeps it.
+pub async fn logs(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+    offset: u64,
+) -> Result<(String, u64), ServiceError> {
+    let (external,): (Option<String>,) = sqlx::query_as(
+        "SELECT external_job_id FROM training_jobs
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Job"))?;
+    let Some(external) = external else {
+        return Ok((String::new(), 0));
+    };
+    match services.cluster.logs(&external, offset).await {
+        Ok(chunk) => Ok(chunk),
+        Err(cluster::ClusterError::NotFound) => Ok((String::new(), offset)),
+        Err(e) => Err(ServiceError::Conflict(format!(
+            "The log is not available right now: {e}."
+        ))),
+    }
+}
+
+/// Asks the job to stop. A job not yet handed to the cluster is cancelled
+/// at once; otherwise the cluster is told now (and again by the poller
+/// until it confirms), and cost stops accruing from this moment.
+#[tracing::instrument(skip(services))]
+pub async fn cancel(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "UPDATE training_jobs
+         SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
+           AND status IN ('queued', 'initializing', 'running')
+         RETURNING status, external_job_id",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?;
+    let Some((_, external)) = row else {
+        let job = queries::get(&services.pool, owner, id).await?;
+        return Err(ServiceError::Conflict(format!(
+            "This job is already {}; only a queued or running job can be cancelled.",
+            job.status
+        )));
+    };
+    if let Some(external) = external {
+        match services.cluster.cancel(&external).await {
+            Ok(()) | Err(cluster::ClusterError::Finished) => {}
+            Err(e) => tracing::warn!(%id, "cancel not delivered yet, the poller retries: {e}"),
+        }
+    }
+    services.wake_poller();
+    queries::get(&services.pool, owner, id).await
+}
+
+/// Puts a failed or cancelled job back in the queue as a new attempt: its
+/// points and progress start over; the cluster sees a new idempotency key.
+#[tracing::instrument(skip(services))]
+pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
+    let job = queries::get(&services.pool, owner, id).await?;
+    if !brightrun::jobs::can_retry(job.status) {
+        return Err(ServiceError::Conflict(format!(
+            "This job is {}; only a failed or cancelled job can be retried.",
+            job.status
+        )));
+    }
+    let mut tx = services.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE training_jobs
+         SET status = 'queued', external_job_id = NULL, attempt = attempt + 1,
+             retry_count = retry_count + 1, error_message = NULL, current_step = 0,
+             current_epoch = NULL, current_metrics = NULL, cancel_requested_at = NULL,
+             started_at = NULL, finished_at = NULL, cost_so_far = 0, cluster_seen_at = NULL,
+             lease_until = NULL, queued_at = now(), updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND status = $3 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(job.status.as_str())
+    .execute(&mut *tx)
+    .await?;
+    ServiceError::one_row(done, "Job")?;
+    sqlx::query("DELETE FROM metrics_points WHERE job_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    services.wake_poller();
+    let job = queries::get(&services.pool, owner, id).await?;
+    debug_assert_eq!(job.status, JobStatus::Queued);
+    Ok(job)
+}

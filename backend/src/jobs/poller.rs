@@ -1,0 +1,654 @@
+//! The job poller. Each tick claims the active jobs of this server's
+//! cluster (`FOR UPDATE SKIP LOCKED` with a lease, so several server
+//! instances never work on the same job), hands queued ones to the cluster,
+//! asks the cluster about all of them in one call (status and the metrics
+//! after each job's last stored step), and writes what changed in one
+//! transaction: the new points in one statement, the model artifact of each
+//! completed job, every job's status, progress and cost in one statement,
+//! and the notifications in one statement. Status moves follow the state
+//! machine; an illegal one is logged and ignored. Safe to crash and re-run:
+//! points are keyed by (job, step) and artifacts by job.
+
+use super::cluster::{ClusterError, JobQuery, JobUpdate, RemoteStatus};
+use super::failure::explain;
+use super::spec::{self, ARTIFACTS, REQUIRED, SpecInput};
+use crate::error::ServiceError;
+use crate::services::Services;
+use brightrun::JobStatus;
+use brightrun::jobs::{MetricPoint, allowed};
+use brightrun::training::TrainingConfig;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A claim lasts this long; a tick that dies leaves its jobs to the next one after it.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// Most jobs one tick works on.
+pub const CLAIM_LIMIT: i64 = 20_000;
+
+/// What one tick did, for logs and the benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub claimed: usize,
+    pub submitted: usize,
+    pub cluster_requests: usize,
+    pub sql_statements: usize,
+    pub points: usize,
+    pub status_changes: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: Uuid,
+    owner_id: Uuid,
+    name: String,
+    status: String,
+    external_job_id: Option<String>,
+    current_step: i32,
+    total_steps: Option<i32>,
+    current_epoch: Option<f32>,
+    current_metrics: Option<serde_json::Value>,
+    model_id: Uuid,
+    parent_model_id: Option<Uuid>,
+    base_model: String,
+    hyperparams: serde_json::Value,
+    gpu_type: String,
+    gpu_count: i32,
+    price_per_hour: Option<f64>,
+    started_at: Option<DateTime<Utc>>,
+    cancel_requested_at: Option<DateTime<Utc>>,
+    cluster_seen_at: Option<DateTime<Utc>>,
+    queued_at: DateTime<Utc>,
+    retry_count: i32,
+    attempt: i32,
+    dataset_key: String,
+    error_message: Option<String>,
+}
+
+/// A job's row as this tick leaves it.
+struct Change {
+    old_status: JobStatus,
+    status: JobStatus,
+    external: Option<String>,
+    step: i32,
+    total: Option<i32>,
+    epoch: Option<f32>,
+    metrics: Option<serde_json::Value>,
+    error: Option<String>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    seen_at: Option<DateTime<Utc>>,
+    retry_count: i32,
+}
+
+struct Points {
+    job: Vec<Uuid>,
+    step: Vec<i32>,
+    epoch: Vec<Option<f32>>,
+    train_loss: Vec<Option<f32>>,
+    eval_loss: Vec<Option<f32>>,
+    learning_rate: Vec<Option<f32>>,
+    tokens_per_second: Vec<Option<f32>>,
+    grad_norm: Vec<Option<f32>>,
+}
+
+fn finite(v: f64) -> Option<f32> {
+    v.is_finite().then_some(v as f32)
+}
+
+fn remote_status(s: RemoteStatus) -> JobStatus {
+    match s {
+        RemoteStatus::Queued => JobStatus::Queued,
+        RemoteStatus::Initializing => JobStatus::Initializing,
+        RemoteStatus::Running => JobStatus::Running,
+        RemoteStatus::Completed => JobStatus::Completed,
+        RemoteStatus::Failed => JobStatus::Failed,
+        RemoteStatus::Cancelled => JobStatus::Cancelled,
+    }
+}
+
+pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
+    let mut report = TickReport::default();
+    let claimed: Vec<Claimed> = sqlx::query_as(
+        "WITH c AS (
+             SELECT id FROM training_jobs
+             WHERE status IN ('queued', 'initializing', 'running') AND deleted_at IS NULL
+               AND backend = $3 AND (lease_until IS NULL OR lease_until < now())
+             ORDER BY queued_at
+             LIMIT $2
+             FOR UPDATE SKIP LOCKED)
+         UPDATE training_jobs j SET lease_until = now() + make_interval(secs => $1)
+         FROM c, datasets d
+         WHERE j.id = c.id AND d.id = j.dataset_id
+         RETURNING j.id, j.owner_id, j.name, j.status, j.external_job_id, j.current_step,
+                   j.total_steps, j.current_epoch, j.current_metrics, j.model_id,
+                   j.parent_model_id, j.base_model, j.hyperparams, j.gpu_type, j.gpu_count,
+                   (j.estimate->>'price_per_hour')::float8 AS price_per_hour, j.started_at,
+                   j.cancel_requested_at, j.cluster_seen_at, j.queued_at, j.retry_count,
+                   j.attempt, d.storage_key AS dataset_key, j.error_message",
+    )
+    .bind(LEASE.as_secs_f64())
+    .bind(CLAIM_LIMIT)
+    .bind(services.cluster.name())
+    .fetch_all(&services.pool)
+    .await?;
+    report.sql_statements += 1;
+    report.claimed = claimed.len();
+    if claimed.is_empty() {
+        return Ok(report);
+    }
+    let now = Utc::now();
+    let mut changes: Vec<Change> = Vec::with_capacity(claimed.len());
+    for job in &claimed {
+        let status: JobStatus = job
+            .status
+            .parse()
+            .map_err(|e| ServiceError::internal("job row", e))?;
+        changes.push(Change {
+            old_status: status,
+            status,
+            external: job.external_job_id.clone(),
+            step: job.current_step,
+            total: job.total_steps,
+            epoch: job.current_epoch,
+            metrics: job.current_metrics.clone(),
+            error: job.error_message.clone(),
+            started_at: job.started_at,
+            finished_at: None,
+            seen_at: job.cluster_seen_at,
+            retry_count: job.retry_count,
+        });
+    }
+
+    // Hand new jobs to the cluster; cancel what the user asked to stop.
+    for (job, change) in claimed.iter().zip(changes.iter_mut()) {
+        if change.external.is_none() {
+            if let Some(at) = job.cancel_requested_at {
+                change.status = JobStatus::Cancelled;
+                change.finished_at = Some(at);
+                continue;
+            }
+            match submit(services, job).await {
+                Ok(external) => {
+                    report.submitted += 1;
+                    change.external = Some(external);
+                    change.seen_at = Some(now);
+                }
+                Err(ClusterError::Unreachable(e)) => {
+                    tracing::warn!(job = %job.id, "cannot submit yet: {e}");
+                    lost_check(services, job, change, now, &e);
+                }
+                Err(e) => {
+                    change.status = JobStatus::Failed;
+                    change.error = Some(explain(&e.to_string()));
+                    change.finished_at = Some(now);
+                }
+            }
+            report.cluster_requests += 1;
+        } else if job.cancel_requested_at.is_some()
+            && let Some(external) = &change.external
+        {
+            report.cluster_requests += 1;
+            match services.cluster.cancel(external).await {
+                Ok(()) | Err(ClusterError::Finished) | Err(ClusterError::NotFound) => {}
+                Err(e) => tracing::warn!(job = %job.id, "cancel not delivered: {e}"),
+            }
+        }
+    }
+
+    // One question for every job the cluster has.
+    let asks: Vec<JobQuery> = changes
+        .iter()
+        .filter(|c| !c.status.is_terminal())
+        .filter_map(|c| {
+            c.external.as_ref().map(|id| JobQuery {
+                id: id.clone(),
+                after_step: (c.step > 0).then_some(c.step as u64),
+            })
+        })
+        .collect();
+    let mut points = Points {
+        job: Vec::new(),
+        step: Vec::new(),
+        epoch: Vec::new(),
+        train_loss: Vec::new(),
+        eval_loss: Vec::new(),
+        learning_rate: Vec::new(),
+        tokens_per_second: Vec::new(),
+        grad_norm: Vec::new(),
+    };
+    let mut completing: Vec<usize> = Vec::new();
+    if !asks.is_empty() {
+        report.cluster_requests += asks.len().div_ceil(super::cluster::http::QUERY_PAGE);
+        match services.cluster.query(&asks).await {
+            Ok(updates) => {
+                let by_id: HashMap<&str, &JobUpdate> =
+                    updates.iter().map(|u| (u.job.id.as_str(), u)).collect();
+                for (i, (job, change)) in claimed.iter().zip(changes.iter_mut()).enumerate() {
+                    if change.status.is_terminal() {
+                        continue;
+                    }
+                    let Some(external) = change.external.clone() else {
+                        continue;
+                    };
+                    match by_id.get(external.as_str()) {
+                        Some(update) => {
+                            change.seen_at = Some(now);
+                            apply(job, change, update, &mut points, now);
+                            if change.status == JobStatus::Completed {
+                                completing.push(i);
+                            }
+                        }
+                        None => {
+                            report.cluster_requests += 1;
+                            lost_job(services, job, change, now).await;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("the cluster did not answer this tick: {e}");
+                for (job, change) in claimed.iter().zip(changes.iter_mut()) {
+                    if change.external.is_some() && !change.status.is_terminal() {
+                        lost_check(services, job, change, now, &e.to_string());
+                    }
+                }
+            }
+        }
+    }
+    report.points = points.job.len();
+
+    // A completed job needs its adapter in storage before it says so.
+    let mut artifact_sizes: HashMap<usize, i64> = HashMap::new();
+    for &i in &completing {
+        let job = &claimed[i];
+        let mut size = 0i64;
+        let mut missing = Vec::new();
+        for file in ARTIFACTS {
+            let key = spec::artifact_key(job.owner_id, job.model_id, file)?;
+            match services.storage.size(&key).await? {
+                Some(n) => size += n as i64,
+                None if REQUIRED.contains(file) => missing.push(*file),
+                None => {}
+            }
+        }
+        if missing.is_empty() {
+            artifact_sizes.insert(i, size);
+        } else {
+            let change = &mut changes[i];
+            change.status = JobStatus::Failed;
+            change.error = Some(format!(
+                "The trainer finished but {} did not reach storage; retry the job.",
+                missing.join(" and ")
+            ));
+        }
+    }
+
+    let mut tx = services.pool.begin().await?;
+    if !points.job.is_empty() {
+        sqlx::query(
+            "INSERT INTO metrics_points (job_id, step, epoch, train_loss, eval_loss,
+                 learning_rate, tokens_per_second, grad_norm)
+             SELECT * FROM UNNEST($1::uuid[], $2::int[], $3::real[], $4::real[], $5::real[],
+                 $6::real[], $7::real[], $8::real[])
+             ON CONFLICT (job_id, step) DO NOTHING",
+        )
+        .bind(&points.job)
+        .bind(&points.step)
+        .bind(&points.epoch)
+        .bind(&points.train_loss)
+        .bind(&points.eval_loss)
+        .bind(&points.learning_rate)
+        .bind(&points.tokens_per_second)
+        .bind(&points.grad_norm)
+        .execute(&mut *tx)
+        .await?;
+        report.sql_statements += 1;
+    }
+    for (&i, &size) in &artifact_sizes {
+        let job = &claimed[i];
+        let losses: Vec<(Option<f32>, Option<f32>)> = sqlx::query_as(
+            "SELECT train_loss, eval_loss FROM metrics_points WHERE job_id = $1 ORDER BY step",
+        )
+        .bind(job.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let train: Vec<f64> = losses.iter().filter_map(|(t, _)| t.map(f64::from)).collect();
+        let val = losses.iter().rev().find_map(|(_, v)| v.map(f64::from));
+        let quality = brightrun::models::assess(&train, val);
+        sqlx::query(
+            "INSERT INTO model_artifacts (id, owner_id, job_id, parent_model_id, name, base_model,
+                 storage_prefix, size_bytes, quality_metrics, quality_rating)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(job.model_id)
+        .bind(job.owner_id)
+        .bind(job.id)
+        .bind(job.parent_model_id)
+        .bind(&job.name)
+        .bind(&job.base_model)
+        .bind(spec::artifact_prefix(job.owner_id, job.model_id))
+        .bind(size)
+        .bind(
+            quality
+                .as_ref()
+                .map(|q| serde_json::to_value(q).unwrap_or_default()),
+        )
+        .bind(quality.as_ref().map(|q| q.rating as i16))
+        .execute(&mut *tx)
+        .await?;
+        report.sql_statements += 2;
+    }
+
+    let mut notes = Notes::default();
+    let mut cols = JobColumns::default();
+    for (job, change) in claimed.iter().zip(changes.iter_mut()) {
+        if change.status != change.old_status {
+            report.status_changes += 1;
+            notes.add(job, change);
+        }
+        if change.status.is_terminal() && change.finished_at.is_none() {
+            change.finished_at = Some(job.cancel_requested_at.unwrap_or(now));
+        }
+        if change.status == JobStatus::Cancelled
+            && let Some(at) = job.cancel_requested_at
+        {
+            // Billed to the moment the user asked, never after.
+            change.finished_at = Some(at);
+        }
+        let cost = match change.started_at {
+            Some(start) => {
+                let end = change.finished_at.unwrap_or(now);
+                let hours = (end - start).num_milliseconds().max(0) as f64 / 3_600_000.0;
+                hours * job.price_per_hour.unwrap_or(0.0) * job.gpu_count.max(1) as f64
+            }
+            None => 0.0,
+        };
+        cols.push(job.id, change, cost);
+    }
+    sqlx::query(
+        "UPDATE training_jobs j SET status = u.status, external_job_id = u.external,
+             current_step = u.step, total_steps = coalesce(u.total, j.total_steps),
+             current_epoch = u.epoch, current_metrics = u.metrics, error_message = u.error,
+             started_at = u.started, finished_at = u.finished, cluster_seen_at = u.seen,
+             retry_count = u.retries, cost_so_far = u.cost::numeric(12, 4), lease_until = NULL,
+             updated_at = CASE WHEN u.status <> u.old_status OR u.step <> j.current_step
+                               THEN now() ELSE j.updated_at END
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
+                     $7::real[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[],
+                     $12::timestamptz[], $13::int[], $14::float8[])
+              AS u(id, old_status, status, external, step, total, epoch, metrics, error,
+                   started, finished, seen, retries, cost)
+         WHERE j.id = u.id AND j.status = u.old_status",
+    )
+    .bind(&cols.id)
+    .bind(&cols.old_status)
+    .bind(&cols.status)
+    .bind(&cols.external)
+    .bind(&cols.step)
+    .bind(&cols.total)
+    .bind(&cols.epoch)
+    .bind(&cols.metrics)
+    .bind(&cols.error)
+    .bind(&cols.started)
+    .bind(&cols.finished)
+    .bind(&cols.seen)
+    .bind(&cols.retries)
+    .bind(&cols.cost)
+    .execute(&mut *tx)
+    .await?;
+    report.sql_statements += 1;
+    if !notes.owner.is_empty() {
+        sqlx::query(
+            "INSERT INTO notifications (id, owner_id, notification_type, title, message, link)
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])",
+        )
+        .bind(&notes.id)
+        .bind(&notes.owner)
+        .bind(&notes.kind)
+        .bind(&notes.title)
+        .bind(&notes.message)
+        .bind(&notes.link)
+        .execute(&mut *tx)
+        .await?;
+        report.sql_statements += 1;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterError> {
+    let config: TrainingConfig = serde_json::from_value(job.hyperparams.clone())
+        .map_err(|e| ClusterError::Rejected(format!("the job's stored config is unreadable: {e}")))?;
+    let spec = spec::build(
+        services,
+        &SpecInput {
+            job: job.id,
+            attempt: job.attempt,
+            owner: job.owner_id,
+            model: job.model_id,
+            base_model: &job.base_model,
+            dataset_key: &job.dataset_key,
+            config: &config,
+            total_steps: job.total_steps.unwrap_or(0).max(0) as u64,
+        },
+    )
+    .await
+    .map_err(|e| ClusterError::Rejected(e.to_string()))?;
+    services.cluster.submit(&spec).await
+}
+
+/// Applies the cluster's answer about one job.
+fn apply(
+    job: &Claimed,
+    change: &mut Change,
+    update: &JobUpdate,
+    points: &mut Points,
+    now: DateTime<Utc>,
+) {
+    let mut last: Option<&brightrun_trainer::StepMetrics> = None;
+    for p in &update.points {
+        if p.step as i64 <= change.step as i64 {
+            continue;
+        }
+        points.job.push(job.id);
+        points.step.push(p.step.min(i32::MAX as u64) as i32);
+        points.epoch.push(finite(p.epoch));
+        points.train_loss.push(finite(p.train_loss));
+        points.eval_loss.push(p.val_loss.and_then(finite));
+        points.learning_rate.push(finite(p.learning_rate));
+        points.tokens_per_second.push(finite(p.tokens_per_second));
+        points.grad_norm.push(finite(p.grad_norm));
+        last = Some(p);
+    }
+    if let Some(p) = last {
+        change.step = p.step.min(i32::MAX as u64) as i32;
+        change.epoch = finite(p.epoch);
+        let point = MetricPoint {
+            step: change.step as u32,
+            epoch: Some(p.epoch),
+            train_loss: Some(p.train_loss),
+            eval_loss: p.val_loss,
+            learning_rate: Some(p.learning_rate),
+            tokens_per_second: Some(p.tokens_per_second),
+            grad_norm: Some(p.grad_norm),
+        };
+        let mut value = serde_json::to_value(&point).unwrap_or_default();
+        value["eta_s"] = serde_json::json!(p.eta_s);
+        change.metrics = Some(value);
+    }
+    if update.job.progress.total_steps > 0 {
+        change.total = Some(update.job.progress.total_steps.min(i32::MAX as u64) as i32);
+    }
+    let remote = remote_status(update.job.status);
+    if remote != change.status {
+        if allowed(change.status, remote) {
+            change.status = remote;
+        } else {
+            tracing::warn!(
+                job = %job.id,
+                from = %change.status,
+                to = %remote,
+                "the cluster reported an illegal status move; ignored"
+            );
+        }
+    }
+    if change.status != JobStatus::Queued && change.started_at.is_none() {
+        change.started_at = Some(update.job.started_at.unwrap_or(now));
+    }
+    if change.status.is_terminal() {
+        change.finished_at = Some(update.job.finished_at.unwrap_or(now));
+    }
+    if change.status == JobStatus::Failed {
+        change.error = Some(explain(update.job.error.as_deref().unwrap_or("")));
+    }
+}
+
+/// The cluster answered but no longer knows the job (its agent lost its
+/// table, or the job was never stored): submit again, a few times.
+async fn lost_job(services: &Services, job: &Claimed, change: &mut Change, now: DateTime<Utc>) {
+    if change.retry_count >= services.config.job_retries as i32 {
+        change.status = JobStatus::Failed;
+        change.error = Some(format!(
+            "The training cluster lost this job {} times; retry it when the cluster is healthy.",
+            change.retry_count + 1
+        ));
+        return;
+    }
+    change.retry_count += 1;
+    tracing::warn!(job = %job.id, retry = change.retry_count, "the cluster lost the job; submitting it again");
+    match submit(services, job).await {
+        Ok(external) => {
+            change.external = Some(external);
+            change.seen_at = Some(now);
+        }
+        Err(e) => tracing::warn!(job = %job.id, "resubmitting failed: {e}"),
+    }
+}
+
+/// Fails a job the cluster has not answered about for too long, so that it
+/// is never stuck `running`.
+fn lost_check(
+    services: &Services,
+    job: &Claimed,
+    change: &mut Change,
+    now: DateTime<Utc>,
+    why: &str,
+) {
+    let since = change.seen_at.unwrap_or(job.queued_at);
+    let limit = chrono::Duration::from_std(services.config.cluster_lost_after)
+        .unwrap_or(chrono::Duration::minutes(10));
+    if now - since > limit {
+        change.status = JobStatus::Failed;
+        change.error = Some(format!(
+            "The training cluster has not answered for {} minutes ({why}); retry the job once it is back.",
+            limit.num_minutes().max(1)
+        ));
+    }
+}
+
+#[derive(Default)]
+struct JobColumns {
+    id: Vec<Uuid>,
+    old_status: Vec<String>,
+    status: Vec<String>,
+    external: Vec<Option<String>>,
+    step: Vec<i32>,
+    total: Vec<Option<i32>>,
+    epoch: Vec<Option<f32>>,
+    metrics: Vec<Option<serde_json::Value>>,
+    error: Vec<Option<String>>,
+    started: Vec<Option<DateTime<Utc>>>,
+    finished: Vec<Option<DateTime<Utc>>>,
+    seen: Vec<Option<DateTime<Utc>>>,
+    retries: Vec<i32>,
+    cost: Vec<f64>,
+}
+
+impl JobColumns {
+    fn push(&mut self, id: Uuid, c: &Change, cost: f64) {
+        self.id.push(id);
+        self.old_status.push(c.old_status.as_str().to_string());
+        self.status.push(c.status.as_str().to_string());
+        self.external.push(c.external.clone());
+        self.step.push(c.step);
+        self.total.push(c.total);
+        self.epoch.push(c.epoch);
+        self.metrics.push(c.metrics.clone());
+        self.error.push(c.error.clone());
+        self.started.push(c.started_at);
+        self.finished.push(c.finished_at);
+        self.seen.push(c.seen_at);
+        self.retries.push(c.retry_count);
+        self.cost.push(cost);
+    }
+}
+
+#[derive(Default)]
+struct Notes {
+    id: Vec<Uuid>,
+    owner: Vec<Uuid>,
+    kind: Vec<String>,
+    title: Vec<String>,
+    message: Vec<String>,
+    link: Vec<String>,
+}
+
+impl Notes {
+    fn add(&mut self, job: &Claimed, change: &Change) {
+        let link = format!("/training/jobs/{}", job.id);
+        let (kind, title, message) = match change.status {
+            JobStatus::Running if change.old_status != JobStatus::Running => (
+                "job_started",
+                "Training started",
+                format!("{} is training on {}.", job.name, job.gpu_type),
+            ),
+            JobStatus::Completed => (
+                "job_completed",
+                "Training complete",
+                format!("{} finished; its adapter is ready to download.", job.name),
+            ),
+            JobStatus::Failed => (
+                "job_failed",
+                "Training failed",
+                format!(
+                    "{}: {}",
+                    job.name,
+                    change.error.as_deref().unwrap_or("the trainer stopped")
+                ),
+            ),
+            JobStatus::Cancelled => (
+                "job_cancelled",
+                "Training cancelled",
+                format!("{} was cancelled; it is billed up to the cancel.", job.name),
+            ),
+            _ => return,
+        };
+        self.id.push(Uuid::new_v4());
+        self.owner.push(job.owner_id);
+        self.kind.push(kind.into());
+        self.title.push(title.into());
+        self.message.push(message);
+        self.link.push(link);
+    }
+}
+
+/// Ticks until the server stops: at once when woken (a job was created or
+/// cancelled), else every `BRIGHTRUN_POLL_MS`.
+pub async fn run(services: Services) {
+    loop {
+        match tick(&services).await {
+            Ok(r) if r.status_changes > 0 || r.points > 0 => {
+                tracing::debug!(?r, "poll tick")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "poll tick failed"),
+        }
+        tokio::select! {
+            _ = services.poller_woken() => {}
+            _ = tokio::time::sleep(services.config.poll_interval) => {}
+        }
+    }
+}

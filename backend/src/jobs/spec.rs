@@ -1,0 +1,110 @@
+//! The trainer's job spec for a BrightRun job: the base model, a signed URL
+//! to GET the dataset, the hyperparameters, and signed URLs to PUT each
+//! artifact to under the model's storage prefix. The trainer never holds
+//! storage credentials, wherever it runs.
+
+use crate::error::ServiceError;
+use crate::services::Services;
+use crate::storage::keys;
+use brightrun::training::{Scheduler, TrainingConfig};
+use brightrun_trainer::spec::{HyperParams, JobSpec, Output, Schedule};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The files the trainer uploads, as DESIGN §4.3 names them.
+pub const ARTIFACTS: &[&str] = &[
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "training_args.json",
+    "metrics.jsonl",
+];
+/// The two files without which a model cannot be loaded.
+pub const REQUIRED: &[&str] = &["adapter_config.json", "adapter_model.safetensors"];
+/// A queued job may wait a while before it starts; its URLs must outlive that.
+const URL_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Largest artifact accepted (a rank-256 adapter of a 70B model is ~3 GB).
+const MAX_ARTIFACT_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+
+/// The idempotency key the cluster sees: the job id, and the attempt after a retry.
+pub fn cluster_job_id(job: Uuid, attempt: i32) -> String {
+    if attempt == 0 {
+        job.to_string()
+    } else {
+        format!("{job}-attempt-{attempt}")
+    }
+}
+
+/// Where a model's adapter files live.
+pub fn artifact_key(owner: Uuid, model: Uuid, file: &str) -> Result<String, ServiceError> {
+    keys::model_object(owner, model, "adapter", file)
+}
+
+pub fn artifact_prefix(owner: Uuid, model: Uuid) -> String {
+    format!("lora-models/{owner}/{model}/adapter/")
+}
+
+pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams {
+    HyperParams {
+        epochs: config.epochs,
+        max_steps: config.max_steps as u64,
+        learning_rate: config.learning_rate,
+        batch_size: config.batch_size as usize,
+        gradient_accumulation: config.gradient_accumulation as usize,
+        max_seq_len: config.max_seq_len as usize,
+        lora_r: config.lora_r as usize,
+        lora_alpha: config.lora_alpha as f64,
+        lora_dropout: config.lora_dropout as f32,
+        target_modules: config.target_modules.clone(),
+        warmup_steps: config.warmup_steps(total_steps),
+        schedule: match config.scheduler {
+            Scheduler::Cosine => Schedule::Cosine,
+            Scheduler::Linear => Schedule::Linear,
+            Scheduler::Constant => Schedule::Constant,
+        },
+        seed: config.seed,
+        validation_split: config.validation_split,
+        eval_every: config.eval_interval as u64,
+        // A checkpoint at every evaluation: a restarted trainer resumes there.
+        checkpoint_every: config.eval_interval as u64,
+        ..HyperParams::default()
+    }
+}
+
+pub struct SpecInput<'a> {
+    pub job: Uuid,
+    pub attempt: i32,
+    pub owner: Uuid,
+    pub model: Uuid,
+    pub base_model: &'a str,
+    pub dataset_key: &'a str,
+    pub config: &'a TrainingConfig,
+    pub total_steps: u64,
+}
+
+pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
+    let base = crate::training::base_models::find(&services.config, input.base_model)?;
+    let dataset = services
+        .storage
+        .download_url(input.dataset_key, URL_TTL)
+        .await?;
+    let mut urls = BTreeMap::new();
+    for file in ARTIFACTS {
+        let key = artifact_key(input.owner, input.model, file)?;
+        let signed = services
+            .storage
+            .upload_url(&key, MAX_ARTIFACT_BYTES, URL_TTL)
+            .await?;
+        urls.insert(file.to_string(), services.absolute_url(&signed.url));
+    }
+    Ok(JobSpec {
+        job_id: cluster_job_id(input.job, input.attempt),
+        base_model: base.spec_name,
+        dataset: services.absolute_url(&dataset.url),
+        hyperparameters: hyperparameters(input.config, input.total_steps),
+        output: Output::Upload {
+            urls,
+            work_dir: None,
+        },
+    })
+}

@@ -1,0 +1,207 @@
+//! Training configuration on the server: what the configure page offers
+//! (the owner's ready datasets, the base models, the GPUs the cluster runs)
+//! and the estimate, calibrated by the owner's finished jobs.
+
+pub mod base_models;
+
+use crate::error::ServiceError;
+use crate::services::Services;
+use brightrun::datasets::DatasetStats;
+use brightrun::jobs::{ConfigureOptions, EstimateRequest, ReadyDataset};
+use brightrun::training::{
+    CPU_GPU, Estimate, EstimateInput, FieldRange, GpuCatalog, GpuType, TrainingConfig, estimate,
+};
+use uuid::Uuid;
+
+pub use base_models::BaseModel;
+
+/// Most GPUs one job may ask for.
+pub const MAX_GPU_COUNT: u32 = 8;
+
+/// The GPU catalog from `BRIGHTRUN_GPU_CATALOG` or the shipped default, with
+/// the configured CPU price.
+pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
+    let catalog = match &config.gpu_catalog {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!("cannot read BRIGHTRUN_GPU_CATALOG {}: {e}", path.display())
+            })?;
+            GpuCatalog::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => GpuCatalog::default(),
+    };
+    Ok(catalog.with_cpu_price(config.cpu_price_per_hour))
+}
+
+/// The GPU types the configured cluster runs: the CPU for `local`, the
+/// catalog's GPUs otherwise.
+pub fn gpus(services: &Services) -> Vec<GpuType> {
+    let local = services.cluster.name() == "local";
+    services
+        .catalog
+        .gpus
+        .iter()
+        .filter(|g| (g.id == CPU_GPU) == local)
+        .cloned()
+        .collect()
+}
+
+pub fn gpu(services: &Services, id: &str) -> Result<GpuType, ServiceError> {
+    gpus(services)
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| ServiceError::Invalid {
+            field: "gpu_type",
+            message: format!(
+                "Unknown GPU type '{id}' for the {} cluster; choose one of: {}.",
+                services.cluster.name(),
+                gpus(services)
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+}
+
+pub async fn options(services: &Services, owner: Uuid) -> Result<ConfigureOptions, ServiceError> {
+    let rows: Vec<(Uuid, String, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT id, name, stats FROM datasets
+         WHERE owner_id = $1 AND status = 'ready' AND deleted_at IS NULL
+         ORDER BY created_at DESC",
+    )
+    .bind(owner)
+    .fetch_all(&services.pool)
+    .await?;
+    let datasets = rows
+        .into_iter()
+        .map(|(id, name, stats)| {
+            let stats: DatasetStats = stats
+                .and_then(|s| serde_json::from_value(s).ok())
+                .unwrap_or_default();
+            ReadyDataset {
+                id,
+                name,
+                trainable_examples: stats.trainable_examples,
+                total_tokens: stats.tokens.total,
+            }
+        })
+        .collect();
+    Ok(ConfigureOptions {
+        datasets,
+        models: base_models::list(&services.config)
+            .iter()
+            .map(BaseModel::option)
+            .collect(),
+        gpus: gpus(services),
+        backend: services.cluster.name().to_string(),
+        max_gpu_count: if services.cluster.name() == "local" {
+            1
+        } else {
+            MAX_GPU_COUNT
+        },
+    })
+}
+
+/// A ready dataset's statistics, the owner's only.
+pub async fn ready_stats(
+    services: &Services,
+    owner: Uuid,
+    dataset: Uuid,
+) -> Result<DatasetStats, ServiceError> {
+    let row: Option<(String, Option<serde_json::Value>)> = sqlx::query_as(
+        "SELECT status, stats FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(dataset)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?;
+    let Some((status, stats)) = row else {
+        return Err(ServiceError::NotFound("Dataset"));
+    };
+    if status != "ready" {
+        return Err(ServiceError::Conflict(format!(
+            "This dataset is {}; only a ready (validated) dataset can be trained on.",
+            status.replace('_', " ")
+        )));
+    }
+    let stats = stats
+        .and_then(|s| serde_json::from_value(s).ok())
+        .unwrap_or_default();
+    Ok(stats)
+}
+
+/// Checks the config against the range table, naming the first bad field.
+pub fn check_config(config: &TrainingConfig) -> Result<(), ServiceError> {
+    match config.check().into_iter().next() {
+        None => Ok(()),
+        Some(e) => Err(ServiceError::Invalid {
+            // Every ranged field is in the table; the one other rule is the modules'.
+            field: FieldRange::get(&e.field).map_or("target_modules", |r| r.field),
+            message: e.message,
+        }),
+    }
+}
+
+/// Mean tokens/s of the owner's completed jobs on this GPU and model, and how many.
+async fn calibration(
+    services: &Services,
+    owner: Uuid,
+    gpu_type: &str,
+    gpu_count: u32,
+    base_model: &str,
+) -> Result<Option<(f64, u32)>, ServiceError> {
+    let row: (Option<f64>, i64) = sqlx::query_as(
+        "SELECT avg(run.tps), count(*) FROM (
+             SELECT avg(m.tokens_per_second)::float8 AS tps
+             FROM training_jobs j JOIN metrics_points m ON m.job_id = j.id
+             WHERE j.owner_id = $1 AND j.status = 'completed' AND j.gpu_type = $2
+               AND j.gpu_count = $3 AND j.base_model = $4 AND j.deleted_at IS NULL
+               AND m.tokens_per_second > 0
+             GROUP BY j.id) run",
+    )
+    .bind(owner)
+    .bind(gpu_type)
+    .bind(gpu_count as i32)
+    .bind(base_model)
+    .fetch_one(&services.pool)
+    .await?;
+    Ok(match row {
+        (Some(tps), n) if n > 0 && tps > 0.0 => Some((tps, n as u32)),
+        _ => None,
+    })
+}
+
+pub async fn estimate_for(
+    services: &Services,
+    owner: Uuid,
+    req: &EstimateRequest,
+) -> Result<Estimate, ServiceError> {
+    check_config(&req.config)?;
+    let gpu = gpu(services, &req.gpu_type)?;
+    if !(1..=MAX_GPU_COUNT).contains(&req.gpu_count) {
+        return Err(ServiceError::Invalid {
+            field: "gpu_count",
+            message: format!("GPU count must be between 1 and {MAX_GPU_COUNT}."),
+        });
+    }
+    let model = base_models::find(&services.config, &req.base_model)?;
+    let stats = ready_stats(services, owner, req.dataset_id).await?;
+    let calibration = calibration(
+        services,
+        owner,
+        &gpu.id,
+        req.gpu_count,
+        &req.base_model,
+    )
+    .await?;
+    Ok(estimate::estimate(&EstimateInput {
+        stats: &stats,
+        config: &req.config,
+        model: &model.shape,
+        gpu: &gpu,
+        gpu_count: req.gpu_count,
+        calibration,
+        machine_memory_bytes: brightrun_trainer::memory::available(0),
+    }))
+}
