@@ -236,7 +236,12 @@ impl Config {
                     "expected whole minutes",
                 )?,
             ),
-            job_retries: parse(&var, "BRIGHTRUN_JOB_RETRIES", "2", "expected a whole number")?,
+            job_retries: parse(
+                &var,
+                "BRIGHTRUN_JOB_RETRIES",
+                "2",
+                "expected a whole number",
+            )?,
             storage,
             storage_dir: var("BRIGHTRUN_STORAGE_DIR")
                 .map(PathBuf::from)

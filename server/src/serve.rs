@@ -15,11 +15,22 @@ pub async fn serve(
     services: Services,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        services.set_own_url(format!("http://{host}:{}", addr.port()));
+    }
     let housekeeping = tokio::spawn(housekeeping(services.clone()));
-    let workers = services
-        .config
-        .workers
-        .then(|| tokio::spawn(brightrun_backend::datasets::worker::run(services.clone())));
+    let workers = services.config.workers.then(|| {
+        [
+            tokio::spawn(brightrun_backend::datasets::worker::run(services.clone())),
+            tokio::spawn(brightrun_backend::jobs::poller::run(services.clone())),
+        ]
+    });
+    let cluster = services.cluster.clone();
     let app = build_router(services);
     let result = axum::serve(
         listener,
@@ -28,8 +39,12 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     housekeeping.abort();
-    if let Some(w) = workers {
+    for w in workers.into_iter().flatten() {
         w.abort();
+    }
+    // Running jobs stop at their next step and resume on the next start.
+    if let Err(e) = cluster.shutdown().await {
+        tracing::warn!("stopping the cluster backend: {e}");
     }
     result
 }

@@ -4,53 +4,9 @@
 
 mod common;
 
-use common::{TestApp, json};
+use common::{TestApp, fixture, json, upload};
 use serde_json::json as j;
 use sqlx::PgPool;
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../shared/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-/// Creates a dataset for `bytes`, uploads and confirms it; returns its id.
-async fn upload(
-    app: &TestApp,
-    client: &reqwest::Client,
-    file_name: &str,
-    bytes: Vec<u8>,
-) -> String {
-    let (status, created) = app.post(client, "/api/datasets", j!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() })).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["data"]["dataset"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(created["data"]["dataset"]["status"], "pending_upload");
-    let url = created["data"]["upload"]["url"].as_str().unwrap();
-    assert!(url.starts_with("/storage/lora-datasets/"), "{url}");
-    let res = reqwest::Client::new()
-        .put(app.url(url))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let (status, confirmed) = json(
-        client
-            .post(app.url(&format!("/api/datasets/{id}/confirm")))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "{confirmed}");
-    assert_eq!(confirmed["data"]["status"], "uploaded");
-    id
-}
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {

@@ -69,7 +69,10 @@ mod tests {
                 if !expected {
                     rejected += 1;
                     let e = check(from, to).unwrap_err();
-                    assert_eq!(e.to_string(), format!("a job cannot go from {from} to {to}"));
+                    assert_eq!(
+                        e.to_string(),
+                        format!("a job cannot go from {from} to {to}")
+                    );
                 }
             }
         }

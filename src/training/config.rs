@@ -6,7 +6,13 @@ use serde::{Deserialize, Serialize};
 
 /// The LoRA target modules a user may pick, in the model's layer order.
 pub const TARGET_MODULES: &[&str] = &[
-    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,19 +84,110 @@ pub struct FieldRange {
 
 /// Every numeric field of [`TrainingConfig`], in the order the page shows them.
 pub const RANGES: &[FieldRange] = &[
-    FieldRange { field: "learning_rate", label: "Learning rate", min: 1e-6, max: 1e-2, step: 1e-6, help: "How far each step moves the adapter." },
-    FieldRange { field: "batch_size", label: "Batch size", min: 1.0, max: 64.0, step: 1.0, help: "Examples per forward pass." },
-    FieldRange { field: "gradient_accumulation", label: "Gradient accumulation", min: 1.0, max: 64.0, step: 1.0, help: "Batches summed into one optimizer step." },
-    FieldRange { field: "epochs", label: "Epochs", min: 1.0, max: 50.0, step: 1.0, help: "Passes over the training examples." },
-    FieldRange { field: "lora_r", label: "LoRA rank", min: 1.0, max: 256.0, step: 1.0, help: "Size of the adapter matrices." },
-    FieldRange { field: "lora_alpha", label: "LoRA alpha", min: 1.0, max: 512.0, step: 1.0, help: "Scale of the adapter (alpha ÷ rank)." },
-    FieldRange { field: "lora_dropout", label: "LoRA dropout", min: 0.0, max: 0.5, step: 0.01, help: "Share of adapter inputs dropped while training." },
-    FieldRange { field: "warmup_ratio", label: "Warmup", min: 0.0, max: 0.5, step: 0.01, help: "Share of steps the learning rate ramps up over." },
-    FieldRange { field: "max_seq_len", label: "Max sequence length", min: 32.0, max: 8192.0, step: 1.0, help: "Longer examples are cut from the start." },
-    FieldRange { field: "validation_split", label: "Validation split", min: 0.0, max: 0.4, step: 0.01, help: "Share of examples held out to measure validation loss." },
-    FieldRange { field: "eval_interval", label: "Eval interval", min: 1.0, max: 10_000.0, step: 1.0, help: "Optimizer steps between validation losses." },
-    FieldRange { field: "seed", label: "Seed", min: 0.0, max: 4_294_967_295.0, step: 1.0, help: "The same seed gives the same run." },
-    FieldRange { field: "max_steps", label: "Max steps", min: 0.0, max: 1_000_000.0, step: 1.0, help: "Stop after this many steps (0: every epoch)." },
+    FieldRange {
+        field: "learning_rate",
+        label: "Learning rate",
+        min: 1e-6,
+        max: 1e-2,
+        step: 1e-6,
+        help: "How far each step moves the adapter.",
+    },
+    FieldRange {
+        field: "batch_size",
+        label: "Batch size",
+        min: 1.0,
+        max: 64.0,
+        step: 1.0,
+        help: "Examples per forward pass.",
+    },
+    FieldRange {
+        field: "gradient_accumulation",
+        label: "Gradient accumulation",
+        min: 1.0,
+        max: 64.0,
+        step: 1.0,
+        help: "Batches summed into one optimizer step.",
+    },
+    FieldRange {
+        field: "epochs",
+        label: "Epochs",
+        min: 1.0,
+        max: 50.0,
+        step: 1.0,
+        help: "Passes over the training examples.",
+    },
+    FieldRange {
+        field: "lora_r",
+        label: "LoRA rank",
+        min: 1.0,
+        max: 256.0,
+        step: 1.0,
+        help: "Size of the adapter matrices.",
+    },
+    FieldRange {
+        field: "lora_alpha",
+        label: "LoRA alpha",
+        min: 1.0,
+        max: 512.0,
+        step: 1.0,
+        help: "Scale of the adapter (alpha ÷ rank).",
+    },
+    FieldRange {
+        field: "lora_dropout",
+        label: "LoRA dropout",
+        min: 0.0,
+        max: 0.5,
+        step: 0.01,
+        help: "Share of adapter inputs dropped while training.",
+    },
+    FieldRange {
+        field: "warmup_ratio",
+        label: "Warmup",
+        min: 0.0,
+        max: 0.5,
+        step: 0.01,
+        help: "Share of steps the learning rate ramps up over.",
+    },
+    FieldRange {
+        field: "max_seq_len",
+        label: "Max sequence length",
+        min: 32.0,
+        max: 8192.0,
+        step: 1.0,
+        help: "Longer examples are cut from the start.",
+    },
+    FieldRange {
+        field: "validation_split",
+        label: "Validation split",
+        min: 0.0,
+        max: 0.4,
+        step: 0.01,
+        help: "Share of examples held out to measure validation loss.",
+    },
+    FieldRange {
+        field: "eval_interval",
+        label: "Eval interval",
+        min: 1.0,
+        max: 10_000.0,
+        step: 1.0,
+        help: "Optimizer steps between validation losses.",
+    },
+    FieldRange {
+        field: "seed",
+        label: "Seed",
+        min: 0.0,
+        max: 4_294_967_295.0,
+        step: 1.0,
+        help: "The same seed gives the same run.",
+    },
+    FieldRange {
+        field: "max_steps",
+        label: "Max steps",
+        min: 0.0,
+        max: 1_000_000.0,
+        step: 1.0,
+        help: "Stop after this many steps (0: every epoch).",
+    },
 ];
 
 /// A field outside its range, or otherwise wrong, with what to do.
@@ -281,7 +378,13 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["learning_rate", "batch_size", "epochs", "lora_r", "target_modules"]
+            [
+                "learning_rate",
+                "batch_size",
+                "epochs",
+                "lora_r",
+                "target_modules"
+            ]
         );
         assert_eq!(
             errors[0].message,

@@ -70,17 +70,16 @@ pub struct EstimateInput<'a> {
 pub fn tokens_per_epoch(stats: &DatasetStats, config: &TrainingConfig) -> u64 {
     let cap = config.max_seq_len.max(1) as f64;
     let examples = stats.trainable_examples;
-    let all: f64 = if stats.histogram.iter().map(|b| b.count).sum::<u64>() == examples
-        && examples > 0
-    {
-        stats
-            .histogram
-            .iter()
-            .map(|b| b.count as f64 * ((b.from + b.to) as f64 / 2.0).min(cap))
-            .sum()
-    } else {
-        examples as f64 * stats.tokens.mean.min(cap)
-    };
+    let all: f64 =
+        if stats.histogram.iter().map(|b| b.count).sum::<u64>() == examples && examples > 0 {
+            stats
+                .histogram
+                .iter()
+                .map(|b| b.count as f64 * ((b.from + b.to) as f64 / 2.0).min(cap))
+                .sum()
+        } else {
+            examples as f64 * stats.tokens.mean.min(cap)
+        };
     let share = if examples == 0 {
         0.0
     } else {
@@ -187,8 +186,16 @@ mod tests {
             },
             // 30 short examples (mid 200) and 10 long (mid 2000).
             histogram: vec![
-                HistogramBin { from: 100, to: 300, count: 30 },
-                HistogramBin { from: 1900, to: 2100, count: 10 },
+                HistogramBin {
+                    from: 100,
+                    to: 300,
+                    count: 30,
+                },
+                HistogramBin {
+                    from: 1900,
+                    to: 2100,
+                    count: 10,
+                },
             ],
             ..DatasetStats::default()
         }
@@ -272,7 +279,10 @@ mod tests {
         });
         assert!(!full.fit.fits);
         let w = full.fit.warning.as_deref().unwrap();
-        assert!(w.contains("NVIDIA T4") && w.contains("smaller model"), "{w}");
+        assert!(
+            w.contains("NVIDIA T4") && w.contains("smaller model"),
+            "{w}"
+        );
         c.max_steps = full.total_steps as u32 / 2;
         let half = estimate(&EstimateInput {
             stats: &stats(),

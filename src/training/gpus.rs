@@ -104,7 +104,11 @@ mod tests {
     #[test]
     fn a_bad_catalog_says_what_is_wrong() {
         assert!(GpuCatalog::parse("{").unwrap_err().contains("not valid"));
-        assert!(GpuCatalog::parse(r#"{"gpus":[]}"#).unwrap_err().contains("no GPU"));
+        assert!(
+            GpuCatalog::parse(r#"{"gpus":[]}"#)
+                .unwrap_err()
+                .contains("no GPU")
+        );
         let e = GpuCatalog::parse(
             r#"{"gpus":[{"id":"x","name":"X","vram_gb":8,"price_per_hour":1,"tokens_per_second_7b":0}]}"#,
         )

@@ -27,9 +27,39 @@ pub struct PresetRow {
 }
 
 pub const PRESETS: &[PresetRow] = &[
-    PresetRow { preset: Preset::Conservative, label: "Conservative", summary: "Small steps and a small adapter: safest on a small dataset.", learning_rate: 1e-4, batch_size: 4, epochs: 3, lora_r: 8, lora_alpha: 16, lora_dropout: 0.05 },
-    PresetRow { preset: Preset::Balanced, label: "Balanced", summary: "The usual start: learns the style without forgetting much.", learning_rate: 2e-4, batch_size: 8, epochs: 5, lora_r: 16, lora_alpha: 32, lora_dropout: 0.1 },
-    PresetRow { preset: Preset::Aggressive, label: "Aggressive", summary: "Large steps, many epochs, a big adapter: for large datasets.", learning_rate: 3e-4, batch_size: 16, epochs: 10, lora_r: 32, lora_alpha: 64, lora_dropout: 0.1 },
+    PresetRow {
+        preset: Preset::Conservative,
+        label: "Conservative",
+        summary: "Small steps and a small adapter: safest on a small dataset.",
+        learning_rate: 1e-4,
+        batch_size: 4,
+        epochs: 3,
+        lora_r: 8,
+        lora_alpha: 16,
+        lora_dropout: 0.05,
+    },
+    PresetRow {
+        preset: Preset::Balanced,
+        label: "Balanced",
+        summary: "The usual start: learns the style without forgetting much.",
+        learning_rate: 2e-4,
+        batch_size: 8,
+        epochs: 5,
+        lora_r: 16,
+        lora_alpha: 32,
+        lora_dropout: 0.1,
+    },
+    PresetRow {
+        preset: Preset::Aggressive,
+        label: "Aggressive",
+        summary: "Large steps, many epochs, a big adapter: for large datasets.",
+        learning_rate: 3e-4,
+        batch_size: 16,
+        epochs: 10,
+        lora_r: 32,
+        lora_alpha: 64,
+        lora_dropout: 0.1,
+    },
 ];
 
 /// Every preset shares these: cosine schedule, 3 % warmup.
@@ -127,17 +157,38 @@ mod tests {
     fn presets_set_the_documented_values() {
         let c = Preset::Conservative.config();
         assert_eq!(
-            (c.learning_rate, c.batch_size, c.epochs, c.lora_r, c.lora_alpha, c.lora_dropout),
+            (
+                c.learning_rate,
+                c.batch_size,
+                c.epochs,
+                c.lora_r,
+                c.lora_alpha,
+                c.lora_dropout
+            ),
             (1e-4, 4, 3, 8, 16, 0.05)
         );
         let b = Preset::Balanced.config();
         assert_eq!(
-            (b.learning_rate, b.batch_size, b.epochs, b.lora_r, b.lora_alpha, b.lora_dropout),
+            (
+                b.learning_rate,
+                b.batch_size,
+                b.epochs,
+                b.lora_r,
+                b.lora_alpha,
+                b.lora_dropout
+            ),
             (2e-4, 8, 5, 16, 32, 0.1)
         );
         let a = Preset::Aggressive.config();
         assert_eq!(
-            (a.learning_rate, a.batch_size, a.epochs, a.lora_r, a.lora_alpha, a.lora_dropout),
+            (
+                a.learning_rate,
+                a.batch_size,
+                a.epochs,
+                a.lora_r,
+                a.lora_alpha,
+                a.lora_dropout
+            ),
             (3e-4, 16, 10, 32, 64, 0.1)
         );
         for p in [Preset::Conservative, Preset::Balanced, Preset::Aggressive] {

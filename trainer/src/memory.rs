@@ -38,12 +38,8 @@ pub fn check(c: &ModelConfig, h: &HyperParams) -> Result<Estimate> {
         return Ok(e);
     }
     let mib = |b: u64| b / (1024 * 1024);
-    let advice = brightrun::training::memory::advice(
-        &e,
-        avail,
-        h.batch_size as u64,
-        h.max_seq_len as u64,
-    );
+    let advice =
+        brightrun::training::memory::advice(&e, avail, h.batch_size as u64, h.max_seq_len as u64);
     Err(TrainerError::TooBig(format!(
         "this run needs about {} MiB (weights {}, activations {}, logits {}, LoRA and optimizer {}) but {} MiB is available: {advice}",
         mib(e.total()),

@@ -142,7 +142,10 @@ impl JobSpec {
         for (field, value) in ranged {
             let range = FieldRange::get(field).expect("every ranged field is in RANGES");
             if let Some(message) = range.check(value) {
-                return Err(TrainerError::spec(&format!("hyperparameters.{field}"), message));
+                return Err(TrainerError::spec(
+                    &format!("hyperparameters.{field}"),
+                    message,
+                ));
             }
         }
         if h.target_modules.is_empty() {

@@ -16,10 +16,16 @@ pub fn explain(error: &str) -> String {
         );
     }
     if let Some(rest) = e.strip_prefix("dataset:") {
-        return format!("The dataset could not be used: {}.", rest.trim().trim_end_matches('.'));
+        return format!(
+            "The dataset could not be used: {}.",
+            rest.trim().trim_end_matches('.')
+        );
     }
     if let Some(rest) = e.strip_prefix("invalid spec:") {
-        return format!("The trainer refused the settings: {}.", rest.trim().trim_end_matches('.'));
+        return format!(
+            "The trainer refused the settings: {}.",
+            rest.trim().trim_end_matches('.')
+        );
     }
     if e.is_empty() {
         return "The trainer stopped without giving a reason; retry the job.".into();
@@ -34,10 +40,20 @@ mod tests {
     #[test]
     fn known_failures_say_what_to_change() {
         let m = explain("not enough memory: this run needs about 900 MiB but 20 MiB is available");
-        assert!(m.starts_with("Out of memory: reduce batch size or max sequence length"), "{m}");
-        assert!(explain("training diverged: loss is NaN at step 3").contains("lower the learning rate"));
-        assert!(explain("dataset: the file has 3 errors").starts_with("The dataset could not be used"));
+        assert!(
+            m.starts_with("Out of memory: reduce batch size or max sequence length"),
+            "{m}"
+        );
+        assert!(
+            explain("training diverged: loss is NaN at step 3").contains("lower the learning rate")
+        );
+        assert!(
+            explain("dataset: the file has 3 errors").starts_with("The dataset could not be used")
+        );
         assert!(explain("").contains("retry"));
-        assert_eq!(explain("the trainer crashed: boom"), "the trainer crashed: boom");
+        assert_eq!(
+            explain("the trainer crashed: boom"),
+            "the trainer crashed: boom"
+        );
     }
 }

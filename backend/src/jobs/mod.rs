@@ -53,13 +53,12 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
     let name = match new.name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_string(),
         _ => {
-            let (dataset,): (String,) = sqlx::query_as(
-                "SELECT name FROM datasets WHERE id = $1 AND owner_id = $2",
-            )
-            .bind(new.dataset_id)
-            .bind(owner)
-            .fetch_one(&services.pool)
-            .await?;
+            let (dataset,): (String,) =
+                sqlx::query_as("SELECT name FROM datasets WHERE id = $1 AND owner_id = $2")
+                    .bind(new.dataset_id)
+                    .bind(owner)
+                    .fetch_one(&services.pool)
+                    .await?;
             format!("{dataset} · {}", Preset::matching(&config).label())
         }
     };
@@ -103,7 +102,11 @@ pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail
     let job = queries::get(&services.pool, owner, id).await?;
     let (config, estimate) = queries::config_and_estimate(&services.pool, owner, id).await?;
     let all = queries::metrics(&services.pool, owner, id, None).await?;
-    let eval_points = all.iter().filter(|p| p.eval_loss.is_some()).cloned().collect();
+    let eval_points = all
+        .iter()
+        .filter(|p| p.eval_loss.is_some())
+        .cloned()
+        .collect();
     Ok(JobDetail {
         job,
         config,

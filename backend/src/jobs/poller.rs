@@ -314,7 +314,10 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
         .bind(job.id)
         .fetch_all(&mut *tx)
         .await?;
-        let train: Vec<f64> = losses.iter().filter_map(|(t, _)| t.map(f64::from)).collect();
+        let train: Vec<f64> = losses
+            .iter()
+            .filter_map(|(t, _)| t.map(f64::from))
+            .collect();
         let val = losses.iter().rev().find_map(|(_, v)| v.map(f64::from));
         let quality = brightrun::models::assess(&train, val);
         sqlx::query(
@@ -420,8 +423,9 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
 }
 
 async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterError> {
-    let config: TrainingConfig = serde_json::from_value(job.hyperparams.clone())
-        .map_err(|e| ClusterError::Rejected(format!("the job's stored config is unreadable: {e}")))?;
+    let config: TrainingConfig = serde_json::from_value(job.hyperparams.clone()).map_err(|e| {
+        ClusterError::Rejected(format!("the job's stored config is unreadable: {e}"))
+    })?;
     let spec = spec::build(
         services,
         &SpecInput {

@@ -165,7 +165,14 @@ pub async fn list(pool: &PgPool, owner: Uuid, filter: &JobFilter) -> Result<JobP
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty())
-        .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        .map(|q| {
+            format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
     let status = filter.status.map(|s| s.as_str());
     let cond = "j.owner_id = $1 AND j.deleted_at IS NULL
          AND ($2::text IS NULL OR j.status = $2)

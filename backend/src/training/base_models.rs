@@ -62,7 +62,11 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
                     Ok(c) => {
                         let shape = c.shape();
                         Some(BaseModel {
-                            label: format!("{name} ({}, {})", c.model_type, millions(shape.parameters)),
+                            label: format!(
+                                "{name} ({}, {})",
+                                c.model_type,
+                                millions(shape.parameters)
+                            ),
                             id: name,
                             spec_name: path.display().to_string(),
                             shape,
@@ -101,7 +105,10 @@ pub fn find(config: &Config, id: &str) -> Result<BaseModel, ServiceError> {
             field: "base_model",
             message: format!(
                 "Unknown base model '{id}'; choose one of: {}.",
-                all.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+                all.iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
 }
@@ -142,7 +149,10 @@ mod tests {
 
     #[test]
     fn remote_sizes_come_from_the_name() {
-        assert_eq!(remote_shape("meta-llama/Llama-3-8B").parameters, 8_000_000_000);
+        assert_eq!(
+            remote_shape("meta-llama/Llama-3-8B").parameters,
+            8_000_000_000
+        );
         assert_eq!(remote_shape("smollm-135m").parameters, 135_000_000);
         assert_eq!(remote_shape("mistral").parameters, 7_000_000_000);
         assert_eq!(remote_shape("qwen2-0.5b").parameters, 500_000_000);

@@ -187,14 +187,7 @@ pub async fn estimate_for(
     }
     let model = base_models::find(&services.config, &req.base_model)?;
     let stats = ready_stats(services, owner, req.dataset_id).await?;
-    let calibration = calibration(
-        services,
-        owner,
-        &gpu.id,
-        req.gpu_count,
-        &req.base_model,
-    )
-    .await?;
+    let calibration = calibration(services, owner, &gpu.id, req.gpu_count, &req.base_model).await?;
     Ok(estimate::estimate(&EstimateInput {
         stats: &stats,
         config: &req.config,

@@ -5,6 +5,7 @@
 mod auth;
 mod datasets;
 mod error;
+mod jobs;
 mod json;
 mod tokens;
 
@@ -33,6 +34,14 @@ pub fn router() -> Router<LeptosOptions> {
         )
         .route("/datasets/{id}/confirm", post(datasets::confirm))
         .route("/datasets/{id}/cancel", post(datasets::cancel))
+        .route("/training/options", get(jobs::options))
+        .route("/jobs", post(jobs::create).get(jobs::list))
+        .route("/jobs/estimate", post(jobs::estimate))
+        .route("/jobs/{id}", get(jobs::show))
+        .route("/jobs/{id}/metrics", get(jobs::metrics))
+        .route("/jobs/{id}/logs", get(jobs::logs))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/retry", post(jobs::retry))
         .fallback(not_found)
 }
 

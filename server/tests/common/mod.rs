@@ -13,6 +13,7 @@ pub struct TestApp {
     pub services: Services,
     _data: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -34,11 +35,11 @@ impl TestApp {
         ]);
         map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let services = Services::new(pool.clone(), config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(brightrun_server::serve::serve(
+        let served = tokio::spawn(brightrun_server::serve::serve(
             listener,
             services.clone(),
             async {
@@ -51,6 +52,18 @@ impl TestApp {
             services,
             _data: data,
             shutdown: Some(tx),
+            served: Some(served),
+        }
+    }
+
+    /// Stops the server as Ctrl-C would, and waits until it has stopped
+    /// (the embedded trainer included).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap().unwrap();
         }
     }
 
@@ -130,4 +143,73 @@ pub async fn json(res: reqwest::Response) -> (u16, serde_json::Value) {
     let value =
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, value)
+}
+
+/// A file from `shared/fixtures/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../shared/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// Creates a dataset for `bytes`, uploads and confirms it; returns its id.
+pub async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let (status, created) = app
+        .post(
+            client,
+            "/api/datasets",
+            serde_json::json!({ "name": "EQ-12", "description": "demo", "file_name": file_name, "size_bytes": bytes.len() }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["dataset"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(created["data"]["dataset"]["status"], "pending_upload");
+    let url = created["data"]["upload"]["url"].as_str().unwrap();
+    assert!(url.starts_with("/storage/lora-datasets/"), "{url}");
+    let res = reqwest::Client::new()
+        .put(app.url(url))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, confirmed) = json(
+        client
+            .post(app.url(&format!("/api/datasets/{id}/confirm")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(confirmed["data"]["status"], "uploaded");
+    id
+}
+
+/// EQ-12 (JSONL) uploaded and validated: a `ready` dataset's id.
+pub async fn ready_dataset(app: &TestApp, client: &reqwest::Client) -> String {
+    let id = upload(
+        app,
+        client,
+        "eq12.jsonl",
+        fixture("EQ-12-conversations-demo.jsonl"),
+    )
+    .await;
+    brightrun_backend::datasets::worker::tick(&app.services)
+        .await
+        .unwrap();
+    let (status, body) = app.get(client, &format!("/api/datasets/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["dataset"]["status"], "ready", "{body}");
+    id
 }

@@ -171,10 +171,14 @@ impl Agent {
                 job.log("cancelled before it started");
             }
             _ => {
-                if !r.cancel_requested {
+                let first = !r.cancel_requested;
+                if first {
                     r.cancel_requested = true;
                     job.persist(&guard)?;
-                    drop(guard);
+                }
+                // Unlocked before logging and viewing, which lock again.
+                drop(guard);
+                if first {
                     job.log("cancel requested: stopping at the next step");
                 }
                 job.cancel.store(true, Ordering::SeqCst);

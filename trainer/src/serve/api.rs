@@ -90,7 +90,11 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResul
     } else {
         StatusCode::OK
     };
-    Ok((code, Json(json!({"id": job.id, "status": job.status.as_str()}))).into_response())
+    Ok((
+        code,
+        Json(json!({"id": job.id, "status": job.status.as_str()})),
+    )
+        .into_response())
 }
 
 pub async fn get_job(
@@ -138,10 +142,7 @@ pub struct QueryBody {
 /// `POST /v1/jobs/query` with `{"jobs": [{"id", "after_step"}]}`: each job's
 /// view with its points after that step, so one poll tick is one request
 /// however many jobs run. Unknown ids are left out.
-pub async fn query_jobs(
-    State(state): State<Arc<AppState>>,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+pub async fn query_jobs(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResult<Json<Value>> {
     let body: QueryBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

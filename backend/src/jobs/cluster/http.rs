@@ -49,7 +49,9 @@ impl HttpCluster {
             match req.send().await {
                 Ok(resp) if resp.status().is_success() => {
                     return resp.json::<T>().await.map_err(|e| {
-                        ClusterError::Unreachable(format!("the answer was not the cluster API's: {e}"))
+                        ClusterError::Unreachable(format!(
+                            "the answer was not the cluster API's: {e}"
+                        ))
                     });
                 }
                 Ok(resp) => {

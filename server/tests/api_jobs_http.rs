@@ -1,0 +1,241 @@
+//! The `http` cluster backend against a real `brightrun-trainer serve` on a
+//! free loopback port: a whole job, the agent stopped and restarted mid-job,
+//! a wrong key; and, with a stand-in that only answers 500, retries with
+//! backoff and a job that is failed (never stuck) once the cluster is lost.
+
+mod common;
+
+use brightrun_trainer::serve::{self, Server};
+use common::{TestApp, ready_dataset};
+use serde_json::{Value, json as j};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "cluster-key-for-tests";
+
+async fn agent(data: &Path, bind: SocketAddr) -> Server {
+    serve::start(serve::Config {
+        bind,
+        data_dir: data.to_path_buf(),
+        token: KEY.into(),
+        concurrency: 1,
+    })
+    .await
+    .expect("the trainer agent starts")
+}
+
+async fn app_for(pool: PgPool, url: &str, key: &str) -> TestApp {
+    TestApp::spawn_with(
+        pool,
+        &[
+            ("BRIGHTRUN_CLUSTER", "http"),
+            ("GPU_CLUSTER_API_URL", url),
+            ("GPU_CLUSTER_API_KEY", key),
+        ],
+    )
+    .await
+}
+
+fn new_job(dataset: &str, max_steps: u32) -> Value {
+    j!({
+        "dataset_id": dataset,
+        "base_model": "tiny-llama",
+        "preset": "custom",
+        "config": {
+            "learning_rate": 0.001, "batch_size": 2, "epochs": 50, "lora_r": 8, "lora_alpha": 16,
+            "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "max_steps": max_steps
+        },
+        "gpu_type": "t4",
+    })
+}
+
+async fn job(app: &TestApp, client: &reqwest::Client, id: &str) -> Value {
+    let (status, body) = app.get(client, &format!("/api/jobs/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"].clone()
+}
+
+async fn tick_until(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    timeout: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let start = Instant::now();
+    loop {
+        brightrun_backend::jobs::poller::tick(&app.services)
+            .await
+            .expect("poll tick");
+        let body = job(app, client, id).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "not there in {timeout:?}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_job_trains_on_a_real_agent_that_is_stopped_and_restarted_mid_job(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("agent");
+    let first = agent(&data, "127.0.0.1:0".parse().unwrap()).await;
+    let addr = first.addr();
+    let app = app_for(pool, &format!("http://{addr}"), KEY).await;
+    let client = app.signed_in("gpu@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+
+    let (_, options) = app.get(&client, "/api/training/options").await;
+    assert_eq!(options["data"]["backend"], "http");
+    let gpus: Vec<&str> = options["data"]["gpus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert!(gpus.contains(&"t4") && !gpus.contains(&"cpu"), "{gpus:?}");
+
+    let (status, created) = app.post(&client, "/api/jobs", new_job(&dataset, 12)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(created["data"]["backend"], "http");
+    tick_until(&app, &client, &id, Duration::from_secs(120), |j| {
+        j["job"]["current_step"].as_u64() >= Some(3)
+    })
+    .await;
+
+    // The agent goes away mid-job: the job is not lost, nor failed at once.
+    first.stop().await;
+    let report = brightrun_backend::jobs::poller::tick(&app.services)
+        .await
+        .unwrap();
+    assert_eq!(report.claimed, 1);
+    let during = job(&app, &client, &id).await;
+    assert_eq!(during["job"]["status"], "running", "{during}");
+    let stored_before = during["job"]["current_step"].as_u64().unwrap();
+
+    // It comes back on the same address and resumes from its checkpoint.
+    let second = agent(&data, addr).await;
+    let done = tick_until(&app, &client, &id, Duration::from_secs(180), |j| {
+        j["job"]["status"] == "completed"
+    })
+    .await;
+    assert_eq!(done["job"]["current_step"], 12);
+    let steps: Vec<u64> = done["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        (1..=12).collect::<Vec<u64>>(),
+        "one point per step, none twice"
+    );
+    assert!(stored_before >= 3);
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM model_artifacts WHERE job_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 1);
+    let model = done["job"]["model_id"].as_str().unwrap();
+    for file in brightrun_backend::jobs::spec::ARTIFACTS {
+        let (owner,): (uuid::Uuid,) =
+            sqlx::query_as("SELECT owner_id FROM training_jobs WHERE id = $1::uuid")
+                .bind(&id)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        let key = format!("lora-models/{owner}/{model}/adapter/{file}");
+        let size = app.services.storage.size(&key).await.unwrap();
+        assert!(size.unwrap_or(0) > 0, "{key} missing");
+    }
+    // The log says it resumed.
+    let (_, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
+    let text = logs["data"]["text"].as_str().unwrap();
+    assert!(text.contains("resumed from step"), "{text}");
+    second.stop().await;
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_wrong_cluster_key_fails_the_job_saying_which_setting(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = agent(&dir.path().join("agent"), "127.0.0.1:0".parse().unwrap()).await;
+    let app = app_for(pool, &format!("http://{}", server.addr()), "not-the-key").await;
+    let client = app.signed_in("key@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let (_, created) = app.post(&client, "/api/jobs", new_job(&dataset, 2)).await;
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    let failed = tick_until(&app, &client, &id, Duration::from_secs(20), |j| {
+        j["job"]["status"] == "failed"
+    })
+    .await;
+    let reason = failed["job"]["error_message"].as_str().unwrap();
+    assert!(reason.contains("GPU_CLUSTER_API_KEY"), "{reason}");
+    server.stop().await;
+}
+
+/// A stand-in for a broken cluster: every request is answered 500.
+async fn always_500() -> (SocketAddr, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let router = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(j!({"error": "internal", "details": "boom"})),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (addr, hits)
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_cluster_answering_500_is_retried_and_a_lost_one_fails_the_job(pool: PgPool) {
+    let (addr, hits) = always_500().await;
+    let app = app_for(pool, &format!("http://{addr}"), KEY).await;
+    let client = app.signed_in("flaky@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let (_, created) = app.post(&client, "/api/jobs", new_job(&dataset, 2)).await;
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    brightrun_backend::jobs::poller::tick(&app.services)
+        .await
+        .unwrap();
+    // One submit, retried with backoff; the job waits in the queue.
+    assert_eq!(hits.load(Ordering::SeqCst), 4);
+    let waiting = job(&app, &client, &id).await;
+    assert_eq!(waiting["job"]["status"], "queued", "{waiting}");
+    // Ten minutes of silence later, the job is failed with a reason to act on.
+    sqlx::query(
+        "UPDATE training_jobs SET queued_at = now() - interval '11 minutes' WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    brightrun_backend::jobs::poller::tick(&app.services)
+        .await
+        .unwrap();
+    let failed = job(&app, &client, &id).await;
+    assert_eq!(failed["job"]["status"], "failed", "{failed}");
+    let reason = failed["job"]["error_message"].as_str().unwrap();
+    assert!(
+        reason.contains("has not answered for 10 minutes") && reason.contains("retry"),
+        "{reason}"
+    );
+}
