@@ -7,10 +7,13 @@
 pub mod accounts;
 pub mod datasets;
 pub mod error;
+pub mod jobs;
 pub mod layout;
+pub mod models;
 pub mod notifications;
 pub mod pages;
 pub mod routes;
+pub mod training;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -3,6 +3,9 @@
 
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
 use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
+use crate::jobs::{JobPage, JobsPage};
+use crate::models::{ModelPage, ModelsPage};
+use crate::training::ConfigurePage;
 use crate::layout::DashboardLayout;
 use crate::notifications::NotificationsPage;
 use crate::pages::*;
@@ -59,8 +62,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("datasets/:id") view=DatasetPage/>
                         <Route path=path!("training") view=TrainingPage/>
                         <Route path=path!("training/jobs") view=JobsPage/>
+                        <Route path=path!("training/jobs/:id") view=JobPage/>
                         <Route path=path!("training/configure") view=ConfigurePage/>
                         <Route path=path!("models") view=ModelsPage/>
+                        <Route path=path!("models/:id") view=ModelPage/>
                         <Route path=path!("costs") view=CostsPage/>
                         <Route path=path!("notifications") view=NotificationsPage/>
                         <Route path=path!("settings") view=SettingsPage/>

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod models;
 pub mod notifications;
 pub mod services;
 pub mod storage;

@@ -1,5 +1,7 @@
-//! Trained models (LoRA adapters): their quality metrics and rating.
+//! Trained models (LoRA adapters): the record, its quality metrics and rating.
 
 pub mod quality;
+pub mod records;
 
 pub use quality::{Quality, assess};
+pub use records::Model;

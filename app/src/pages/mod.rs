@@ -4,12 +4,10 @@
 
 mod costs;
 mod dashboard;
-mod models;
 mod not_found;
 mod training;
 
 pub use costs::CostsPage;
 pub use dashboard::DashboardPage;
-pub use models::ModelsPage;
 pub use not_found::NotFoundPage;
-pub use training::{ConfigurePage, JobsPage, TrainingPage};
+pub use training::TrainingPage;

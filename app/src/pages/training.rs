@@ -1,4 +1,4 @@
-use crate::ui::{Card, EmptyState};
+use crate::ui::Card;
 use leptos::prelude::*;
 
 #[component]
@@ -16,35 +16,5 @@ pub fn TrainingPage() -> impl IntoView {
                 <a class="btn btn-secondary btn-md" href="/training/configure">"Configure a run"</a>
             </Card>
         </div>
-    }
-}
-
-#[component]
-pub fn JobsPage() -> impl IntoView {
-    view! {
-        <leptos_meta::Title text="Jobs · BrightRun"/>
-        <header class="page-header"><div><h1>"Jobs"</h1></div></header>
-        <EmptyState
-            icon="▶"
-            title="No training jobs yet"
-            message="Start a run from Configure; it appears here with live progress and loss."
-            action_href="/training/configure"
-            action_label="Configure a run"
-        />
-    }
-}
-
-#[component]
-pub fn ConfigurePage() -> impl IntoView {
-    view! {
-        <leptos_meta::Title text="Configure · BrightRun"/>
-        <header class="page-header"><div><h1>"Configure a run"</h1></div></header>
-        <EmptyState
-            icon="⚙"
-            title="No ready dataset to train on"
-            message="A run starts from a validated dataset. Upload one first; presets, GPU choice and the cost estimate appear here once it is ready."
-            action_href="/datasets"
-            action_label="Go to datasets"
-        />
     }
 }

@@ -8,6 +8,7 @@ mod card;
 mod empty_state;
 mod error_display;
 mod form;
+pub mod format;
 mod progress;
 mod skeleton;
 mod stats_card;

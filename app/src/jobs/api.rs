@@ -1,0 +1,65 @@
+//! Job server functions: the list, one job with its metrics, its log, cancel
+//! and retry — the session user and input in, one call to
+//! `brightrun_backend::jobs` out.
+
+use crate::AppError;
+use brightrun::jobs::{Job, JobDetail, JobPage};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[server(prefix = "/rpc", endpoint = "list_jobs")]
+pub async fn list_jobs(
+    status: Option<String>,
+    q: Option<String>,
+    page: Option<u32>,
+) -> Result<JobPage, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    let filter = brightrun::jobs::JobFilter {
+        status: status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| s.parse().ok()),
+        q,
+        page,
+        per_page: Some(20),
+    };
+    Ok(brightrun_backend::jobs::list(&services, user.id, &filter).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "get_job")]
+pub async fn get_job(id: Uuid) -> Result<JobDetail, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::jobs::get(&services, user.id, id).await?)
+}
+
+/// The end of the job's log (at most the last 16 KB).
+#[server(prefix = "/rpc", endpoint = "job_log")]
+pub async fn job_log(id: Uuid) -> Result<String, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    let (text, _) = brightrun_backend::jobs::logs(&services, user.id, id, 0).await?;
+    let keep = 16 * 1024;
+    Ok(if text.len() > keep {
+        let cut = text.len() - keep;
+        let start = text[cut..].find('\n').map_or(cut, |n| cut + n + 1);
+        text[start..].to_string()
+    } else {
+        text
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "cancel_job")]
+pub async fn cancel_job(id: Uuid) -> Result<Job, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::jobs::cancel(&services, user.id, id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "retry_job")]
+pub async fn retry_job(id: Uuid) -> Result<Job, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::jobs::retry(&services, user.id, id).await?)
+}
