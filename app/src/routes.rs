@@ -4,11 +4,11 @@
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
 use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
 use crate::jobs::{JobPage, JobsPage};
-use crate::models::{ModelPage, ModelsPage};
-use crate::training::ConfigurePage;
 use crate::layout::DashboardLayout;
+use crate::models::{ModelPage, ModelsPage};
 use crate::notifications::NotificationsPage;
 use crate::pages::*;
+use crate::training::ConfigurePage;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

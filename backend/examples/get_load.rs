@@ -189,10 +189,7 @@ async fn main() -> Result<(), Error> {
     })))
     .await?;
     assert_eq!(status, 201, "create job: {body}");
-    let job: uuid::Uuid = body["data"]["id"]
-        .as_str()
-        .ok_or("no job id")?
-        .parse()?;
+    let job: uuid::Uuid = body["data"]["id"].as_str().ok_or("no job id")?.parse()?;
     sqlx::query(
         "UPDATE training_jobs SET status = 'running', external_job_id = 'tj_get_bench',
              current_step = $2, total_steps = 1000, current_epoch = 0.6,
@@ -231,7 +228,12 @@ async fn main() -> Result<(), Error> {
         )
         .await?;
         assert_eq!(status, 201, "token: {body}");
-        tokens.push(body["data"]["token"].as_str().ok_or("no token")?.to_string());
+        tokens.push(
+            body["data"]["token"]
+                .as_str()
+                .ok_or("no token")?
+                .to_string(),
+        );
     }
 
     let url = format!("{base}/api/jobs/{job}");

@@ -200,7 +200,10 @@ async fn main() -> Result<(), Error> {
     let history = knob("BENCH_HISTORY", 100);
     let ticks = knob("BENCH_TICKS", 2).max(1);
 
-    let admin = PgPoolOptions::new().max_connections(1).connect(&url).await?;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
     let db = format!("poll_bench_{}", std::process::id());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{db}\"")))
         .execute(&admin)
@@ -306,10 +309,7 @@ async fn run(url: &str, db: &str, jobs: usize, history: usize, ticks: usize) -> 
             (jobs * (history + t)) as i64,
             "tick {t}: metrics_points rows"
         );
-        assert_eq!(
-            advanced, jobs as i64,
-            "tick {t}: jobs at step {want_step}"
-        );
+        assert_eq!(advanced, jobs as i64, "tick {t}: jobs at step {want_step}");
         assert_eq!(
             requests, report.cluster_requests,
             "the stand-in and the report disagree"

@@ -56,3 +56,17 @@ export async function signUp(page, email) {
   ]);
   await hydrated(page);
 }
+
+export const EQ12_JSONL = fileURLToPath(new URL('../../../shared/fixtures/EQ-12-conversations-demo.jsonl', import.meta.url));
+
+/** Uploads EQ-12 through the wizard and waits until the server says ready; its page URL. */
+export async function uploadReadyDataset(page) {
+  await page.goto(`${BASE}/datasets/new`);
+  await hydrated(page);
+  await page.setInputFiles('[data-testid=file-input]', EQ12_JSONL);
+  await page.waitForSelector('[data-testid=precheck-ok]');
+  await page.click('[data-testid=upload-button]');
+  await page.waitForURL(/\/datasets\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+  await page.waitForSelector('[data-testid=dataset-status][data-status=ready]', { timeout: 60_000 });
+  return page.url();
+}

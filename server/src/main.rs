@@ -17,8 +17,25 @@ use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral] | dataset validate FILE [--json]]";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+// The embedded trainer's step frees and reallocates large buffers; mimalloc
+// with purging off keeps them (see brightrun_trainer::alloc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    // Before any thread starts: the trainer's thread defaults read the environment.
+    brightrun_trainer::threads::set_defaults();
+    brightrun_trainer::alloc::keep_freed_pages();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     init_tracing();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -16,6 +16,7 @@ pub mod rng;
 pub mod schedule;
 pub mod serve;
 pub mod spec;
+pub mod threads;
 pub mod train;
 pub mod transfer;
 

@@ -35,6 +35,7 @@ USAGE:
 ";
 
 fn main() -> ExitCode {
+    brightrun_trainer::threads::set_defaults();
     brightrun_trainer::alloc::keep_freed_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {

@@ -30,7 +30,13 @@ enum Phase {
 
 #[component]
 pub fn NewDatasetPage() -> impl IntoView {
+    // A browser File is not Send: kept thread-local in the browser. On the
+    // server the page renders on any worker thread, and a thread-local value
+    // dropped from another one panics, so there it is an ordinary value.
+    #[cfg(feature = "hydrate")]
     let file = StoredValue::new_local(None::<FileHandle>);
+    #[cfg(not(feature = "hydrate"))]
+    let file = StoredValue::new(None::<FileHandle>);
     let file_label = RwSignal::new(None::<(String, u64)>);
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());

@@ -202,7 +202,10 @@ fn Overview(detail: JobDetail) -> impl IntoView {
         Some(t) => format!("Step {} of {t}", j.current_step),
         None => format!("Step {}", j.current_step),
     };
-    let epoch = j.current_epoch.map(|e| format!(" · epoch {e:.2}")).unwrap_or_default();
+    let epoch = j
+        .current_epoch
+        .map(|e| format!(" · epoch {e:.2}"))
+        .unwrap_or_default();
     let left = match (j.status, j.eta_s) {
         (s, Some(eta)) if !s.is_terminal() => format!(" · about {} left", duration(eta)),
         _ => String::new(),
@@ -217,7 +220,8 @@ fn Overview(detail: JobDetail) -> impl IntoView {
             "estimate {} · {}",
             money(e.cost),
             match e.throughput {
-                Throughput::Calibrated { jobs } => format!("calibrated from {jobs} finished job(s)"),
+                Throughput::Calibrated { jobs } =>
+                    format!("calibrated from {jobs} finished job(s)"),
                 Throughput::Baseline => "catalog baseline".into(),
             }
         ),

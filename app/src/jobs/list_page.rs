@@ -44,7 +44,10 @@ pub fn JobsPage() -> impl IntoView {
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
-        navigate(&format!("/training/jobs?{}", qs.join("&")), Default::default());
+        navigate(
+            &format!("/training/jobs?{}", qs.join("&")),
+            Default::default(),
+        );
     };
     let set_status = set_param.clone();
     let set_q = set_param;

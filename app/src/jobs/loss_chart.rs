@@ -13,13 +13,22 @@ const TOP: f64 = 16.0;
 const BOTTOM: f64 = 32.0;
 
 #[component]
-pub fn LossChart(train: Vec<MetricPoint>, eval: Vec<MetricPoint>, total_steps: Option<u32>) -> impl IntoView {
-    let series = |points: &[MetricPoint], pick: fn(&MetricPoint) -> Option<f64>| -> Vec<(f64, f64)> {
-        points
-            .iter()
-            .filter_map(|p| pick(p).filter(|v| v.is_finite()).map(|v| (p.step as f64, v)))
-            .collect()
-    };
+pub fn LossChart(
+    train: Vec<MetricPoint>,
+    eval: Vec<MetricPoint>,
+    total_steps: Option<u32>,
+) -> impl IntoView {
+    let series =
+        |points: &[MetricPoint], pick: fn(&MetricPoint) -> Option<f64>| -> Vec<(f64, f64)> {
+            points
+                .iter()
+                .filter_map(|p| {
+                    pick(p)
+                        .filter(|v| v.is_finite())
+                        .map(|v| (p.step as f64, v))
+                })
+                .collect()
+        };
     let t = series(&train, |p| p.train_loss);
     let v = series(&eval, |p| p.eval_loss);
     if t.is_empty() {
@@ -41,13 +50,23 @@ pub fn LossChart(train: Vec<MetricPoint>, eval: Vec<MetricPoint>, total_steps: O
         lo = (lo - 0.5).max(0.0);
     }
     let last_step = t.last().map_or(1.0, |p| p.0);
-    let x_max = total_steps.map_or(last_step, |n| n as f64).max(last_step).max(1.0);
+    let x_max = total_steps
+        .map_or(last_step, |n| n as f64)
+        .max(last_step)
+        .max(1.0);
     let x = move |s: f64| LEFT + s / x_max * (W - LEFT - RIGHT);
     let y = move |l: f64| TOP + (hi - l) / (hi - lo) * (H - TOP - BOTTOM);
     let path = |pts: &[(f64, f64)]| {
         pts.iter()
             .enumerate()
-            .map(|(i, (s, l))| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(*s), y(*l)))
+            .map(|(i, (s, l))| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { "L" },
+                    x(*s),
+                    y(*l)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ")
     };

@@ -13,7 +13,12 @@ use uuid::Uuid;
 pub fn ModelPage() -> impl IntoView {
     let params = use_params_map();
     let model = Resource::new(
-        move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok()),
+        move || {
+            params
+                .read()
+                .get("id")
+                .and_then(|s| Uuid::parse_str(&s).ok())
+        },
         |id| async move {
             match id {
                 Some(id) => get_model(id).await.map(Some),

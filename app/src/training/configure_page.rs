@@ -21,7 +21,10 @@ use uuid::Uuid;
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
 fn text_of(config: &TrainingConfig, field: &str) -> String {
-    config.value(field).map(|v| format!("{v}")).unwrap_or_default()
+    config
+        .value(field)
+        .map(|v| format!("{v}"))
+        .unwrap_or_default()
 }
 
 #[component]
@@ -67,7 +70,13 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
             .map(|m| m.id.clone())
             .unwrap_or_default(),
     );
-    let gpu = RwSignal::new(options.gpus.first().map(|g| g.id.clone()).unwrap_or_default());
+    let gpu = RwSignal::new(
+        options
+            .gpus
+            .first()
+            .map(|g| g.id.clone())
+            .unwrap_or_default(),
+    );
     let gpu_count = RwSignal::new(1u32);
     let config = RwSignal::new(Preset::Balanced.config());
     let name = RwSignal::new(String::new());
@@ -157,7 +166,10 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match create_job(job).await {
-                Ok(created) => navigate(&format!("/training/jobs/{}", created.id), Default::default()),
+                Ok(created) => navigate(
+                    &format!("/training/jobs/{}", created.id),
+                    Default::default(),
+                ),
                 Err(e) => {
                     starting.set(false);
                     if e.is_general() {
@@ -353,8 +365,12 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
 fn EstimateView(estimate: Estimate) -> impl IntoView {
     let e = estimate;
     let source = match e.throughput {
-        Throughput::Calibrated { jobs } => format!("measured on your {jobs} finished job(s) with this GPU and model"),
-        Throughput::Baseline => "from the GPU catalog's baseline, scaled to the model's size".to_string(),
+        Throughput::Calibrated { jobs } => {
+            format!("measured on your {jobs} finished job(s) with this GPU and model")
+        }
+        Throughput::Baseline => {
+            "from the GPU catalog's baseline, scaled to the model's size".to_string()
+        }
     };
     view! {
         <dl class="estimate" data-testid="estimate">

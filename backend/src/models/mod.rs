@@ -42,7 +42,9 @@ impl From<Row> for Model {
             dataset_name: r.dataset_name,
             parent_model_id: r.parent_model_id,
             size_bytes: r.size_bytes.max(0) as u64,
-            quality: r.quality_metrics.and_then(|q| serde_json::from_value(q).ok()),
+            quality: r
+                .quality_metrics
+                .and_then(|q| serde_json::from_value(q).ok()),
             rating: r.quality_rating.map(|n| n.clamp(1, 5) as u8),
             created_at: r.created_at,
         }
