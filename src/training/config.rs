@@ -368,12 +368,14 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_named_with_their_bounds() {
-        let mut c = TrainingConfig::default();
-        c.learning_rate = 0.5;
-        c.batch_size = 0;
-        c.epochs = 51;
-        c.lora_r = 300;
-        c.target_modules = vec!["attn".into()];
+        let c = TrainingConfig {
+            learning_rate: 0.5,
+            batch_size: 0,
+            epochs: 51,
+            lora_r: 300,
+            target_modules: vec!["attn".into()],
+            ..TrainingConfig::default()
+        };
         let errors = c.check();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
