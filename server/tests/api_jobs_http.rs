@@ -239,3 +239,30 @@ async fn a_cluster_answering_500_is_retried_and_a_lost_one_fails_the_job(pool: P
         "{reason}"
     );
 }
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn two_pollers_at_once_never_work_on_the_same_job(pool: PgPool) {
+    let (addr, hits) = always_500().await;
+    let app = app_for(pool, &format!("http://{addr}"), KEY).await;
+    let client = app.signed_in("two@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    for _ in 0..3 {
+        let (status, _) = app.post(&client, "/api/jobs", new_job(&dataset, 2)).await;
+        assert_eq!(status, 201);
+    }
+    // A second server instance: its own services over the same database.
+    let other = app_for(app.pool.clone(), &format!("http://{addr}"), KEY).await;
+    let (a, b) = tokio::join!(
+        brightrun_backend::jobs::poller::tick(&app.services),
+        brightrun_backend::jobs::poller::tick(&other.services),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.claimed + b.claimed, 3, "{a:?} {b:?}");
+    // Each claimed job was submitted once (4 attempts each, with backoff).
+    assert_eq!(hits.load(Ordering::SeqCst), 3 * 4);
+    // The leases were released: the next tick claims them all again.
+    let again = brightrun_backend::jobs::poller::tick(&other.services)
+        .await
+        .unwrap();
+    assert_eq!(again.claimed, 3);
+}
