@@ -63,9 +63,10 @@ impl Services {
             ClusterKind::Local => {
                 let dir = config.data_dir.join("trainer");
                 Arc::new(
-                    LocalCluster::start(&dir, config.local_trainer_jobs).map_err(|e| {
-                        format!("cannot start the local trainer in {}: {e}", dir.display())
-                    })?,
+                    LocalCluster::start(&dir, config.local_trainer_jobs, config.job_retries)
+                        .map_err(|e| {
+                            format!("cannot start the local trainer in {}: {e}", dir.display())
+                        })?,
                 )
             }
             ClusterKind::Http => Arc::new(HttpCluster::new(

@@ -23,6 +23,7 @@ async fn agent(data: &Path, bind: SocketAddr) -> Server {
         data_dir: data.to_path_buf(),
         token: KEY.into(),
         concurrency: 1,
+        max_resumes: serve::MAX_RESUMES,
     })
     .await
     .expect("the trainer agent starts")

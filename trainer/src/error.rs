@@ -28,6 +28,12 @@ pub enum TrainerError {
 }
 
 impl TrainerError {
+    /// A failure of the machine or the network rather than of the job:
+    /// worth resuming from the last checkpoint.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::Checkpoint(..))
+    }
+
     pub fn spec(field: &str, message: impl Into<String>) -> Self {
         Self::Spec {
             field: field.into(),

@@ -264,6 +264,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             data_dir: args.data_dir.clone(),
             token,
             concurrency: args.concurrency,
+            max_resumes: brightrun_trainer::serve::MAX_RESUMES,
         };
         let server = match brightrun_trainer::serve::start(config).await {
             Ok(s) => s,

@@ -4,6 +4,8 @@
 use brightrun_trainer::serve::{self, Config, Server};
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-token-123";
@@ -18,6 +20,7 @@ async fn start(data_dir: &Path, concurrency: usize) -> Server {
         data_dir: data_dir.to_path_buf(),
         token: TOKEN.into(),
         concurrency,
+        max_resumes: serve::MAX_RESUMES,
     })
     .await
     .expect("server starts")
@@ -558,4 +561,69 @@ fn the_binary_runs_one_job_printing_json_events() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Storage that refuses the first `fail` PUTs with 500, then keeps what it gets.
+async fn flaky_storage(fail: usize) -> (String, Arc<Mutex<Vec<(String, usize)>>>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let stored = Arc::new(Mutex::new(Vec::new()));
+    let keep = stored.clone();
+    let router = axum::Router::new().route(
+        "/{name}",
+        axum::routing::put(
+            move |axum::extract::Path(name): axum::extract::Path<String>,
+                  body: axum::body::Bytes| {
+                let seen = seen.clone();
+                let keep = keep.clone();
+                async move {
+                    if seen.fetch_add(1, Ordering::SeqCst) < fail {
+                        return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    keep.lock().unwrap().push((name, body.len()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (base, stored)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_keeps_failing_is_retried_from_the_last_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("data"), 1).await;
+    let api = Api::new(&server);
+    // The transfer's own three tries all fail; the agent retries the job.
+    let (base, stored) = flaky_storage(3).await;
+    let mut s = spec(
+        "flaky",
+        &dir.path().join("out"),
+        json!({"max_steps": 4, "checkpoint_every": 2}),
+    );
+    let files = ["adapter_config.json", "adapter_model.safetensors"];
+    s["output"] = json!({"upload": {"urls": files.iter().map(|f| (f.to_string(), json!(format!("{base}/{f}")))).collect::<serde_json::Map<_, _>>()}});
+    let id = api.submit(&s).await;
+    let job = api.wait_finished(&id, Duration::from_secs(120)).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let mut names: Vec<String> = stored
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, files);
+    assert!(stored.lock().unwrap().iter().all(|(_, len)| *len > 0));
+    let (_, log) = api.get(&format!("/v1/jobs/{id}/logs")).await;
+    let text = log["text"].as_str().unwrap();
+    assert!(
+        text.contains("uploading an artifact")
+            && text.contains("retrying from the last checkpoint (retry 1 of 3)"),
+        "{text}"
+    );
+    assert!(text.contains("resumed from step 2"), "{text}");
+    server.stop().await;
 }

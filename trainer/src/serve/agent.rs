@@ -75,9 +75,10 @@ pub struct Agent {
 
 impl Agent {
     /// Opens the job table in `data_dir` (re-queueing what was running) and
-    /// starts `concurrency` workers on the current tokio runtime.
-    pub fn start(data_dir: &Path, concurrency: usize) -> io::Result<Self> {
-        let table = Arc::new(JobTable::open(data_dir)?);
+    /// starts `concurrency` workers on the current tokio runtime. A job is
+    /// resumed from its last checkpoint at most `max_resumes` times.
+    pub fn start(data_dir: &Path, concurrency: usize, max_resumes: u32) -> io::Result<Self> {
+        let table = Arc::new(JobTable::open(data_dir, max_resumes)?);
         let (stop, stop_rx) = watch::channel(false);
         let stopping = Arc::new(AtomicBool::new(false));
         let workers = (0..concurrency.max(1))

@@ -16,8 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
-/// A job that the trainer restarted under this many times is failed instead
-/// of resumed again: something about it (or the machine) keeps killing it.
+/// The default number of times a job is resumed from its last checkpoint
+/// (after a restart of the trainer, or a passing failure such as an upload
+/// that kept failing) before it is failed: something about it, or the
+/// machine, keeps stopping it.
 pub const MAX_RESUMES: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +175,8 @@ struct Inner {
 
 pub struct JobTable {
     jobs_dir: PathBuf,
+    /// Resumes a job gets before it is failed.
+    pub max_resumes: u32,
     inner: Mutex<Inner>,
     queued: Notify,
 }
@@ -182,7 +186,7 @@ impl JobTable {
     /// that were initializing or running when the server stopped are queued
     /// again (the trainer resumes them from their checkpoint), unless they
     /// have been resumed [`MAX_RESUMES`] times already or a cancel was asked.
-    pub fn open(data_dir: &Path) -> io::Result<Self> {
+    pub fn open(data_dir: &Path, max_resumes: u32) -> io::Result<Self> {
         let jobs_dir = data_dir.join("jobs");
         create_private_dir(data_dir)?;
         create_private_dir(&jobs_dir)?;
@@ -201,7 +205,7 @@ impl JobTable {
                         r.status = Status::Cancelled;
                         r.finished_at = Some(now);
                         "the trainer restarted after a cancel was asked: cancelled".to_string()
-                    } else if r.resume_count >= MAX_RESUMES {
+                    } else if r.resume_count >= max_resumes {
                         let why = format!(
                             "the trainer restarted while this job ran {} times; not resuming it again",
                             r.resume_count + 1
@@ -214,7 +218,7 @@ impl JobTable {
                         r.resume_count += 1;
                         r.status = Status::Queued;
                         format!(
-                            "the trainer restarted: queued to resume from the last checkpoint (resume {} of {MAX_RESUMES})",
+                            "the trainer restarted: queued to resume from the last checkpoint (resume {} of {max_resumes})",
                             r.resume_count
                         )
                     };
@@ -233,6 +237,7 @@ impl JobTable {
         queue.sort();
         let table = Self {
             jobs_dir,
+            max_resumes,
             inner: Mutex::new(Inner {
                 jobs,
                 by_job_id,
@@ -413,7 +418,7 @@ mod tests {
     #[test]
     fn a_reopened_table_requeues_running_jobs_until_the_resume_limit() {
         let dir = tempfile::tempdir().unwrap();
-        let table = JobTable::open(dir.path()).unwrap();
+        let table = JobTable::open(dir.path(), MAX_RESUMES).unwrap();
         let (queued, _) = table.submit(spec("a")).unwrap();
         let (running, _) = table.submit(spec("b")).unwrap();
         let (worn, _) = table.submit(spec("c")).unwrap();
@@ -426,7 +431,7 @@ mod tests {
         set_status(&table, &done.id, Status::Completed, 0);
         drop(table);
 
-        let table = JobTable::open(dir.path()).unwrap();
+        let table = JobTable::open(dir.path(), MAX_RESUMES).unwrap();
         let status = |id: &str| table.get(id).unwrap().lock().record.clone();
         assert_eq!(status(&queued.id).status, Status::Queued);
         let r = status(&running.id);

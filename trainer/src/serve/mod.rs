@@ -37,6 +37,9 @@ pub struct Config {
     pub token: String,
     /// How many jobs train at once (at least 1).
     pub concurrency: usize,
+    /// Resumes from the last checkpoint a job gets (after a restart or a
+    /// passing failure) before it is failed; [`MAX_RESUMES`] by default.
+    pub max_resumes: u32,
 }
 
 pub struct AppState {
@@ -77,11 +80,12 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     let addr = listener.local_addr()?;
     let data_dir = config.data_dir.clone();
     let concurrency = config.concurrency;
+    let max_resumes = config.max_resumes;
     let handle = tokio::runtime::Handle::current();
     let agent = Arc::new(
         tokio::task::spawn_blocking(move || {
             let _guard = handle.enter();
-            Agent::start(&data_dir, concurrency)
+            Agent::start(&data_dir, concurrency, max_resumes)
         })
         .await
         .map_err(std::io::Error::other)??,

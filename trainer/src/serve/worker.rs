@@ -25,11 +25,11 @@ pub async fn worker(
             table.requeue_front(&job);
             return;
         }
-        run_one(&job, &stopping).await;
+        run_one(&table, &job, &stopping).await;
     }
 }
 
-async fn run_one(job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
+async fn run_one(table: &JobTable, job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
     let spec = {
         let mut state = job.lock();
         // Checked under the job's lock: either the stop sees this job
@@ -89,6 +89,21 @@ async fn run_one(job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
             // Left as it is on disk: the next start resumes it.
             drop(state);
             job.log("the trainer is stopping: interrupted, to resume on restart");
+            return;
+        }
+        Ok(Err(e)) if e.is_transient() && r.resume_count < table.max_resumes => {
+            // A passing failure (network, disk): back in the queue, to resume
+            // from the last checkpoint like a restarted trainer does.
+            r.resume_count += 1;
+            r.status = Status::Queued;
+            let line = format!(
+                "failed: {e}; retrying from the last checkpoint (retry {} of {})",
+                r.resume_count, table.max_resumes
+            );
+            job.persist_or_warn(&state);
+            drop(state);
+            job.log(&line);
+            table.requeue_front(job);
             return;
         }
         Ok(Err(e)) => {

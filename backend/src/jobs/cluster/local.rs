@@ -14,9 +14,10 @@ pub struct LocalCluster {
 
 impl LocalCluster {
     /// Opens the job table and starts the workers; needs a tokio runtime.
-    pub fn start(data_dir: &Path, concurrency: usize) -> std::io::Result<Self> {
+    /// A job resumes from its last checkpoint at most `max_resumes` times.
+    pub fn start(data_dir: &Path, concurrency: usize, max_resumes: u32) -> std::io::Result<Self> {
         Ok(Self {
-            agent: Arc::new(Agent::start(data_dir, concurrency)?),
+            agent: Arc::new(Agent::start(data_dir, concurrency, max_resumes)?),
         })
     }
 }
