@@ -13,7 +13,8 @@
 # Knobs: BENCH_PROFILE (cargo profile, default bench), BENCH_JOBS (10000),
 # BENCH_HISTORY (stored points per job, 100), BENCH_TICKS (2), BENCH_CLIENTS
 # (1000), BENCH_SECONDS (15), BENCH_POINTS (points of the GET job, 200),
-# BENCH_MODES (shared,per-client), BENCH_SQL_LOG=1 (log every statement's
+# BENCH_MODES (shared,per-client), BENCH_SERVER_BIN (use this `brightrun`
+# instead of building one), BENCH_SQL_LOG=1 (log every statement's
 # duration and print the poll tick's, to see where its time goes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,9 +30,13 @@ esac
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
 say "building ($PROFILE profile)"
-cargo build --profile "$PROFILE" -p brightrun-server --bin brightrun
 cargo build --profile "$PROFILE" -p brightrun-backend --example poll_bench --example get_load
-BIN="$OUT/brightrun"
+if [ -n "${BENCH_SERVER_BIN:-}" ]; then
+  BIN="$BENCH_SERVER_BIN" # a server binary built already (its profile is the caller's)
+else
+  cargo build --profile "$PROFILE" -p brightrun-server --bin brightrun
+  BIN="$OUT/brightrun"
+fi
 
 RUN_DIR="$(mktemp -d /tmp/brightrun-bench-jobs.XXXXXX)"
 chmod 755 "$RUN_DIR" # the postgres user must be able to enter it
@@ -81,5 +86,5 @@ if grep -qiE 'error|panic' "$RUN_DIR/server.log"; then
 fi
 
 echo
-echo "jobs benchmark ($PROFILE profile, $(nproc) CPUs; PostgreSQL ephemeral: fsync off)"
+echo "jobs benchmark (examples: $PROFILE profile; server: $BIN; $(nproc) CPUs; PostgreSQL ephemeral: fsync off)"
 grep -h '^RESULT' "$RUN_DIR/poll.out" "$RUN_DIR/get.out" | sed 's/^RESULT /  /'

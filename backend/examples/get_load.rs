@@ -78,19 +78,14 @@ async fn round(url: &str, tokens: &[String], clients: usize, seconds: u64) -> Ro
                         break;
                     }
                     let res = http.get(&url).header("authorization", &auth).send().await;
-                    let ok = match res {
-                        Ok(r) if r.status() == 200 => match r.bytes().await {
-                            Ok(b) => {
-                                bytes += b.len();
-                                true
-                            }
-                            Err(_) => false,
-                        },
-                        _ => false,
+                    let got = match res {
+                        Ok(r) if r.status() == 200 => r.bytes().await.ok().map(|b| b.len()),
+                        _ => None,
                     };
                     let done = Instant::now();
                     if sent >= begin {
-                        if ok {
+                        if let Some(n) = got {
+                            bytes += n;
                             lat.push((done - sent).as_micros().min(u32::MAX as u128) as u32);
                         } else {
                             errors += 1;
@@ -184,7 +179,7 @@ async fn main() -> Result<(), Error> {
         "dataset_id": dataset,
         "base_model": "tiny-llama",
         "preset": "balanced",
-        "gpu_type": "t4",
+        "gpu_type": "cpu",
         "gpu_count": 1
     })))
     .await?;
