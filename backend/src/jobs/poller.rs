@@ -48,11 +48,9 @@ struct Claimed {
     current_step: i32,
     total_steps: Option<i32>,
     current_epoch: Option<f32>,
-    current_metrics: Option<serde_json::Value>,
     model_id: Uuid,
     parent_model_id: Option<Uuid>,
     base_model: String,
-    hyperparams: serde_json::Value,
     gpu_type: String,
     gpu_count: i32,
     price_per_hour: Option<f64>,
@@ -62,7 +60,6 @@ struct Claimed {
     queued_at: DateTime<Utc>,
     retry_count: i32,
     attempt: i32,
-    dataset_key: String,
     error_message: Option<String>,
 }
 
@@ -74,6 +71,8 @@ struct Change {
     step: i32,
     total: Option<i32>,
     epoch: Option<f32>,
+    /// The latest point's metrics when this tick brought new points; `None`
+    /// keeps the stored ones (most of a 10,000-job tick sends nothing here).
     metrics: Option<serde_json::Value>,
     error: Option<String>,
     started_at: Option<DateTime<Utc>>,
@@ -119,14 +118,13 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
          UPDATE training_jobs j SET lease_until = now() + make_interval(secs => $1)
-         FROM c, datasets d
-         WHERE j.id = c.id AND d.id = j.dataset_id
+         FROM c
+         WHERE j.id = c.id
          RETURNING j.id, j.owner_id, j.name, j.status, j.external_job_id, j.current_step,
-                   j.total_steps, j.current_epoch, j.current_metrics, j.model_id,
-                   j.parent_model_id, j.base_model, j.hyperparams, j.gpu_type, j.gpu_count,
-                   (j.estimate->>'price_per_hour')::float8 AS price_per_hour, j.started_at,
-                   j.cancel_requested_at, j.cluster_seen_at, j.queued_at, j.retry_count,
-                   j.attempt, d.storage_key AS dataset_key, j.error_message",
+                   j.total_steps, j.current_epoch, j.model_id, j.parent_model_id, j.base_model,
+                   j.gpu_type, j.gpu_count, (j.estimate->>'price_per_hour')::float8 AS price_per_hour,
+                   j.started_at, j.cancel_requested_at, j.cluster_seen_at, j.queued_at,
+                   j.retry_count, j.attempt, j.error_message",
     )
     .bind(LEASE.as_secs_f64())
     .bind(CLAIM_LIMIT)
@@ -152,7 +150,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
             step: job.current_step,
             total: job.total_steps,
             epoch: job.current_epoch,
-            metrics: job.current_metrics.clone(),
+            metrics: None,
             error: job.error_message.clone(),
             started_at: job.started_at,
             finished_at: None,
@@ -169,6 +167,8 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
                 change.finished_at = Some(at);
                 continue;
             }
+            // The job's config and dataset are read for the spec.
+            report.sql_statements += 1;
             match submit(services, job).await {
                 Ok(external) => {
                     report.submitted += 1;
@@ -374,7 +374,8 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     sqlx::query(
         "UPDATE training_jobs j SET status = u.status, external_job_id = u.external,
              current_step = u.step, total_steps = coalesce(u.total, j.total_steps),
-             current_epoch = u.epoch, current_metrics = u.metrics, error_message = u.error,
+             current_epoch = u.epoch, current_metrics = coalesce(u.metrics, j.current_metrics),
+             error_message = u.error,
              started_at = u.started, finished_at = u.finished, cluster_seen_at = u.seen,
              retry_count = u.retries, cost_so_far = u.cost::numeric(12, 4), lease_until = NULL,
              updated_at = CASE WHEN u.status <> u.old_status OR u.step <> j.current_step
@@ -422,8 +423,18 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     Ok(report)
 }
 
+/// Builds the spec and submits it. Only new (or lost) jobs come here, so
+/// their config and dataset are read here rather than by every claim.
 async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterError> {
-    let config: TrainingConfig = serde_json::from_value(job.hyperparams.clone()).map_err(|e| {
+    let (hyperparams, dataset_key): (serde_json::Value, String) = sqlx::query_as(
+        "SELECT j.hyperparams, d.storage_key FROM training_jobs j
+         JOIN datasets d ON d.id = j.dataset_id WHERE j.id = $1",
+    )
+    .bind(job.id)
+    .fetch_one(&services.pool)
+    .await
+    .map_err(|e| ClusterError::Unreachable(format!("the database: {e}")))?;
+    let config: TrainingConfig = serde_json::from_value(hyperparams).map_err(|e| {
         ClusterError::Rejected(format!("the job's stored config is unreadable: {e}"))
     })?;
     let spec = spec::build(
@@ -434,7 +445,7 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
             owner: job.owner_id,
             model: job.model_id,
             base_model: &job.base_model,
-            dataset_key: &job.dataset_key,
+            dataset_key: &dataset_key,
             config: &config,
             total_steps: job.total_steps.unwrap_or(0).max(0) as u64,
         },
