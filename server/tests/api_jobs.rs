@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{TestApp, json, ready_dataset};
+use common::{TestApp, json, ready_dataset, tick_until};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A short run: a few steps of the tiny model on EQ-12.
 fn short_config(max_steps: u32) -> Value {
@@ -30,32 +30,6 @@ fn new_job(dataset: &str, gpu: &str, max_steps: u32) -> Value {
         "gpu_type": gpu,
         "gpu_count": 1
     })
-}
-
-/// Ticks the poller until the job satisfies `done`; its last GET body.
-async fn tick_until(
-    app: &TestApp,
-    client: &reqwest::Client,
-    id: &str,
-    timeout: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let start = Instant::now();
-    loop {
-        brightrun_backend::jobs::poller::tick(&app.services)
-            .await
-            .expect("poll tick");
-        let (status, body) = app.get(client, &format!("/api/jobs/{id}")).await;
-        assert_eq!(status, 200, "{body}");
-        if done(&body["data"]) {
-            return body["data"].clone();
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "job did not get there in {timeout:?}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn create(app: &TestApp, client: &reqwest::Client, body: Value) -> String {

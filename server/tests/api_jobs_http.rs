@@ -6,14 +6,14 @@
 mod common;
 
 use brightrun_trainer::serve::{self, Server};
-use common::{TestApp, ready_dataset};
+use common::{TestApp, job, ready_dataset, tick_until};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const KEY: &str = "cluster-key-for-tests";
 
@@ -52,36 +52,6 @@ fn new_job(dataset: &str, max_steps: u32) -> Value {
         },
         "gpu_type": "t4",
     })
-}
-
-async fn job(app: &TestApp, client: &reqwest::Client, id: &str) -> Value {
-    let (status, body) = app.get(client, &format!("/api/jobs/{id}")).await;
-    assert_eq!(status, 200, "{body}");
-    body["data"].clone()
-}
-
-async fn tick_until(
-    app: &TestApp,
-    client: &reqwest::Client,
-    id: &str,
-    timeout: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let start = Instant::now();
-    loop {
-        brightrun_backend::jobs::poller::tick(&app.services)
-            .await
-            .expect("poll tick");
-        let body = job(app, client, id).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "not there in {timeout:?}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]

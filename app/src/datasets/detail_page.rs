@@ -9,19 +9,12 @@ use crate::ui::{Button, Card, EmptyState, ErrorDisplay, Progress, Skeleton};
 use brightrun::DatasetStatus;
 use brightrun::datasets::{Role, TrainingExample};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use std::time::Duration;
 use uuid::Uuid;
 
 #[component]
 pub fn DatasetPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| Uuid::parse_str(&s).ok())
-    };
+    let id = crate::ui::use_id_param();
     let tick = RwSignal::new(0u32);
     let update = ServerAction::<UpdateDataset>::new();
     let detail = Resource::new(

@@ -4,7 +4,7 @@ use super::api::list_datasets;
 use super::status_badge::{DatasetStatusBadge, megabytes};
 use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
 use brightrun::DatasetStatus;
-use brightrun::url::encode_query_value as encode;
+use brightrun::url::with_filter;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -19,19 +19,10 @@ pub fn DatasetsPage() -> impl IntoView {
     );
     let navigate = use_navigate();
     let set_param = move |key: &'static str, value: String| {
-        let mut params: Vec<(String, String)> = ["status", "format", "q"]
-            .iter()
-            .filter(|k| **k != key)
-            .filter_map(|k| get(k).map(|v| (k.to_string(), v)))
-            .collect();
-        if !value.is_empty() {
-            params.push((key.to_string(), value));
-        }
-        let qs: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        navigate(&format!("/datasets?{}", qs.join("&")), Default::default());
+        navigate(
+            &with_filter("/datasets", &["status", "format", "q"], get, key, &value),
+            Default::default(),
+        );
     };
     let set_status = set_param.clone();
     let set_format = set_param.clone();

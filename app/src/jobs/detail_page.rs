@@ -13,22 +13,14 @@ use brightrun::JobStatus;
 use brightrun::jobs::{Job, JobDetail};
 use brightrun::training::Throughput;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// How often an active job's page asks again.
 pub const REFRESH: Duration = Duration::from_secs(5);
 
 #[component]
 pub fn JobPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| Uuid::parse_str(&s).ok())
-    };
+    let id = crate::ui::use_id_param();
     let tick = RwSignal::new(0u32);
     let refreshes = RwSignal::new(0u32);
     let detail = Resource::new(

@@ -6,7 +6,7 @@ use super::status_badge::{JobStatusBadge, label};
 use crate::ui::format::money;
 use crate::ui::{EmptyState, ErrorDisplay, Progress, Skeleton};
 use brightrun::JobStatus;
-use brightrun::url::encode_query_value as encode;
+use brightrun::url::with_filter;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use std::time::Duration;
@@ -32,20 +32,8 @@ pub fn JobsPage() -> impl IntoView {
     });
     let navigate = use_navigate();
     let set_param = move |key: &'static str, value: String| {
-        let mut params: Vec<(String, String)> = ["status", "q"]
-            .iter()
-            .filter(|k| **k != key)
-            .filter_map(|k| get(k).map(|v| (k.to_string(), v)))
-            .collect();
-        if !value.is_empty() {
-            params.push((key.to_string(), value));
-        }
-        let qs: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
         navigate(
-            &format!("/training/jobs?{}", qs.join("&")),
+            &with_filter("/training/jobs", &["status", "q"], get, key, &value),
             Default::default(),
         );
     };

@@ -6,26 +6,15 @@ use super::stars::Stars;
 use crate::datasets::status_badge::megabytes;
 use crate::ui::{Card, EmptyState, ErrorDisplay, Skeleton, StatsCard};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
 
 #[component]
 pub fn ModelPage() -> impl IntoView {
-    let params = use_params_map();
-    let model = Resource::new(
-        move || {
-            params
-                .read()
-                .get("id")
-                .and_then(|s| Uuid::parse_str(&s).ok())
-        },
-        |id| async move {
-            match id {
-                Some(id) => get_model(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let model = Resource::new(crate::ui::use_id_param(), |id| async move {
+        match id {
+            Some(id) => get_model(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
     view! {
         <Suspense fallback=|| view! { <Skeleton lines=6/> }>
             {move || Suspend::new(async move {

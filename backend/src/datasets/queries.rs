@@ -135,19 +135,7 @@ pub async fn list(
 ) -> Result<DatasetPage, ServiceError> {
     let per_page = f.per_page.unwrap_or(20).clamp(1, 100);
     let page = f.page.unwrap_or(1).max(1);
-    let q =
-        f.q.as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| {
-                // The search is a plain substring: escape LIKE's wildcards.
-                format!(
-                    "%{}%",
-                    q.replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                )
-            });
+    let q = crate::db::search_pattern(f.q.as_deref());
     let filter = "owner_id = $1 AND deleted_at IS NULL
          AND ($2::text IS NULL OR status = $2)
          AND ($3::text IS NULL OR format = $3)

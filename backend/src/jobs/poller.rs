@@ -81,6 +81,7 @@ struct Change {
     retry_count: i32,
 }
 
+#[derive(Default)]
 struct Points {
     job: Vec<Uuid>,
     step: Vec<i32>,
@@ -208,16 +209,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
             })
         })
         .collect();
-    let mut points = Points {
-        job: Vec::new(),
-        step: Vec::new(),
-        epoch: Vec::new(),
-        train_loss: Vec::new(),
-        eval_loss: Vec::new(),
-        learning_rate: Vec::new(),
-        tokens_per_second: Vec::new(),
-        grad_norm: Vec::new(),
-    };
+    let mut points = Points::default();
     let mut completing: Vec<usize> = Vec::new();
     if !asks.is_empty() {
         report.cluster_requests += asks.len().div_ceil(super::cluster::http::QUERY_PAGE);

@@ -160,19 +160,7 @@ pub async fn config_and_estimate(
 pub async fn list(pool: &PgPool, owner: Uuid, filter: &JobFilter) -> Result<JobPage, ServiceError> {
     let per_page = filter.per_page.unwrap_or(20).clamp(1, 100);
     let page = filter.page.unwrap_or(1).max(1);
-    let q = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+    let q = crate::db::search_pattern(filter.q.as_deref());
     let status = filter.status.map(|s| s.as_str());
     let cond = "j.owner_id = $1 AND j.deleted_at IS NULL
          AND ($2::text IS NULL OR j.status = $2)

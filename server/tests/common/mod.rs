@@ -213,3 +213,35 @@ pub async fn ready_dataset(app: &TestApp, client: &reqwest::Client) -> String {
     assert_eq!(body["data"]["dataset"]["status"], "ready", "{body}");
     id
 }
+
+/// One job's detail (`data` of `GET /api/jobs/{id}`).
+pub async fn job(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+    let (status, body) = app.get(client, &format!("/api/jobs/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"].clone()
+}
+
+/// Ticks the job poller until the job satisfies `done`; its last detail.
+pub async fn tick_until(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    timeout: std::time::Duration,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        brightrun_backend::jobs::poller::tick(&app.services)
+            .await
+            .expect("poll tick");
+        let body = job(app, client, id).await;
+        if done(&body) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "not there in {timeout:?}: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
