@@ -3,14 +3,17 @@
 //! code compiles to wasm32 for the browser and to native for the server.
 
 pub mod accounts;
+pub mod costs;
 pub mod dashboard;
 pub mod datasets;
 pub mod jobs;
 pub mod models;
+pub mod notifications;
 pub mod status;
 pub mod training;
 pub mod url;
 pub mod users;
+pub mod webhooks;
 
 pub use accounts::{AccountRuleError, Email, MIN_PASSWORD_CHARS, validate_password};
 pub use status::{CostType, DatasetStatus, JobStatus, NotificationType, UnknownStatus};

@@ -20,6 +20,9 @@ pub enum AppError {
     Refused(String),
     #[error("{0}")]
     NotFound(String),
+    /// A job's estimate passes the monthly budget; the form offers an override.
+    #[error("{0}")]
+    OverBudget(String),
     #[error("Something went wrong on our side (request {request_id}).")]
     Internal { request_id: String },
     /// The request never got an answer (network, server down).
@@ -79,6 +82,7 @@ impl From<brightrun_backend::ServiceError> for AppError {
             S::InvalidCredentials | S::RateLimited | S::Conflict(_) | S::TooLarge(_) => {
                 Self::Refused(err.to_string())
             }
+            S::OverBudget(m) => Self::OverBudget(m.clone()),
             S::Internal => Self::Internal {
                 request_id: brightrun_backend::http::request_id().to_string(),
             },

@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod accounts;
+pub mod costs;
 pub mod datasets;
 pub mod error;
 pub mod jobs;

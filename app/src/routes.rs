@@ -2,6 +2,7 @@
 //! layout, sign-in and sign-up outside it, a 404 for everything else.
 
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
+use crate::costs::CostsPage;
 use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
 use crate::jobs::{JobPage, JobsPage};
 use crate::layout::DashboardLayout;

@@ -80,6 +80,13 @@ pub struct Config {
     pub cluster_lost_after: Duration,
     /// `BRIGHTRUN_JOB_RETRIES`: automatic resubmissions of a job the cluster lost.
     pub job_retries: u32,
+    /// `BRIGHTRUN_STORAGE_PRICE_PER_GB_MONTH`: what a GB of datasets and adapters costs a month.
+    pub storage_price_per_gb_month: f64,
+    /// `BRIGHTRUN_TRANSFER_PRICE_PER_GB`: what a GB downloaded costs.
+    pub transfer_price_per_gb: f64,
+    /// `BRIGHTRUN_WEBHOOK_BACKOFF_MS`: the wait after a webhook's first failed
+    /// attempt, doubled after each further one.
+    pub webhook_backoff: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +249,24 @@ impl Config {
                 "2",
                 "expected a whole number",
             )?,
+            storage_price_per_gb_month: parse(
+                &var,
+                "BRIGHTRUN_STORAGE_PRICE_PER_GB_MONTH",
+                "0.023",
+                "expected dollars, e.g. 0.023",
+            )?,
+            transfer_price_per_gb: parse(
+                &var,
+                "BRIGHTRUN_TRANSFER_PRICE_PER_GB",
+                "0.09",
+                "expected dollars, e.g. 0.09",
+            )?,
+            webhook_backoff: Duration::from_millis(parse(
+                &var,
+                "BRIGHTRUN_WEBHOOK_BACKOFF_MS",
+                "30000",
+                "expected whole milliseconds",
+            )?),
             storage,
             storage_dir: var("BRIGHTRUN_STORAGE_DIR")
                 .map(PathBuf::from)

@@ -29,6 +29,9 @@ pub enum ServiceError {
     /// Over a size limit; says which.
     #[error("{0}")]
     TooLarge(String),
+    /// A job's estimate passes what is left of the monthly budget; says by how much.
+    #[error("{0}")]
+    OverBudget(String),
     #[error("Something went wrong on our side.")]
     Internal,
 }
@@ -45,6 +48,7 @@ impl ServiceError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too_large",
+            Self::OverBudget(_) => "over_budget",
             Self::Internal => "internal",
         }
     }
@@ -58,6 +62,7 @@ impl ServiceError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
+            Self::OverBudget(_) => 402,
             Self::Internal => 500,
         }
     }

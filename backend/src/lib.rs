@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod costs;
 pub mod dashboard;
 pub mod datasets;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod services;
 pub mod storage;
 pub mod tokenizing;
 pub mod training;
+pub mod webhooks;
 
 pub use config::Config;
 pub use error::ServiceError;

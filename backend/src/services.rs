@@ -23,6 +23,8 @@ pub struct Services {
     /// Where jobs train (`BRIGHTRUN_CLUSTER`).
     pub cluster: Arc<dyn Cluster>,
     pub catalog: Arc<GpuCatalog>,
+    /// Signs links this server serves itself (model bundles), whatever the storage.
+    pub link_key: SigningKey,
     wake: Arc<Notify>,
     wake_poller: Arc<Notify>,
     /// This server's own address, known once it listens: signed local URLs
@@ -33,26 +35,25 @@ pub struct Services {
 impl Services {
     /// Builds storage and the tokenizer from the configuration.
     pub fn new(pool: PgPool, config: Config) -> Result<Self, String> {
+        let key = match &config.storage_key {
+            Some(hex) => SigningKey::from_hex(hex)
+                .ok_or("BRIGHTRUN_STORAGE_KEY must be at least 64 hex characters")?,
+            None => SigningKey::load_or_create(&config.data_dir).map_err(|e| {
+                format!(
+                    "cannot keep the storage key in {}: {e}",
+                    config.data_dir.display()
+                )
+            })?,
+        };
         let storage = match config.storage {
             StorageKind::Local => {
-                let key = match &config.storage_key {
-                    Some(hex) => SigningKey::from_hex(hex)
-                        .ok_or("BRIGHTRUN_STORAGE_KEY must be at least 64 hex characters")?,
-                    None => SigningKey::load_or_create(&config.data_dir).map_err(|e| {
-                        format!(
-                            "cannot keep the storage key in {}: {e}",
-                            config.data_dir.display()
-                        )
-                    })?,
-                };
-                Storage::local(&config.storage_dir, key, config.public_url.clone()).map_err(
-                    |e| {
+                Storage::local(&config.storage_dir, key.clone(), config.public_url.clone())
+                    .map_err(|e| {
                         format!(
                             "cannot use storage folder {}: {e}",
                             config.storage_dir.display()
                         )
-                    },
-                )?
+                    })?
             }
             StorageKind::S3 => Storage::s3(config.s3_bucket.as_deref().unwrap_or_default())
                 .map_err(|e| format!("cannot configure S3 storage: {e}"))?,
@@ -82,6 +83,7 @@ impl Services {
             tokenizer,
             cluster,
             catalog: Arc::new(catalog),
+            link_key: key,
             wake: Arc::new(Notify::new()),
             wake_poller: Arc::new(Notify::new()),
             own_url: Arc::new(OnceLock::new()),

@@ -38,7 +38,8 @@ test('sign up, visit every section, sign out, sign in again', async () => {
     const current = await page.getAttribute(`nav.nav a[href="${path}"]`, 'aria-current');
     assert.equal(current, 'page', `${label} is marked as the current section`);
   }
-  await page.click('a.bell');
+  await page.click('[data-testid=bell]');
+  await page.click('[data-testid=bell-menu] >> text=All notifications');
   await page.waitForURL(`${BASE}/notifications`);
   await page.waitForSelector('text=You\'re all caught up');
 

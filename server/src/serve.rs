@@ -1,6 +1,7 @@
 //! Serving: bind, serve with client addresses (for rate limiting), stop on
 //! Ctrl-C or SIGTERM after in-flight requests finish, and the housekeeping
-//! task that removes expired sessions.
+//! task that removes expired sessions and deleted models' files and bills
+//! a day of storage.
 
 use crate::build_router;
 use brightrun_backend::Services;
@@ -28,6 +29,7 @@ pub async fn serve(
         [
             tokio::spawn(brightrun_backend::datasets::worker::run(services.clone())),
             tokio::spawn(brightrun_backend::jobs::poller::run(services.clone())),
+            tokio::spawn(brightrun_backend::webhooks::worker::run(services.clone())),
         ]
     });
     let cluster = services.cluster.clone();
@@ -74,6 +76,16 @@ async fn housekeeping(services: Services) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "session clean-up failed"),
+        }
+        match brightrun_backend::models::cleanup::tick(&services).await {
+            Ok(n) if n > 0 => tracing::info!(models = n, "deleted models' files removed"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "model clean-up failed"),
+        }
+        match brightrun_backend::costs::storage::tick(&services).await {
+            Ok(n) if n > 0 => tracing::info!(records = n, "storage billed"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "storage billing failed"),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use brightrun_backend::Services;
+use brightrun_backend::costs::transfer;
 use brightrun_backend::http::error_response;
 use brightrun_backend::storage::UploadError;
 use futures::StreamExt;
@@ -128,7 +129,17 @@ async fn get_object(
                         format!("attachment; filename=\"{name}\""),
                     ),
                 ],
-                Body::from_stream(stream),
+                match transfer::model_of_key(&path) {
+                    // Model files are billed as data transfer, by the bytes sent.
+                    Some((owner, model)) => Body::from_stream(transfer::Metered::new(
+                        Box::pin(stream),
+                        services.clone(),
+                        owner,
+                        model,
+                        name.clone(),
+                    )),
+                    None => Body::from_stream(stream),
+                },
             )
                 .into_response()
         }

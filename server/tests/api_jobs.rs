@@ -4,40 +4,10 @@
 
 mod common;
 
-use common::{TestApp, json, ready_dataset, tick_until};
+use common::{TestApp, create, json, new_job, ready_dataset, short_config, tick_until};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
 use std::time::Duration;
-
-/// A short run: a few steps of the tiny model on EQ-12.
-fn short_config(max_steps: u32) -> Value {
-    j!({
-        "learning_rate": 0.001, "batch_size": 2, "gradient_accumulation": 1, "epochs": 1,
-        "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
-        "target_modules": ["q_proj", "v_proj"], "warmup_ratio": 0.0, "scheduler": "cosine",
-        "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "seed": 7,
-        "max_steps": max_steps
-    })
-}
-
-fn new_job(dataset: &str, gpu: &str, max_steps: u32) -> Value {
-    j!({
-        "name": "EQ-12 short run",
-        "dataset_id": dataset,
-        "base_model": "tiny-llama",
-        "preset": "custom",
-        "config": short_config(max_steps),
-        "gpu_type": gpu,
-        "gpu_count": 1
-    })
-}
-
-async fn create(app: &TestApp, client: &reqwest::Client, body: Value) -> String {
-    let (status, job) = app.post(client, "/api/jobs", body).await;
-    assert_eq!(status, 201, "{job}");
-    assert_eq!(job["data"]["status"], "queued");
-    job["data"]["id"].as_str().unwrap().to_string()
-}
 
 /// Every adapter file is in storage under the model's prefix; their sizes.
 async fn stored_artifacts(app: &TestApp, model: &str) -> Vec<(String, u64)> {

@@ -44,6 +44,12 @@ pub struct Job {
     pub retry_count: u32,
     /// The trained model, once the job completed.
     pub model_id: Option<Uuid>,
+    /// The model this run continued, if any.
+    #[serde(default)]
+    pub parent_model_id: Option<Uuid>,
+    /// Started although its estimate passed the remaining budget.
+    #[serde(default)]
+    pub budget_override: bool,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -98,6 +104,10 @@ pub struct NewJob {
     /// Start even though the estimate passes the remaining budget.
     #[serde(default)]
     pub budget_override: bool,
+    /// Continue training this model: LoRA starts from its weights, and its
+    /// rank and target modules are kept.
+    #[serde(default)]
+    pub parent_model_id: Option<Uuid>,
 }
 
 fn custom() -> Preset {

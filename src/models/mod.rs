@@ -1,7 +1,10 @@
-//! Trained models (LoRA adapters): the record, its quality metrics and rating.
+//! Trained models (LoRA adapters): the record, its quality metrics and
+//! rating, edits, versions and download links.
 
 pub mod quality;
 pub mod records;
 
 pub use quality::{Quality, assess};
-pub use records::Model;
+pub use records::{
+    DownloadLink, Model, ModelDetail, ModelDownload, ModelFilter, ModelUpdate, ModelVersion,
+};

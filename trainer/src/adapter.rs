@@ -74,40 +74,68 @@ pub fn write(
     write_safetensors(&dir.join(WEIGHTS_FILE), tensors)
 }
 
-/// Loads an adapter folder written by `write` (or by PEFT) onto the model.
-pub fn apply(model: &mut crate::model::Llama, dir: &Path) -> Result<()> {
-    let bad = |m: String| TrainerError::Checkpoint(dir.to_path_buf(), m);
+/// What an adapter_config.json says about the adapter's shape.
+pub struct AdapterShape {
+    pub r: usize,
+    pub alpha: f64,
+    pub targets: Vec<String>,
+}
+
+pub fn read_shape(path: &Path) -> Result<AdapterShape> {
+    let bad = |m: String| TrainerError::Checkpoint(path.to_path_buf(), m);
     let cfg: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(CONFIG_FILE))
-            .map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?,
+        &std::fs::read_to_string(path).map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?,
     )
     .map_err(|e| bad(format!("{CONFIG_FILE}: {e}")))?;
     let r = cfg["r"]
         .as_u64()
         .ok_or_else(|| bad("adapter_config.json has no r".into()))? as usize;
-    let alpha = cfg["lora_alpha"].as_f64().unwrap_or(r as f64);
-    let targets: Vec<String> = cfg["target_modules"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let shape = crate::model::LoraShape {
+    Ok(AdapterShape {
         r,
-        alpha,
-        dropout: 0.0,
-    };
-    let vars = model.add_lora(&targets, shape, &mut crate::rng::TrainRng::new(0))?;
-    let tensors = read_safetensors(&dir.join(WEIGHTS_FILE))?;
+        alpha: cfg["lora_alpha"].as_f64().unwrap_or(r as f64),
+        targets: cfg["target_modules"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// Sets each LoRA variable from the adapter's tensor of the same PEFT name.
+pub fn load_weights(path: &Path, vars: &[(String, candle_core::Var)]) -> Result<()> {
+    let tensors = read_safetensors(path)?;
     for (name, var) in vars {
-        let t = tensors
-            .get(&name)
-            .ok_or_else(|| bad(format!("has no `{name}`")))?;
+        let t = tensors.get(name).ok_or_else(|| {
+            TrainerError::Checkpoint(path.to_path_buf(), format!("has no `{name}`"))
+        })?;
+        if t.dims() != var.dims() {
+            return Err(TrainerError::Checkpoint(
+                path.to_path_buf(),
+                format!(
+                    "`{name}` is {:?}, the model needs {:?}",
+                    t.dims(),
+                    var.dims()
+                ),
+            ));
+        }
         var.set(t)?;
     }
     Ok(())
+}
+
+/// Loads an adapter folder written by `write` (or by PEFT) onto the model.
+pub fn apply(model: &mut crate::model::Llama, dir: &Path) -> Result<()> {
+    let shape = read_shape(&dir.join(CONFIG_FILE))?;
+    let lora = crate::model::LoraShape {
+        r: shape.r,
+        alpha: shape.alpha,
+        dropout: 0.0,
+    };
+    let vars = model.add_lora(&shape.targets, lora, &mut crate::rng::TrainRng::new(0))?;
+    load_weights(&dir.join(WEIGHTS_FILE), &vars)
 }
 
 #[cfg(test)]

@@ -19,6 +19,21 @@ pub struct JobSpec {
     pub hyperparameters: HyperParams,
     /// Where artifacts go.
     pub output: Output,
+    /// Continue from an earlier adapter: LoRA starts from its weights
+    /// instead of PEFT's initialisation. Its rank and target modules must be
+    /// the hyperparameters' own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_adapter: Option<InitAdapter>,
+}
+
+/// An adapter's two files, each a local path or an http(s) URL (e.g. signed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitAdapter {
+    /// `adapter_config.json`.
+    pub config: String,
+    /// `adapter_model.safetensors`.
+    pub weights: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +174,20 @@ impl JobSpec {
         }
         if self.base_model.trim().is_empty() {
             return Err(TrainerError::spec("base_model", "must not be empty"));
+        }
+        if let Some(init) = &self.init_adapter {
+            if init.config.trim().is_empty() {
+                return Err(TrainerError::spec(
+                    "init_adapter.config",
+                    "must not be empty",
+                ));
+            }
+            if init.weights.trim().is_empty() {
+                return Err(TrainerError::spec(
+                    "init_adapter.weights",
+                    "must not be empty",
+                ));
+            }
         }
         Ok(())
     }

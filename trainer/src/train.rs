@@ -101,6 +101,37 @@ pub fn run_job(
         }
         local.dataset = path.display().to_string();
     }
+    if let Some(init) = &spec.init_adapter {
+        let dir = work_dir.join("init_adapter");
+        std::fs::create_dir_all(&dir).map_err(|e| TrainerError::io(dir.display(), e))?;
+        let mut fetched = init.clone();
+        for (source, file, target) in [
+            (
+                &init.config,
+                crate::adapter::CONFIG_FILE,
+                &mut fetched.config,
+            ),
+            (
+                &init.weights,
+                crate::adapter::WEIGHTS_FILE,
+                &mut fetched.weights,
+            ),
+        ] {
+            if source.starts_with("http://") || source.starts_with("https://") {
+                let path = dir.join(file);
+                if !path.is_file() {
+                    on_event(&Event::Log {
+                        message: format!("downloading the parent adapter's {file}"),
+                    });
+                    let bytes = crate::transfer::get(source)?;
+                    std::fs::write(&path, bytes)
+                        .map_err(|e| TrainerError::io(path.display(), e))?;
+                }
+                *target = path.display().to_string();
+            }
+        }
+        local.init_adapter = Some(fetched);
+    }
     let outcome = train(&local, work_dir, on_event, cancel)?;
     if let crate::spec::Output::Upload { urls, .. } = &spec.output {
         for (name, url) in urls {
@@ -205,6 +236,9 @@ pub fn train(
         keep_metrics_until(&metrics_path, state.step)?;
     } else {
         let _ = std::fs::remove_file(&metrics_path);
+        if let Some(init) = &spec.init_adapter {
+            start_from(init, h, &named)?;
+        }
     }
     on_event(&Event::Started {
         total_steps,
@@ -462,6 +496,40 @@ pub fn evaluate(
         count += n;
     }
     Ok(total / count.max(1) as f64)
+}
+
+/// Starts LoRA from an earlier adapter, which must have the run's rank and
+/// target modules (the weights' shapes follow from them).
+fn start_from(
+    init: &crate::spec::InitAdapter,
+    h: &crate::spec::HyperParams,
+    named: &[(String, Var)],
+) -> Result<()> {
+    let shape = crate::adapter::read_shape(Path::new(&init.config))?;
+    if shape.r != h.lora_r {
+        return Err(TrainerError::spec(
+            "init_adapter",
+            format!(
+                "has rank {}, the run asks for lora_r {}; continue with rank {}",
+                shape.r, h.lora_r, shape.r
+            ),
+        ));
+    }
+    let mut theirs = shape.targets.clone();
+    let mut ours = h.target_modules.clone();
+    theirs.sort();
+    ours.sort();
+    if theirs != ours {
+        return Err(TrainerError::spec(
+            "init_adapter",
+            format!(
+                "targets {}, the run targets {}; continue with the same modules",
+                theirs.join(", "),
+                ours.join(", ")
+            ),
+        ));
+    }
+    crate::adapter::load_weights(Path::new(&init.weights), named)
 }
 
 fn save_checkpoint(

@@ -23,6 +23,7 @@ fn spec(out: &Path, h: HyperParams) -> JobSpec {
         dataset: fixture(),
         hyperparameters: h,
         output: Output::Folder(out.join("adapter").display().to_string()),
+        init_adapter: None,
     }
 }
 
@@ -353,5 +354,63 @@ fn the_tiny_model_written_as_a_folder_loads_back_with_the_same_logits() {
     assert_eq!(
         from_folder.chat.encode_text("<|im_start|>hi").unwrap(),
         vec![257, 104, 105]
+    );
+}
+
+#[test]
+fn a_continued_run_starts_from_the_parent_adapter() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent_out = dir.path().join("parent");
+    let parent = spec(&parent_out, small(12));
+    let (r, parent_steps) = run(&parent, &parent_out.join("work"), None);
+    r.unwrap();
+    let fresh_first = parent_steps[0].train_loss;
+    let parent_last = parent_steps.last().unwrap().train_loss;
+    assert!(
+        parent_last < fresh_first - 0.05,
+        "the parent learned: {fresh_first} -> {parent_last}"
+    );
+
+    // The child trains on with a learning rate too small to move anything:
+    // its first loss is the parent's, not a fresh adapter's.
+    let child_out = dir.path().join("child");
+    let mut child = spec(
+        &child_out,
+        HyperParams {
+            learning_rate: 1e-6,
+            ..small(2)
+        },
+    );
+    let adapter = parent_out.join("adapter");
+    child.init_adapter = Some(brightrun_trainer::spec::InitAdapter {
+        config: adapter.join("adapter_config.json").display().to_string(),
+        weights: adapter
+            .join("adapter_model.safetensors")
+            .display()
+            .to_string(),
+    });
+    let (r, child_steps) = run(&child, &child_out.join("work"), None);
+    r.unwrap();
+    let child_first = child_steps[0].train_loss;
+    assert!(
+        (child_first - fresh_first).abs() > 0.05 && child_first < fresh_first,
+        "child starts where the parent got to: fresh {fresh_first}, parent last {parent_last}, child first {child_first}"
+    );
+
+    // A different rank cannot take the parent's weights.
+    let other_out = dir.path().join("other");
+    let mut other = spec(
+        &other_out,
+        HyperParams {
+            lora_r: 4,
+            ..small(2)
+        },
+    );
+    other.init_adapter = child.init_adapter.clone();
+    let (r, _) = run(&other, &other_out.join("work"), None);
+    let err = r.unwrap_err().to_string();
+    assert!(
+        err.contains("init_adapter") && err.contains("rank"),
+        "{err}"
     );
 }

@@ -1,6 +1,9 @@
-//! `/settings`: the account and its API tokens (create, shown once; revoke).
+//! `/settings`: the monthly budget, webhooks, and API tokens (create, shown
+//! once; revoke).
 
 use super::api::{CreateToken, RevokeToken, list_tokens};
+use crate::costs::api::{get_budget, set_budget};
+use crate::notifications::WebhooksCard;
 use crate::ui::{
     Badge, BadgeTone, Button, Card, EmptyState, ErrorDisplay, FieldError, Input, Label, Skeleton,
 };
@@ -30,6 +33,8 @@ pub fn SettingsPage() -> impl IntoView {
                 <p class="muted">"API tokens let scripts call the REST API as you: send "<code>"Authorization: Bearer <token>"</code>"."</p>
             </div>
         </header>
+        <BudgetCard/>
+        <WebhooksCard/>
         <Card title="Create an API token">
             <ActionForm action=create attr:class="inline-form">
                 <div class="field grow">
@@ -83,6 +88,53 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </Card>
+    }
+}
+
+#[component]
+fn BudgetCard() -> impl IntoView {
+    let current = Resource::new(|| (), |_| get_budget());
+    let value = RwSignal::new(String::new());
+    let saved = RwSignal::new(None::<Option<f64>>);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(b)) = current.get() {
+            value.set(b.map(|b| format!("{b:.2}")).unwrap_or_default());
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = value.get_untracked();
+        leptos::task::spawn_local(async move {
+            match set_budget(text).await {
+                Ok(b) => {
+                    error.set(None);
+                    saved.set(Some(b));
+                }
+                Err(e) => {
+                    saved.set(None);
+                    error.set(Some(e.to_string()));
+                }
+            }
+        });
+    };
+    view! {
+        <Card title="Monthly budget">
+            <p class="muted small">"You are notified at 80, 90 and 100 % of it, once each a month, and a run whose estimate would pass what is left is stopped before it starts unless you override it. Leave empty for no budget."</p>
+            <form class="inline-form" on:submit=save>
+                <div class="field grow">
+                    <Label for_id="monthly-budget">"Budget (USD per month)"</Label>
+                    <Input id="monthly-budget" name="monthly_budget" value=value placeholder="25.00"/>
+                    <FieldError message=Signal::derive(move || error.get())/>
+                </div>
+                <Button button_type="submit" test_id="save-budget">"Save budget"</Button>
+            </form>
+            {move || saved.get().map(|b| view! {
+                <p class="alert alert-success" data-testid="budget-saved">
+                    {match b { Some(b) => format!("Budget saved: ${b:.2} a month."), None => "Budget removed.".to_string() }}
+                </p>
+            })}
         </Card>
     }
 }

@@ -7,6 +7,7 @@ mod nav;
 mod user_menu;
 
 use crate::accounts::current_user;
+use crate::costs::BudgetBanner;
 use crate::notifications::NotificationBell;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
@@ -37,6 +38,7 @@ pub fn DashboardLayout() -> impl IntoView {
                     </Suspense>
                 </header>
                 <main class="content">
+                    <BudgetBanner/>
                     <Outlet/>
                 </main>
             </div>

@@ -1,20 +1,50 @@
-//! Model server functions.
+//! Model server functions: list, the model page, edit, delete, download links.
 
 use crate::AppError;
-use brightrun::models::Model;
+use brightrun::models::{Model, ModelDetail, ModelDownload, ModelUpdate};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 #[server(prefix = "/rpc", endpoint = "list_models")]
-pub async fn list_models() -> Result<Vec<Model>, AppError> {
+pub async fn list_models(
+    q: Option<String>,
+    base_model: Option<String>,
+    min_rating: Option<u8>,
+) -> Result<Vec<Model>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::models::list(&services, user.id).await?)
+    let filter = brightrun::models::ModelFilter {
+        q,
+        base_model,
+        min_rating,
+    };
+    Ok(brightrun_backend::models::list(&services, user.id, &filter).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "get_model")]
-pub async fn get_model(id: Uuid) -> Result<Model, AppError> {
+pub async fn get_model(id: Uuid) -> Result<ModelDetail, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::models::get(&services, user.id, id).await?)
+    Ok(brightrun_backend::models::detail(&services, user.id, id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "update_model")]
+pub async fn update_model(id: Uuid, change: ModelUpdate) -> Result<Model, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::update(&services, user.id, id, change).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "delete_model")]
+pub async fn delete_model(id: Uuid) -> Result<(), AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::delete(&services, user.id, id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "model_download")]
+pub async fn model_download_links(id: Uuid) -> Result<ModelDownload, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::download::links(&services, user.id, id).await?)
 }

@@ -1,22 +1,57 @@
 //! `/models`: every trained adapter as a card with its base model, dataset,
-//! date, rating and size.
+//! date, rating and size; search, base model and lowest-rating filters in
+//! the URL.
 
 use super::api::list_models;
 use super::stars::Stars;
 use crate::datasets::status_badge::megabytes;
 use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
+use brightrun::url::with_filter;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+const FILTERS: &[&str] = &["q", "base_model", "min_rating"];
 
 #[component]
 pub fn ModelsPage() -> impl IntoView {
-    let models = Resource::new(|| (), |_| list_models());
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let models = Resource::new(
+        move || (get("q"), get("base_model"), get("min_rating")),
+        |(q, base, rating)| list_models(q, base, rating.and_then(|r| r.parse().ok())),
+    );
+    let navigate = use_navigate();
+    let set_param = move |key: &'static str, value: String| {
+        navigate(
+            &with_filter("/models", FILTERS, get, key, &value),
+            Default::default(),
+        );
+    };
+    let (set_q, set_base, set_rating) = (set_param.clone(), set_param.clone(), set_param);
+    let filtered = move || FILTERS.iter().any(|k| get(k).is_some());
     view! {
         <leptos_meta::Title text="Models · BrightRun"/>
         <header class="page-header"><div><h1>"Models"</h1><p class="muted">"Trained LoRA adapters, ready to download."</p></div></header>
-        <Suspense fallback=|| view! { <Skeleton lines=4/> }>
+        <div class="filters">
+            <input class="input" type="search" placeholder="Search name, dataset, base model" aria-label="Search models" data-testid="model-search"
+                prop:value=move || get("q").unwrap_or_default()
+                on:change=move |ev| set_q("q", event_target_value(&ev))/>
+            <input class="input" type="text" placeholder="Base model" aria-label="Base model"
+                prop:value=move || get("base_model").unwrap_or_default()
+                on:change=move |ev| set_base("base_model", event_target_value(&ev))/>
+            <select class="input" aria-label="Lowest rating" prop:value=move || get("min_rating").unwrap_or_default()
+                on:change=move |ev| set_rating("min_rating", event_target_value(&ev))>
+                <option value="">"Any rating"</option>
+                {(1..=5u8).rev().map(|r| view! { <option value=r.to_string()>{format!("{} stars or more", r)}</option> }).collect_view()}
+            </select>
+        </div>
+        <Transition fallback=|| view! { <Skeleton lines=4/> }>
             {move || Suspend::new(async move {
                 match models.await {
                     Err(e) => view! { <ErrorDisplay error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() && filtered() => view! {
+                        <EmptyState icon="◈" title="No model matches" message="Change the search or the filters." action_href="/models" action_label="Clear filters"/>
+                    }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState icon="◈" title="No models yet"
                             message="When a training job completes its adapter appears here with quality metrics, loss curves and downloads in PEFT format."
@@ -25,10 +60,11 @@ pub fn ModelsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="card-grid" data-testid="model-list">
                             {list.into_iter().map(|m| view! {
-                                <a class="card dataset-card" href=format!("/models/{}", m.id)>
+                                <a class="card dataset-card" href=format!("/models/{}", m.id) data-testid="model-card">
                                     <div class="dataset-card-head"><h3>{m.name.clone()}</h3><Stars rating=m.rating/></div>
                                     <p class="muted small">{format!("{} · {}", m.base_model, megabytes(m.size_bytes))}</p>
                                     <p class="small">{format!("Dataset {}", m.dataset_name)}</p>
+                                    {m.parent_model_id.map(|_| view! { <p class="small muted">"continued from an earlier version"</p> })}
                                     <p class="muted small">{m.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
                                 </a>
                             }).collect_view()}
@@ -36,6 +72,6 @@ pub fn ModelsPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

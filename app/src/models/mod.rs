@@ -1,9 +1,13 @@
-//! Trained models in the UI: the list, the model page, and their server functions.
+//! Trained models in the UI: the list, the model page (summary, quality,
+//! downloads, versions, edit), and their server functions.
 
 pub mod api;
 pub mod detail_page;
+pub mod download_panel;
+pub mod edit_form;
 pub mod list_page;
 pub mod stars;
+pub mod versions;
 
 pub use detail_page::ModelPage;
 pub use list_page::ModelsPage;

@@ -1,6 +1,9 @@
-//! The bell in the header: unread count, refreshed every 30 seconds.
+//! The bell in the header: the unread count, refreshed every 30 seconds, and
+//! a dropdown of the latest notifications with a link to all of them.
 
-use super::api::unread_notifications;
+use super::api::{list_notifications, mark_notification_read, unread_notifications};
+use super::time_ago::time_ago;
+use brightrun::notifications::LATEST;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -9,7 +12,18 @@ pub const REFRESH: Duration = Duration::from_secs(30);
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let tick = RwSignal::new(0u32);
+    let open = RwSignal::new(false);
     let count = Resource::new(move || tick.get(), |_| unread_notifications());
+    let latest = Resource::new(
+        move || (open.get(), tick.get()),
+        |(open, _)| async move {
+            if open {
+                list_notifications(1, LATEST).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
     Effect::new(move |_| {
         let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
         on_cleanup(move || {
@@ -20,12 +34,52 @@ pub fn NotificationBell() -> impl IntoView {
     });
     let unread = move || count.get().and_then(|r| r.ok()).unwrap_or(0);
     view! {
-        <Transition fallback=|| view! { <a class="bell" href="/notifications" aria-label="Notifications"><BellIcon/></a> }>
-            <a class="bell" href="/notifications" aria-label=move || format!("Notifications, {} unread", unread())>
+        <div class="bell-wrap">
+            <button type="button" class="bell" data-testid="bell" aria-haspopup="true" aria-expanded=move || open.get().to_string()
+                aria-label=move || format!("Notifications, {} unread", unread())
+                on:click=move |_| open.update(|o| *o = !*o)>
                 <BellIcon/>
-                {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
-            </a>
-        </Transition>
+                <Transition fallback=|| ()>
+                    {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
+                </Transition>
+            </button>
+            {move || open.get().then(|| view! {
+                <div class="bell-menu" data-testid="bell-menu" role="menu">
+                    <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match latest.await {
+                                Ok(Some(p)) if !p.items.is_empty() => view! {
+                                    <ul>
+                                        {p.items.into_iter().map(|n| {
+                                            let id = n.id;
+                                            let href = n.link.clone().unwrap_or_else(|| "/notifications".into());
+                                            view! {
+                                                <li class=if n.read { "read" } else { "unread" }>
+                                                    <a href=href on:click=move |_| {
+                                                        open.set(false);
+                                                        leptos::task::spawn_local(async move {
+                                                            let _ = mark_notification_read(id).await;
+                                                            tick.update(|t| *t += 1);
+                                                        });
+                                                    }>
+                                                        <strong>{n.title.clone()}</strong>
+                                                        <span class="small">{n.message.clone()}</span>
+                                                        <span class="muted small">{time_ago(n.created_at)}</span>
+                                                    </a>
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
+                                Ok(_) => view! { <p class="muted small">"Nothing new."</p> }.into_any(),
+                                Err(e) => view! { <p class="muted small">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                    <a class="bell-all" href="/notifications" on:click=move |_| open.set(false)>"All notifications"</a>
+                </div>
+            })}
+        </div>
     }
 }
 

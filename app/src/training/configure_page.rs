@@ -8,6 +8,7 @@ use super::api::{create_job, estimate_job, training_options};
 use crate::ui::format::{duration, money, thousands};
 use crate::ui::{Button, Card, EmptyState, ErrorDisplay, FieldError, Input, Label, Skeleton};
 use brightrun::jobs::{ConfigureOptions, EstimateRequest, NewJob};
+use brightrun::models::ModelDetail;
 use brightrun::training::{
     Estimate, FieldRange, PRESETS, Preset, RANGES, Scheduler, TARGET_MODULES, Throughput,
     TrainingConfig,
@@ -29,7 +30,21 @@ fn text_of(config: &TrainingConfig, field: &str) -> String {
 
 #[component]
 pub fn ConfigurePage() -> impl IntoView {
+    let query = use_query_map();
+    let parent_id = query
+        .read_untracked()
+        .get("parentModelId")
+        .and_then(|p| Uuid::parse_str(&p).ok());
     let options = Resource::new(|| (), |_| training_options());
+    let parent = Resource::new(
+        move || parent_id,
+        |id| async move {
+            match id {
+                Some(id) => crate::models::api::get_model(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <leptos_meta::Title text="Configure · BrightRun"/>
         <header class="page-header">
@@ -47,7 +62,10 @@ pub fn ConfigurePage() -> impl IntoView {
                             message="A run starts from a validated dataset. Upload one first; presets, GPU choice and the cost estimate appear here once it is ready."
                             action_href="/datasets/new" action_label="Upload a dataset"/>
                     }.into_any(),
-                    Ok(o) => view! { <ConfigureForm options=o/> }.into_any(),
+                    Ok(o) => match parent.await {
+                        Err(e) => view! { <ErrorDisplay error=e/> }.into_any(),
+                        Ok(parent) => view! { <ConfigureForm options=o parent/> }.into_any(),
+                    },
                 }
             })}
         </Suspense>
@@ -55,7 +73,7 @@ pub fn ConfigurePage() -> impl IntoView {
 }
 
 #[component]
-fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
+fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl IntoView {
     let query = use_query_map();
     let wanted = query.read_untracked().get("datasetId");
     let dataset = RwSignal::new(
@@ -63,13 +81,15 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
             .filter(|w| options.datasets.iter().any(|d| d.id.to_string() == *w))
             .unwrap_or_else(|| options.datasets[0].id.to_string()),
     );
-    let model = RwSignal::new(
-        options
+    let model = RwSignal::new(match &parent {
+        Some(p) => p.model.base_model.clone(),
+        None => options
             .models
             .first()
             .map(|m| m.id.clone())
             .unwrap_or_default(),
-    );
+    });
+    let parent_model_id = parent.as_ref().map(|p| p.model.id);
     let gpu = RwSignal::new(
         options
             .gpus
@@ -78,7 +98,14 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
             .unwrap_or_default(),
     );
     let gpu_count = RwSignal::new(1u32);
-    let config = RwSignal::new(Preset::Balanced.config());
+    // A continued run starts from the parent's settings: its rank and target
+    // modules must stay, the rest may change.
+    let config = RwSignal::new(
+        parent
+            .as_ref()
+            .map(|p| p.job.config.clone())
+            .unwrap_or_else(|| Preset::Balanced.config()),
+    );
     let name = RwSignal::new(String::new());
     let texts: Vec<(&'static FieldRange, RwSignal<String>, RwSignal<bool>)> = RANGES
         .iter()
@@ -143,6 +170,8 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
     );
 
     let error = RwSignal::new(None::<String>);
+    let over_budget = RwSignal::new(None::<String>);
+    let budget_override = RwSignal::new(false);
     let field_errors = RwSignal::new(None::<crate::AppError>);
     let starting = RwSignal::new(false);
     let navigate = use_navigate();
@@ -161,7 +190,8 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
             config: Some(config.get_untracked()),
             gpu_type: gpu.get_untracked(),
             gpu_count: gpu_count.get_untracked(),
-            budget_override: false,
+            budget_override: budget_override.get_untracked(),
+            parent_model_id,
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -170,6 +200,10 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
                     &format!("/training/jobs/{}", created.id),
                     Default::default(),
                 ),
+                Err(crate::AppError::OverBudget(message)) => {
+                    starting.set(false);
+                    over_budget.set(Some(message));
+                }
                 Err(e) => {
                     starting.set(false);
                     if e.is_general() {
@@ -184,6 +218,15 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
     let server_error = move |field: &'static str| {
         Signal::derive(move || field_errors.with(|e| e.as_ref().and_then(|e| e.for_field(field))))
     };
+    let continuing = parent.is_some();
+    let parent_banner = parent.as_ref().map(|p| {
+        view! {
+            <div class="alert alert-info" data-testid="parent-banner">
+                "Continuing "<a href=format!("/models/{}", p.model.id)>{p.model.name.clone()}</a>
+                {format!(": LoRA starts from its weights on {}, keeping rank {} and targets {}.", p.model.base_model, p.job.config.lora_r, p.job.config.target_modules.join(", "))}
+            </div>
+        }
+    });
     let max_gpus = options.max_gpu_count;
     let datasets = options.datasets.clone();
     let models = options.models.clone();
@@ -192,6 +235,7 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
     view! {
         <div class="configure-layout">
             <div class="configure-form">
+                {parent_banner}
                 <Card title="Data and model">
                     <div class="field">
                         <Label for_id="dataset">"Dataset"</Label>
@@ -204,7 +248,7 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
                     </div>
                     <div class="field">
                         <Label for_id="base-model">"Base model"</Label>
-                        <select id="base-model" class="input" prop:value=move || model.get()
+                        <select id="base-model" class="input" disabled=continuing prop:value=move || model.get()
                             on:change=move |ev| model.set(event_target_value(&ev))>
                             {models.into_iter().map(|m| view! { <option value=m.id.clone()>{m.label.clone()}</option> }).collect_view()}
                         </select>
@@ -351,6 +395,16 @@ fn ConfigureForm(options: ConfigureOptions) -> impl IntoView {
                         })}
                     </Transition>
                     {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                    {move || over_budget.get().map(|m| view! {
+                        <div class="alert alert-warning" role="alert" data-testid="over-budget">
+                            <p>{m}</p>
+                            <label class="checkbox">
+                                <input type="checkbox" data-testid="budget-override" prop:checked=move || budget_override.get()
+                                    on:change=move |ev| budget_override.set(event_target_checked(&ev))/>
+                                " Start anyway: go over the budget for this run (recorded on the job)"
+                            </label>
+                        </div>
+                    })}
                     <Button class="start-button" test_id="start-job" disabled=Signal::derive(move || starting.get() || request.get().is_none())
                         on_click=Callback::new(start)>
                         {move || if starting.get() { "Starting…" } else { "Start training" }}

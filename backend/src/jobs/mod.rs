@@ -35,6 +35,9 @@ pub async fn estimate(
 #[tracing::instrument(skip(services, new), fields(dataset = %new.dataset_id))]
 pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job, ServiceError> {
     let config = new.resolved_config();
+    if let Some(parent) = new.parent_model_id {
+        parent_fits(services, owner, parent, &new.base_model, &config).await?;
+    }
     let req = EstimateRequest {
         dataset_id: new.dataset_id,
         base_model: new.base_model.clone(),
@@ -49,6 +52,8 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
                 .into(),
         ));
     }
+    crate::costs::budget::check_new_job(&services.pool, owner, estimate.cost, new.budget_override)
+        .await?;
     let model = base_models::find(&services.config, &new.base_model)?;
     let name = match new.name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_string(),
@@ -83,11 +88,65 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
         new.gpu_count,
         &estimate,
         new.budget_override,
+        new.parent_model_id,
     )
     .await?;
     tracing::info!(%id, "job queued");
     services.wake_poller();
     queries::get(&services.pool, owner, id).await
+}
+
+/// A run continuing a model keeps its base model, LoRA rank and target
+/// modules (the weights' shapes depend on them); says which to change.
+async fn parent_fits(
+    services: &Services,
+    owner: Uuid,
+    parent: Uuid,
+    base_model: &str,
+    config: &brightrun::training::TrainingConfig,
+) -> Result<(), ServiceError> {
+    let (name, parent_base, hyperparams): (String, String, serde_json::Value) = sqlx::query_as(
+        "SELECT m.name, m.base_model, j.hyperparams FROM model_artifacts m
+         JOIN training_jobs j ON j.id = m.job_id
+         WHERE m.id = $1 AND m.owner_id = $2 AND m.deleted_at IS NULL",
+    )
+    .bind(parent)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Model"))?;
+    let theirs: brightrun::training::TrainingConfig = serde_json::from_value(hyperparams)
+        .map_err(|e| ServiceError::internal("parent config", e))?;
+    if parent_base != base_model {
+        return Err(ServiceError::Invalid {
+            field: "base_model",
+            message: format!(
+                "{name} was trained on {parent_base}; continue it on the same base model."
+            ),
+        });
+    }
+    if theirs.lora_r != config.lora_r {
+        return Err(ServiceError::Invalid {
+            field: "lora_r",
+            message: format!(
+                "{name} has LoRA rank {}; a continued run keeps it (set rank to {}).",
+                theirs.lora_r, theirs.lora_r
+            ),
+        });
+    }
+    let (mut a, mut b) = (theirs.target_modules.clone(), config.target_modules.clone());
+    a.sort();
+    b.sort();
+    if a != b {
+        return Err(ServiceError::Invalid {
+            field: "target_modules",
+            message: format!(
+                "{name} adapts {}; a continued run adapts the same modules.",
+                a.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 pub async fn list(
@@ -207,6 +266,7 @@ pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, Se
              retry_count = retry_count + 1, error_message = NULL, current_step = 0,
              current_epoch = NULL, current_metrics = NULL, cancel_requested_at = NULL,
              started_at = NULL, finished_at = NULL, cost_so_far = 0, cluster_seen_at = NULL,
+             billed_until = NULL,
              lease_until = NULL, queued_at = now(), updated_at = now()
          WHERE id = $1 AND owner_id = $2 AND status = $3 AND deleted_at IS NULL",
     )

@@ -15,6 +15,7 @@ use super::spec::{self, ARTIFACTS, REQUIRED, SpecInput};
 use crate::error::ServiceError;
 use crate::services::Services;
 use brightrun::JobStatus;
+use brightrun::costs;
 use brightrun::jobs::{MetricPoint, allowed};
 use brightrun::training::TrainingConfig;
 use chrono::{DateTime, Utc};
@@ -57,6 +58,7 @@ struct Claimed {
     started_at: Option<DateTime<Utc>>,
     cancel_requested_at: Option<DateTime<Utc>>,
     cluster_seen_at: Option<DateTime<Utc>>,
+    billed_until: Option<DateTime<Utc>>,
     queued_at: DateTime<Utc>,
     retry_count: i32,
     attempt: i32,
@@ -124,7 +126,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
          RETURNING j.id, j.owner_id, j.name, j.status, j.external_job_id, j.current_step,
                    j.total_steps, j.current_epoch, j.model_id, j.parent_model_id, j.base_model,
                    j.gpu_type, j.gpu_count, (j.estimate->>'price_per_hour')::float8 AS price_per_hour,
-                   j.started_at, j.cancel_requested_at, j.cluster_seen_at, j.queued_at,
+                   j.started_at, j.cancel_requested_at, j.cluster_seen_at, j.billed_until, j.queued_at,
                    j.retry_count, j.attempt, j.error_message",
     )
     .bind(LEASE.as_secs_f64())
@@ -339,6 +341,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
 
     let mut notes = Notes::default();
     let mut cols = JobColumns::default();
+    let mut bills = Bills::default();
     for (job, change) in claimed.iter().zip(changes.iter_mut()) {
         if change.status != change.old_status {
             report.status_changes += 1;
@@ -353,15 +356,30 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
             // Billed to the moment the user asked, never after.
             change.finished_at = Some(at);
         }
+        let price = job.price_per_hour.unwrap_or(0.0);
+        let count = job.gpu_count.max(1) as u32;
+        let end = change.finished_at.unwrap_or(now);
         let cost = match change.started_at {
-            Some(start) => {
-                let end = change.finished_at.unwrap_or(now);
-                let hours = (end - start).num_milliseconds().max(0) as f64 / 3_600_000.0;
-                hours * job.price_per_hour.unwrap_or(0.0) * job.gpu_count.max(1) as f64
-            }
+            Some(start) => costs::compute::amount(start, end, price, count),
             None => 0.0,
         };
-        cols.push(job.id, change, cost);
+        // Compute is written to cost_records each minute and when the job stops.
+        let mut billed_until = job.billed_until;
+        if let Some((from, to)) = costs::segment(
+            change.started_at,
+            job.billed_until,
+            end,
+            change.status.is_terminal(),
+        ) {
+            bills.push(
+                job,
+                from,
+                to,
+                costs::compute::amount(from, to, price, count),
+            );
+            billed_until = Some(to);
+        }
+        cols.push(job.id, change, cost, billed_until);
     }
     sqlx::query(
         "UPDATE training_jobs j SET status = u.status, external_job_id = u.external,
@@ -370,13 +388,14 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
              error_message = u.error,
              started_at = u.started, finished_at = u.finished, cluster_seen_at = u.seen,
              retry_count = u.retries, cost_so_far = u.cost::numeric(12, 4), lease_until = NULL,
+             billed_until = u.billed,
              updated_at = CASE WHEN u.status <> u.old_status OR u.step <> j.current_step
                                THEN now() ELSE j.updated_at END
          FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
                      $7::real[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[],
-                     $12::timestamptz[], $13::int[], $14::float8[])
+                     $12::timestamptz[], $13::int[], $14::float8[], $15::timestamptz[])
               AS u(id, old_status, status, external, step, total, epoch, metrics, error,
-                   started, finished, seen, retries, cost)
+                   started, finished, seen, retries, cost, billed)
          WHERE j.id = u.id AND j.status = u.old_status",
     )
     .bind(&cols.id)
@@ -393,9 +412,39 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     .bind(&cols.seen)
     .bind(&cols.retries)
     .bind(&cols.cost)
+    .bind(&cols.billed)
     .execute(&mut *tx)
     .await?;
     report.sql_statements += 1;
+    if !bills.job.is_empty() {
+        sqlx::query(
+            "INSERT INTO cost_records (id, owner_id, job_id, cost_type, amount, quantity, unit,
+                 details, period_start, period_end)
+             SELECT gen_random_uuid(), b.owner, b.job, 'compute', round(b.amount::numeric, 4),
+                    b.hours, 'gpu_hours', jsonb_build_object('gpu_type', b.gpu, 'gpu_count', b.count),
+                    b.from_at, b.to_at
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::float8[], $4::float8[], $5::text[], $6::int[],
+                         $7::timestamptz[], $8::timestamptz[])
+                  AS b(job, owner, amount, hours, gpu, count, from_at, to_at)
+             -- Only where this tick's update landed: a record is never written twice.
+             WHERE EXISTS (SELECT 1 FROM training_jobs j WHERE j.id = b.job AND j.billed_until = b.to_at)",
+        )
+        .bind(&bills.job)
+        .bind(&bills.owner)
+        .bind(&bills.amount)
+        .bind(&bills.hours)
+        .bind(&bills.gpu)
+        .bind(&bills.count)
+        .bind(&bills.from)
+        .bind(&bills.to)
+        .execute(&mut *tx)
+        .await?;
+        let mut owners = bills.owner.clone();
+        owners.sort_unstable();
+        owners.dedup();
+        crate::costs::budget::alert(&mut tx, &owners).await?;
+        report.sql_statements += 2;
+    }
     if !notes.owner.is_empty() {
         sqlx::query(
             "INSERT INTO notifications (id, owner_id, notification_type, title, message, link)
@@ -418,17 +467,27 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
 /// Builds the spec and submits it. Only new (or lost) jobs come here, so
 /// their config and dataset are read here rather than by every claim.
 async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterError> {
-    let (hyperparams, dataset_key): (serde_json::Value, String) = sqlx::query_as(
-        "SELECT j.hyperparams, d.storage_key FROM training_jobs j
-         JOIN datasets d ON d.id = j.dataset_id WHERE j.id = $1",
-    )
-    .bind(job.id)
-    .fetch_one(&services.pool)
-    .await
-    .map_err(|e| ClusterError::Unreachable(format!("the database: {e}")))?;
+    let (hyperparams, dataset_key, parent_prefix): (serde_json::Value, String, Option<String>) =
+        sqlx::query_as(
+            "SELECT j.hyperparams, d.storage_key, p.storage_prefix FROM training_jobs j
+             JOIN datasets d ON d.id = j.dataset_id
+             LEFT JOIN model_artifacts p ON p.id = j.parent_model_id AND p.owner_id = j.owner_id
+                  AND p.objects_removed_at IS NULL
+             WHERE j.id = $1",
+        )
+        .bind(job.id)
+        .fetch_one(&services.pool)
+        .await
+        .map_err(|e| ClusterError::Unreachable(format!("the database: {e}")))?;
     let config: TrainingConfig = serde_json::from_value(hyperparams).map_err(|e| {
         ClusterError::Rejected(format!("the job's stored config is unreadable: {e}"))
     })?;
+    if job.parent_model_id.is_some() && parent_prefix.is_none() {
+        return Err(ClusterError::Rejected(
+            "the model it continues has been deleted and its files removed; start a new run instead"
+                .into(),
+        ));
+    }
     let spec = spec::build(
         services,
         &SpecInput {
@@ -440,6 +499,7 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
             dataset_key: &dataset_key,
             config: &config,
             total_steps: job.total_steps.unwrap_or(0).max(0) as u64,
+            parent_prefix: parent_prefix.as_deref(),
         },
     )
     .await
@@ -572,10 +632,40 @@ struct JobColumns {
     seen: Vec<Option<DateTime<Utc>>>,
     retries: Vec<i32>,
     cost: Vec<f64>,
+    billed: Vec<Option<DateTime<Utc>>>,
+}
+
+/// This tick's compute cost records.
+#[derive(Default)]
+struct Bills {
+    job: Vec<Uuid>,
+    owner: Vec<Uuid>,
+    amount: Vec<f64>,
+    hours: Vec<f64>,
+    gpu: Vec<String>,
+    count: Vec<i32>,
+    from: Vec<DateTime<Utc>>,
+    to: Vec<DateTime<Utc>>,
+}
+
+impl Bills {
+    fn push(&mut self, job: &Claimed, from: DateTime<Utc>, to: DateTime<Utc>, amount: f64) {
+        self.job.push(job.id);
+        self.owner.push(job.owner_id);
+        self.amount.push(amount);
+        self.hours.push(
+            (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0
+                * job.gpu_count.max(1) as f64,
+        );
+        self.gpu.push(job.gpu_type.clone());
+        self.count.push(job.gpu_count);
+        self.from.push(from);
+        self.to.push(to);
+    }
 }
 
 impl JobColumns {
-    fn push(&mut self, id: Uuid, c: &Change, cost: f64) {
+    fn push(&mut self, id: Uuid, c: &Change, cost: f64, billed: Option<DateTime<Utc>>) {
         self.id.push(id);
         self.old_status.push(c.old_status.as_str().to_string());
         self.status.push(c.status.as_str().to_string());
@@ -590,6 +680,7 @@ impl JobColumns {
         self.seen.push(c.seen_at);
         self.retries.push(c.retry_count);
         self.cost.push(cost);
+        self.billed.push(billed);
     }
 }
 
@@ -633,8 +724,24 @@ impl Notes {
             ),
             _ => return,
         };
+        self.push(job.owner_id, kind, title, message, link);
+        if change.status == JobStatus::Completed {
+            self.push(
+                job.owner_id,
+                "artifact_ready",
+                "Adapter ready",
+                format!(
+                    "The LoRA adapter from {} is in storage and ready to download.",
+                    job.name
+                ),
+                format!("/models/{}", job.model_id),
+            );
+        }
+    }
+
+    fn push(&mut self, owner: Uuid, kind: &str, title: &str, message: String, link: String) {
         self.id.push(Uuid::new_v4());
-        self.owner.push(job.owner_id);
+        self.owner.push(owner);
         self.kind.push(kind.into());
         self.title.push(title.into());
         self.message.push(message);

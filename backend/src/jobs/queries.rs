@@ -12,7 +12,7 @@ const COLUMNS: &str = "j.id, j.name, j.dataset_id, d.name AS dataset_name, j.bas
     j.backend, j.gpu_type, j.gpu_count, j.preset, j.current_step, j.total_steps, j.current_epoch, \
     j.current_metrics, j.cost_so_far::float8 AS cost_so_far, \
     (j.estimate->>'cost')::float8 AS estimated_cost, j.error_message, j.retry_count, \
-    a.id AS model_id, j.created_at, j.started_at, j.finished_at";
+    a.id AS model_id, j.parent_model_id, j.budget_override, j.created_at, j.started_at, j.finished_at";
 
 const FROM: &str = "training_jobs j JOIN datasets d ON d.id = j.dataset_id \
     LEFT JOIN model_artifacts a ON a.job_id = j.id AND a.deleted_at IS NULL";
@@ -38,6 +38,8 @@ struct Row {
     error_message: Option<String>,
     retry_count: i32,
     model_id: Option<Uuid>,
+    parent_model_id: Option<Uuid>,
+    budget_override: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
@@ -77,6 +79,8 @@ impl TryFrom<Row> for Job {
             error_message: r.error_message,
             retry_count: r.retry_count.max(0) as u32,
             model_id: r.model_id,
+            parent_model_id: r.parent_model_id,
+            budget_override: r.budget_override,
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
@@ -100,11 +104,12 @@ pub async fn insert(
     gpu_count: u32,
     estimate: &Estimate,
     budget_override: bool,
+    parent_model: Option<Uuid>,
 ) -> Result<(), ServiceError> {
     sqlx::query(
         "INSERT INTO training_jobs (id, owner_id, dataset_id, name, base_model, backend, preset,
-             hyperparams, gpu_type, gpu_count, estimate, total_steps, budget_override)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             hyperparams, gpu_type, gpu_count, estimate, total_steps, budget_override, parent_model_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(id)
     .bind(owner)
@@ -119,6 +124,7 @@ pub async fn insert(
     .bind(serde_json::to_value(estimate).map_err(|e| ServiceError::internal("estimate", e))?)
     .bind(estimate.total_steps.min(i32::MAX as u64) as i32)
     .bind(budget_override)
+    .bind(parent_model)
     .execute(pool)
     .await?;
     Ok(())

@@ -7,7 +7,7 @@ use crate::error::ServiceError;
 use crate::services::Services;
 use crate::storage::keys;
 use brightrun::training::{Scheduler, TrainingConfig};
-use brightrun_trainer::spec::{HyperParams, JobSpec, Output, Schedule};
+use brightrun_trainer::spec::{HyperParams, InitAdapter, JobSpec, Output, Schedule};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -80,6 +80,8 @@ pub struct SpecInput<'a> {
     pub dataset_key: &'a str,
     pub config: &'a TrainingConfig,
     pub total_steps: u64,
+    /// The storage prefix of the model this run continues.
+    pub parent_prefix: Option<&'a str>,
 }
 
 pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
@@ -97,6 +99,22 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
             .await?;
         urls.insert(file.to_string(), services.absolute_url(&signed.url));
     }
+    let init_adapter = match input.parent_prefix {
+        Some(prefix) => {
+            let url = async |file: &str| -> Result<String, ServiceError> {
+                let signed = services
+                    .storage
+                    .download_url(&format!("{prefix}{file}"), URL_TTL)
+                    .await?;
+                Ok(services.absolute_url(&signed.url))
+            };
+            Some(InitAdapter {
+                config: url("adapter_config.json").await?,
+                weights: url("adapter_model.safetensors").await?,
+            })
+        }
+        None => None,
+    };
     Ok(JobSpec {
         job_id: cluster_job_id(input.job, input.attempt),
         base_model: base.spec_name,
@@ -106,5 +124,6 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
             urls,
             work_dir: None,
         },
+        init_adapter,
     })
 }

@@ -1,9 +1,15 @@
-//! Trained models: list and show, scoped by owner. The poller writes them
-//! (one per completed job); downloads and versions build on these.
+//! Trained models: list (filtered), show with the job's summary and the
+//! version chain, edit, soft delete, download links and the tar.gz bundle.
+//! Every query is scoped by owner.
+
+pub mod bundle;
+pub mod cleanup;
+pub mod download;
+pub mod versions;
 
 use crate::error::ServiceError;
 use crate::services::Services;
-use brightrun::models::Model;
+use brightrun::models::{Model, ModelDetail, ModelFilter, ModelUpdate};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -51,11 +57,29 @@ impl From<Row> for Model {
     }
 }
 
-pub async fn list(services: &Services, owner: Uuid) -> Result<Vec<Model>, ServiceError> {
+pub async fn list(
+    services: &Services,
+    owner: Uuid,
+    filter: &ModelFilter,
+) -> Result<Vec<Model>, ServiceError> {
+    if filter.min_rating.is_some_and(|r| !(1..=5).contains(&r)) {
+        return Err(ServiceError::Invalid {
+            field: "min_rating",
+            message: "The lowest rating is a whole number from 1 to 5.".into(),
+        });
+    }
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE m.owner_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at DESC LIMIT 200"
+        "{SELECT} WHERE m.owner_id = $1 AND m.deleted_at IS NULL
+           AND ($2::text IS NULL OR m.name ILIKE $2 OR m.description ILIKE $2
+                OR d.name ILIKE $2 OR m.base_model ILIKE $2)
+           AND ($3::text IS NULL OR m.base_model = $3)
+           AND ($4::smallint IS NULL OR m.quality_rating >= $4)
+         ORDER BY m.created_at DESC LIMIT 200"
     )))
     .bind(owner)
+    .bind(crate::db::search_pattern(filter.q.as_deref()))
+    .bind(filter.base_model.as_deref().filter(|b| !b.is_empty()))
+    .bind(filter.min_rating.map(i16::from))
     .fetch_all(&services.pool)
     .await?;
     Ok(rows.into_iter().map(Model::from).collect())
@@ -71,4 +95,79 @@ pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<Model, Se
     .await?
     .ok_or(ServiceError::NotFound("Model"))?;
     Ok(row.into())
+}
+
+/// The model page: the model, its job's summary and curves, and its versions.
+pub async fn detail(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<ModelDetail, ServiceError> {
+    let model = get(services, owner, id).await?;
+    let job = crate::jobs::get(services, owner, model.job_id).await?;
+    let lineage = versions::lineage(&services.pool, owner, id).await?;
+    let children = versions::children(&services.pool, owner, id).await?;
+    Ok(ModelDetail {
+        model,
+        job,
+        lineage,
+        children,
+    })
+}
+
+pub async fn update(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+    change: ModelUpdate,
+) -> Result<Model, ServiceError> {
+    let change = change
+        .validated()
+        .map_err(|(field, message)| ServiceError::Invalid { field, message })?;
+    let done = sqlx::query(
+        "UPDATE model_artifacts SET name = coalesce($3, name),
+             description = CASE WHEN $4::text IS NULL THEN description ELSE nullif($4, '') END,
+             updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(change.name)
+    .bind(change.description)
+    .execute(&services.pool)
+    .await?;
+    ServiceError::one_row(done, "Model")?;
+    get(services, owner, id).await
+}
+
+/// Soft delete: the model leaves every list at once; its objects go on the
+/// next cleanup pass. Models continued from it keep their own weights.
+pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    let done = sqlx::query(
+        "UPDATE model_artifacts SET deleted_at = now(), updated_at = now()
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(&services.pool)
+    .await?;
+    ServiceError::one_row(done, "Model")?;
+    services.wake_workers();
+    Ok(())
+}
+
+/// Where a live model's files are, for its owner.
+pub(crate) async fn storage_prefix(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<String, ServiceError> {
+    sqlx::query_scalar(
+        "SELECT storage_prefix FROM model_artifacts WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Model"))
 }

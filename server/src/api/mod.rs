@@ -3,17 +3,21 @@
 //! "data": …}`; errors are the envelope of `brightrun_backend::http`.
 
 mod auth;
+mod costs;
 mod datasets;
 mod error;
 mod jobs;
 mod json;
+mod models;
+mod notifications;
 mod tokens;
+mod webhooks;
 
 pub use error::ApiError;
 pub use json::{ApiJson, created, ok};
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use leptos::config::LeptosOptions;
 
 pub fn router() -> Router<LeptosOptions> {
@@ -42,6 +46,30 @@ pub fn router() -> Router<LeptosOptions> {
         .route("/jobs/{id}/logs", get(jobs::logs))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/models", get(models::list))
+        .route(
+            "/models/{id}",
+            get(models::show)
+                .patch(models::update)
+                .delete(models::delete),
+        )
+        .route("/models/{id}/download", get(models::download))
+        .route("/models/{id}/bundle.tar.gz", get(models::bundle))
+        .route("/costs", get(costs::list))
+        .route("/costs/summary", get(costs::summary))
+        .route(
+            "/settings/budget",
+            get(costs::get_budget).put(costs::set_budget),
+        )
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/read-all",
+            post(notifications::mark_all_read),
+        )
+        .route("/notifications/{id}/read", patch(notifications::mark_read))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/webhooks/{id}", delete(webhooks::delete))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .fallback(not_found)
 }
 

@@ -116,6 +116,21 @@ impl TestApp {
         json(client.get(self.url(path)).send().await.unwrap()).await
     }
 
+    /// Any method, with an optional JSON body; status and JSON body.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        json(req.send().await.unwrap()).await
+    }
+
     /// POST `body` as JSON to `path` with `client`; status and JSON body.
     pub async fn post(
         &self,
@@ -244,4 +259,34 @@ pub async fn tick_until(
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
+}
+
+/// A short run: a few steps of the tiny model on EQ-12.
+pub fn short_config(max_steps: u32) -> serde_json::Value {
+    serde_json::json!({
+        "learning_rate": 0.001, "batch_size": 2, "gradient_accumulation": 1, "epochs": 1,
+        "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
+        "target_modules": ["q_proj", "v_proj"], "warmup_ratio": 0.0, "scheduler": "cosine",
+        "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "seed": 7,
+        "max_steps": max_steps
+    })
+}
+
+pub fn new_job(dataset: &str, gpu: &str, max_steps: u32) -> serde_json::Value {
+    serde_json::json!({
+        "name": "EQ-12 short run",
+        "dataset_id": dataset,
+        "base_model": "tiny-llama",
+        "preset": "custom",
+        "config": short_config(max_steps),
+        "gpu_type": gpu,
+        "gpu_count": 1
+    })
+}
+
+pub async fn create(app: &TestApp, client: &reqwest::Client, body: serde_json::Value) -> String {
+    let (status, job) = app.post(client, "/api/jobs", body).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["data"]["status"], "queued");
+    job["data"]["id"].as_str().unwrap().to_string()
 }

@@ -1,0 +1,208 @@
+//! The `.tar.gz` bundle of a model's files, made while it streams: each
+//! file is read from storage chunk by chunk into a gzip encoder whose output
+//! is sent as it is produced, so memory stays flat whatever the adapter size.
+//! The archive holds one folder named for the model, which PEFT loads as is.
+
+use crate::error::ServiceError;
+use crate::jobs::spec::ARTIFACTS;
+use crate::services::Services;
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use futures::{Stream, StreamExt};
+use std::io::Write;
+use uuid::Uuid;
+
+const BLOCK: usize = 512;
+
+/// A ustar header for a regular file.
+fn header(name: &str, size: u64, mtime: i64) -> [u8; BLOCK] {
+    let mut h = [0u8; BLOCK];
+    let name = name.as_bytes();
+    h[..name.len().min(100)].copy_from_slice(&name[..name.len().min(100)]);
+    let mut octal = |at: usize, width: usize, value: u64| {
+        let text = format!("{value:0w$o}\0", w = width - 1);
+        h[at..at + width].copy_from_slice(text.as_bytes());
+    };
+    octal(100, 8, 0o644);
+    octal(108, 8, 0);
+    octal(116, 8, 0);
+    octal(124, 12, size);
+    octal(136, 12, mtime.max(0) as u64);
+    h[148..156].copy_from_slice(b"        ");
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[265..273].copy_from_slice(b"brightrn");
+    h[297..305].copy_from_slice(b"brightrn");
+    let sum: u64 = h.iter().map(|b| u64::from(*b)).sum();
+    let text = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(text.as_bytes());
+    h
+}
+
+/// A folder name from the model's name: letters, digits, `-`, `_`, `.`.
+pub fn folder_name(model_name: &str) -> String {
+    let mut slug = String::new();
+    for c in model_name.chars() {
+        let c = if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && slug.ends_with('-')) {
+            slug.push(c);
+        }
+    }
+    let slug: String = slug.trim_matches(['-', '.']).chars().take(60).collect();
+    if slug.is_empty() {
+        "adapter".into()
+    } else {
+        slug
+    }
+}
+
+struct Encoder(GzEncoder<Vec<u8>>);
+
+impl Encoder {
+    fn write(&mut self, data: &[u8]) -> Option<Bytes> {
+        self.0.write_all(data).expect("writing to memory");
+        let out = std::mem::take(self.0.get_mut());
+        (!out.is_empty()).then(|| Bytes::from(out))
+    }
+}
+
+/// The bundle as a byte stream. Files missing from storage are left out;
+/// a storage error mid-way ends the stream with the error (the client sees
+/// a truncated download, never a silently short archive that looks whole).
+pub async fn stream(
+    services: &Services,
+    owner: Uuid,
+    id: Uuid,
+) -> Result<
+    (
+        String,
+        impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<>,
+    ),
+    ServiceError,
+> {
+    let (name, prefix): (String, String) = sqlx::query_as(
+        "SELECT name, storage_prefix FROM model_artifacts
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Model"))?;
+    let folder = folder_name(&name);
+    let mut files = Vec::new();
+    for file in ARTIFACTS {
+        let key = format!("{prefix}{file}");
+        if let Some(size) = services.storage.size(&key).await? {
+            files.push((file.to_string(), key, size));
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let storage = services.storage.clone();
+    let dir = folder.clone();
+    tokio::spawn(async move {
+        let mut gz = Encoder(GzEncoder::new(
+            Vec::with_capacity(64 * 1024),
+            Compression::fast(),
+        ));
+        let now = chrono::Utc::now().timestamp();
+        for (file, key, size) in files {
+            let send = |out: Option<Bytes>| {
+                let tx = tx.clone();
+                async move {
+                    match out {
+                        Some(b) => tx.send(Ok(b)).await.is_ok(),
+                        None => true,
+                    }
+                }
+            };
+            if !send(gz.write(&header(&format!("{dir}/{file}"), size, now))).await {
+                return;
+            }
+            let mut body = match storage.get_stream(&key).await {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            };
+            let mut written = 0u64;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(c) => {
+                        written += c.len() as u64;
+                        if !send(gz.write(&c)).await {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(%e, key, "bundle read failed");
+                        let _ = tx
+                            .send(Err(std::io::Error::other("storage read failed")))
+                            .await;
+                        return;
+                    }
+                }
+            }
+            if written != size {
+                let _ = tx
+                    .send(Err(std::io::Error::other("object changed while bundling")))
+                    .await;
+                return;
+            }
+            let pad = (BLOCK - (size as usize % BLOCK)) % BLOCK;
+            if !send(gz.write(&vec![0u8; pad])).await {
+                return;
+            }
+        }
+        // Two zero blocks end the archive.
+        if let Some(end) = gz.write(&[0u8; BLOCK * 2])
+            && tx.send(Ok(end)).await.is_err()
+        {
+            return;
+        }
+        match gz.0.finish() {
+            Ok(rest) if !rest.is_empty() => {
+                let _ = tx.send(Ok(Bytes::from(rest))).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+            }
+        }
+    });
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((folder, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_have_a_valid_checksum_and_octal_size() {
+        let h = header("eq/adapter_config.json", 1234, 1_780_000_000);
+        assert_eq!(&h[..22], b"eq/adapter_config.json");
+        assert_eq!(&h[124..136], b"00000002322\0");
+        let mut copy = h;
+        copy[148..156].copy_from_slice(b"        ");
+        let sum: u64 = copy.iter().map(|b| u64::from(*b)).sum();
+        let stored = std::str::from_utf8(&h[148..154]).unwrap();
+        assert_eq!(u64::from_str_radix(stored, 8).unwrap(), sum);
+    }
+
+    #[test]
+    fn folder_names_are_safe() {
+        assert_eq!(folder_name("EQ-12 · balanced"), "EQ-12-balanced");
+        assert_eq!(folder_name("../etc"), "etc");
+        assert_eq!(folder_name("  "), "adapter");
+    }
+}

@@ -1,0 +1,141 @@
+//! `/api/models`: list (search, base model, lowest rating), show, edit,
+//! delete, download links — all scoped to the caller — and the signed
+//! `.tar.gz` bundle link, which needs no session (its signature is the key).
+
+use super::{ApiError, ApiJson, ok};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, Query};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use brightrun::models::{ModelFilter, ModelUpdate};
+use brightrun_backend::accounts::CurrentUser;
+use brightrun_backend::costs::transfer::Metered;
+use brightrun_backend::http::error_response;
+use brightrun_backend::{ServiceError, Services, models};
+use serde::Deserialize;
+use uuid::Uuid;
+
+fn model_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("Model").into())
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    base_model: Option<String>,
+    min_rating: Option<String>,
+}
+
+pub async fn list(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let min_rating = match query.min_rating.as_deref() {
+        None | Some("") => None,
+        Some(r) => Some(r.parse::<u8>().map_err(|_| ServiceError::Invalid {
+            field: "min_rating",
+            message: format!("`min_rating` is a whole number from 1 to 5, not '{r}'."),
+        })?),
+    };
+    let filter = ModelFilter {
+        q: query.q,
+        base_model: query.base_model,
+        min_rating,
+    };
+    Ok(ok(models::list(&services, user.id, &filter).await?))
+}
+
+pub async fn show(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(models::detail(&services, user.id, model_id(&id)?).await?))
+}
+
+pub async fn update(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ModelUpdate>,
+) -> Result<Response, ApiError> {
+    Ok(ok(
+        models::update(&services, user.id, model_id(&id)?, body).await?
+    ))
+}
+
+pub async fn delete(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = model_id(&id)?;
+    models::delete(&services, user.id, id).await?;
+    Ok(ok(serde_json::json!({ "deleted": id })))
+}
+
+pub async fn download(
+    Extension(services): Extension<Services>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(models::download::links(
+        &services,
+        user.id,
+        model_id(&id)?,
+    )
+    .await?))
+}
+
+#[derive(Deserialize)]
+pub struct BundleQuery {
+    owner: Uuid,
+    expires: i64,
+    sig: String,
+}
+
+pub async fn bundle(
+    Extension(services): Extension<Services>,
+    Path(id): Path<String>,
+    query: Result<Query<BundleQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let forbidden = || {
+        error_response(
+            403,
+            "invalid_signature",
+            "This link is invalid or has expired. Ask BrightRun for a new one.",
+            None,
+        )
+    };
+    let (Ok(Query(q)), Ok(id)) = (query, Uuid::parse_str(&id)) else {
+        return forbidden();
+    };
+    if !models::download::verify_bundle(&services, q.owner, id, q.expires, &q.sig) {
+        return forbidden();
+    }
+    match models::bundle::stream(&services, q.owner, id).await {
+        Ok((folder, stream)) => {
+            let metered = Metered::new(
+                Box::pin(stream),
+                services.clone(),
+                q.owner,
+                id,
+                "adapter.tar.gz".into(),
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "application/gzip".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{folder}.tar.gz\""),
+                    ),
+                ],
+                Body::from_stream(metered),
+            )
+                .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
