@@ -104,7 +104,7 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
         {move || confirm_delete.get().then(|| {
             let delete = delete.clone();
             view! {
-                <div class="alert alert-danger" data-testid="confirm-delete">
+                <div class="alert alert-error" data-testid="confirm-delete">
                     <p>"Delete this model? It leaves your lists now and its files are removed from storage within the hour. Models continued from it keep their own weights."</p>
                     <Button variant="danger" size="sm" on_click=Callback::new(delete) test_id="confirm-delete-model">"Delete model"</Button>
                     " "

@@ -21,7 +21,7 @@ pub fn DownloadPanel(id: Uuid) -> impl IntoView {
             <p class="muted small">"A PEFT adapter folder: load it with "<code>"PeftModel.from_pretrained(base, folder)"</code>", or pass it to vLLM or LoRAX as a LoRA module."</p>
             {move || match links.get() {
                 None => view! { <Button on_click=Callback::new(fetch) test_id="get-downloads">"Get download links"</Button> }.into_any(),
-                Some(Err(e)) => view! { <p class="alert alert-danger">{e.to_string()}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
                 Some(Ok(d)) => view! {
                     <ul class="download-list" data-testid="download-links">
                         {d.files.into_iter().map(|f| view! {

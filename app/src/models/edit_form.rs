@@ -46,7 +46,7 @@ pub fn EditForm(
                         on:input=move |ev| description.set(event_target_value(&ev))></textarea>
                     <FieldError message=field("description")/>
                 </div>
-                {move || error.get().filter(|e| e.is_general()).map(|e| view! { <p class="alert alert-danger">{e.to_string()}</p> })}
+                {move || error.get().filter(|e| e.is_general()).map(|e| view! { <p class="alert alert-error">{e.to_string()}</p> })}
                 <Button button_type="submit" test_id="save-model">"Save"</Button>
             </form>
         </Card>

@@ -14,16 +14,6 @@ pub fn NotificationBell() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let open = RwSignal::new(false);
     let count = Resource::new(move || tick.get(), |_| unread_notifications());
-    let latest = Resource::new(
-        move || (open.get(), tick.get()),
-        |(open, _)| async move {
-            if open {
-                list_notifications(1, LATEST).await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
     Effect::new(move |_| {
         let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
         on_cleanup(move || {
@@ -43,42 +33,7 @@ pub fn NotificationBell() -> impl IntoView {
                     {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
                 </Transition>
             </button>
-            {move || open.get().then(|| view! {
-                <div class="bell-menu" data-testid="bell-menu" role="menu">
-                    <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match latest.await {
-                                Ok(Some(p)) if !p.items.is_empty() => view! {
-                                    <ul>
-                                        {p.items.into_iter().map(|n| {
-                                            let id = n.id;
-                                            let href = n.link.clone().unwrap_or_else(|| "/notifications".into());
-                                            view! {
-                                                <li class=if n.read { "read" } else { "unread" }>
-                                                    <a href=href on:click=move |_| {
-                                                        open.set(false);
-                                                        leptos::task::spawn_local(async move {
-                                                            let _ = mark_notification_read(id).await;
-                                                            tick.update(|t| *t += 1);
-                                                        });
-                                                    }>
-                                                        <strong>{n.title.clone()}</strong>
-                                                        <span class="small">{n.message.clone()}</span>
-                                                        <span class="muted small">{time_ago(n.created_at)}</span>
-                                                    </a>
-                                                </li>
-                                            }
-                                        }).collect_view()}
-                                    </ul>
-                                }.into_any(),
-                                Ok(_) => view! { <p class="muted small">"Nothing new."</p> }.into_any(),
-                                Err(e) => view! { <p class="muted small">{e.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Transition>
-                    <a class="bell-all" href="/notifications" on:click=move |_| open.set(false)>"All notifications"</a>
-                </div>
-            })}
+            {move || open.get().then(|| view! { <BellMenu open tick/> })}
         </div>
     }
 }
@@ -90,5 +45,47 @@ fn BellIcon() -> impl IntoView {
             <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9"/>
             <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0"/>
         </svg>
+    }
+}
+
+/// The dropdown: the latest notifications, fetched when it opens.
+#[component]
+fn BellMenu(open: RwSignal<bool>, tick: RwSignal<u32>) -> impl IntoView {
+    let latest = Resource::new(|| (), |_| list_notifications(1, LATEST));
+    view! {
+        <div class="bell-menu" data-testid="bell-menu" role="menu">
+            <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match latest.await {
+                        Ok(p) if !p.items.is_empty() => view! {
+                            <ul>
+                                {p.items.into_iter().map(|n| {
+                                    let id = n.id;
+                                    let href = n.link.clone().unwrap_or_else(|| "/notifications".into());
+                                    view! {
+                                        <li class=if n.read { "read" } else { "unread" }>
+                                            <a href=href on:click=move |_| {
+                                                open.set(false);
+                                                leptos::task::spawn_local(async move {
+                                                    let _ = mark_notification_read(id).await;
+                                                    tick.update(|t| *t += 1);
+                                                });
+                                            }>
+                                                <strong>{n.title.clone()}</strong>
+                                                <span class="small">{n.message.clone()}</span>
+                                                <span class="muted small">{time_ago(n.created_at)}</span>
+                                            </a>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Ok(_) => view! { <p class="muted small">"Nothing new."</p> }.into_any(),
+                        Err(e) => view! { <p class="muted small">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <a class="bell-all" href="/notifications" on:click=move |_| open.set(false)>"All notifications"</a>
+        </div>
     }
 }

@@ -70,7 +70,7 @@ pub fn NotificationsPage() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                             {(pages > 1).then(|| view! {
-                                <nav class="pager">
+                                <nav class="pagination">
                                     <Button variant="secondary" size="sm" disabled=Signal::derive(move || current <= 1) on_click=Callback::new(move |_| page.update(|p| *p = p.saturating_sub(1).max(1)))>"Newer"</Button>
                                     <span class="muted small">{format!("Page {current} of {pages}")}</span>
                                     <Button variant="secondary" size="sm" disabled=Signal::derive(move || current >= pages) on_click=Callback::new(move |_| page.update(|p| *p += 1))>"Older"</Button>
