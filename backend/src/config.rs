@@ -87,12 +87,21 @@ pub struct Config {
     /// `BRIGHTRUN_WEBHOOK_BACKOFF_MS`: the wait after a webhook's first failed
     /// attempt, doubled after each further one.
     pub webhook_backoff: Duration,
+    /// `RAY_ADDRESS`: the Ray dashboard (Jobs REST API) for `ray`.
+    pub ray_address: Option<String>,
+    /// `RAY_AUTH_TOKEN`: sent as `Authorization: Bearer` when Ray has token auth on.
+    pub ray_token: Option<String>,
+    /// `BRIGHTRUN_RAY_ENTRYPOINT`: the command a Ray job runs, `{spec}`
+    /// replaced by the spec's signed URL (default `brightrun-trainer run
+    /// --spec {spec}`: the trainer installed on the node image).
+    pub ray_entrypoint: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClusterKind {
     Local,
     Http,
+    Ray,
 }
 
 impl ClusterKind {
@@ -100,6 +109,7 @@ impl ClusterKind {
         match self {
             Self::Local => "local",
             Self::Http => "http",
+            Self::Ray => "ray",
         }
     }
 }
@@ -137,6 +147,9 @@ impl std::fmt::Debug for Config {
             .field("cluster_key", &self.cluster_key.as_ref().map(|_| "<set>"))
             .field("models_dir", &self.models_dir)
             .field("poll_interval", &self.poll_interval)
+            .field("ray_address", &self.ray_address)
+            .field("ray_token", &self.ray_token.as_ref().map(|_| "<set>"))
+            .field("ray_entrypoint", &self.ray_entrypoint)
             .finish()
     }
 }
@@ -176,14 +189,36 @@ impl Config {
         let cluster = match var("BRIGHTRUN_CLUSTER").as_deref().map(str::trim) {
             None | Some("local") => ClusterKind::Local,
             Some("http") => ClusterKind::Http,
+            Some("ray") => ClusterKind::Ray,
             Some(other) => {
                 return Err(ConfigError {
                     name: "BRIGHTRUN_CLUSTER",
                     value: other.to_string(),
-                    reason: "expected local or http",
+                    reason: "expected local, http or ray",
                 });
             }
         };
+        let ray_address = var("RAY_ADDRESS").map(|u| u.trim_end_matches('/').to_string());
+        if cluster == ClusterKind::Ray
+            && !ray_address
+                .as_deref()
+                .is_some_and(|a| a.starts_with("http://") || a.starts_with("https://"))
+        {
+            return Err(ConfigError {
+                name: "RAY_ADDRESS",
+                value: ray_address.clone().unwrap_or_default(),
+                reason: "required when BRIGHTRUN_CLUSTER=ray: the Ray dashboard's URL, e.g. http://127.0.0.1:8265",
+            });
+        }
+        let ray_entrypoint = var("BRIGHTRUN_RAY_ENTRYPOINT")
+            .unwrap_or_else(|| "brightrun-trainer run --spec {spec}".into());
+        if !ray_entrypoint.contains("{spec}") {
+            return Err(ConfigError {
+                name: "BRIGHTRUN_RAY_ENTRYPOINT",
+                value: ray_entrypoint,
+                reason: "must contain {spec}, where the spec's signed URL goes",
+            });
+        }
         let cluster_url = var("GPU_CLUSTER_API_URL").map(|u| u.trim_end_matches('/').to_string());
         if cluster == ClusterKind::Http && cluster_url.is_none() {
             return Err(ConfigError {
@@ -261,6 +296,9 @@ impl Config {
                 "0.09",
                 "expected dollars, e.g. 0.09",
             )?,
+            ray_address,
+            ray_token: var("RAY_AUTH_TOKEN").filter(|t| !t.trim().is_empty()),
+            ray_entrypoint,
             webhook_backoff: Duration::from_millis(parse(
                 &var,
                 "BRIGHTRUN_WEBHOOK_BACKOFF_MS",
@@ -411,8 +449,32 @@ mod tests {
         assert_eq!(c.cluster_models, ["llama-3-8b", "qwen2-7b"]);
         assert!(!format!("{c:?}").contains("secret-key"));
         assert_eq!(
-            config(&[("BRIGHTRUN_CLUSTER", "ray")]).unwrap_err().name,
+            config(&[("BRIGHTRUN_CLUSTER", "slurm")]).unwrap_err().name,
             "BRIGHTRUN_CLUSTER"
+        );
+        assert_eq!(
+            config(&[("BRIGHTRUN_CLUSTER", "ray")]).unwrap_err().name,
+            "RAY_ADDRESS",
+            "ray needs the dashboard URL"
+        );
+        let ray = config(&[
+            ("BRIGHTRUN_CLUSTER", "ray"),
+            ("RAY_ADDRESS", "http://127.0.0.1:8265/"),
+            ("RAY_AUTH_TOKEN", "ray-secret"),
+        ])
+        .unwrap();
+        assert_eq!(ray.ray_address.as_deref(), Some("http://127.0.0.1:8265"));
+        assert_eq!(ray.ray_entrypoint, "brightrun-trainer run --spec {spec}");
+        assert!(!format!("{ray:?}").contains("ray-secret"));
+        assert_eq!(
+            config(&[
+                ("BRIGHTRUN_CLUSTER", "ray"),
+                ("RAY_ADDRESS", "http://127.0.0.1:8265"),
+                ("BRIGHTRUN_RAY_ENTRYPOINT", "trainer run"),
+            ])
+            .unwrap_err()
+            .name,
+            "BRIGHTRUN_RAY_ENTRYPOINT"
         );
         assert_eq!(
             config(&[("BRIGHTRUN_CPU_PRICE_PER_HOUR", "-1")])

@@ -4,7 +4,7 @@
 //! extensions by the server and in the Leptos context for server functions.
 
 use crate::config::{ClusterKind, Config, StorageKind};
-use crate::jobs::cluster::{Cluster, http::HttpCluster, local::LocalCluster};
+use crate::jobs::cluster::{Cluster, http::HttpCluster, local::LocalCluster, ray::RayCluster};
 use crate::storage::Storage;
 use crate::storage::signing::SigningKey;
 use brightrun::datasets::TokenCounter;
@@ -29,7 +29,39 @@ pub struct Services {
     wake_poller: Arc<Notify>,
     /// This server's own address, known once it listens: signed local URLs
     /// handed to the trainer must be absolute.
-    own_url: Arc<OnceLock<String>>,
+    own_url: OwnUrl,
+}
+
+/// Where this server listens, once it does (the first `set` wins): makes
+/// signed local URLs absolute for trainers elsewhere.
+#[derive(Clone)]
+pub struct OwnUrl {
+    cell: Arc<OnceLock<String>>,
+    fallback: String,
+}
+
+impl OwnUrl {
+    pub fn new(fallback: String) -> Self {
+        Self {
+            cell: Arc::new(OnceLock::new()),
+            fallback,
+        }
+    }
+
+    pub fn set(&self, url: String) {
+        let _ = self.cell.set(url);
+    }
+
+    /// `url` made absolute: signed local URLs are paths unless
+    /// `BRIGHTRUN_PUBLIC_URL` is set.
+    pub fn absolute(&self, url: &str) -> String {
+        if url.starts_with('/') {
+            let base = self.cell.get().unwrap_or(&self.fallback);
+            format!("{base}{url}")
+        } else {
+            url.to_string()
+        }
+    }
 }
 
 impl Services {
@@ -60,6 +92,7 @@ impl Services {
         };
         let tokenizer = crate::tokenizing::load(config.tokenizer.as_deref())?;
         let catalog = crate::training::load_catalog(&config)?;
+        let own_url = OwnUrl::new(format!("http://{}", config.addr));
         let cluster: Arc<dyn Cluster> = match config.cluster {
             ClusterKind::Local => {
                 let dir = config.data_dir.join("trainer");
@@ -75,6 +108,14 @@ impl Services {
                 config.cluster_key.clone(),
                 Duration::from_secs(15),
             )),
+            ClusterKind::Ray => Arc::new(RayCluster::new(
+                config.ray_address.as_deref().unwrap_or_default(),
+                config.ray_token.clone(),
+                config.ray_entrypoint.clone(),
+                storage.clone(),
+                own_url.clone(),
+                Duration::from_secs(15),
+            )),
         };
         Ok(Self {
             pool,
@@ -86,28 +127,18 @@ impl Services {
             link_key: key,
             wake: Arc::new(Notify::new()),
             wake_poller: Arc::new(Notify::new()),
-            own_url: Arc::new(OnceLock::new()),
+            own_url,
         })
     }
 
     /// Records where this server listens (the first call wins).
     pub fn set_own_url(&self, url: String) {
-        let _ = self.own_url.set(url);
+        self.own_url.set(url);
     }
 
-    /// `url` made absolute: signed local URLs are paths unless
-    /// `BRIGHTRUN_PUBLIC_URL` is set, and the trainer needs a full URL.
+    /// `url` made absolute (see `OwnUrl`): the trainer needs a full URL.
     pub fn absolute_url(&self, url: &str) -> String {
-        if url.starts_with('/') {
-            let base = self
-                .own_url
-                .get()
-                .cloned()
-                .unwrap_or_else(|| format!("http://{}", self.config.addr));
-            format!("{base}{url}")
-        } else {
-            url.to_string()
-        }
+        self.own_url.absolute(url)
     }
 
     /// Tells the job poller to tick now (a job was created or cancelled).

@@ -12,6 +12,7 @@ pub mod error;
 pub mod memory;
 pub mod model;
 pub mod optim;
+pub mod report;
 pub mod rng;
 pub mod schedule;
 pub mod serve;

@@ -1,6 +1,7 @@
 //! `brightrun-trainer run --spec job.json` trains one job (for Ray,
 //! Kubernetes, Slurm); `brightrun-trainer serve` is the cluster API.
 
+use brightrun_trainer::report::Reporter;
 use brightrun_trainer::spec::{JobSpec, Output};
 use brightrun_trainer::train::{self, Event};
 use std::net::SocketAddr;
@@ -90,7 +91,8 @@ fn parse_flags(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>,
 }
 
 struct RunArgs {
-    spec: PathBuf,
+    /// A path, or an http(s) URL (e.g. signed).
+    spec: String,
     work_dir: Option<PathBuf>,
 }
 
@@ -99,7 +101,7 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     let mut work_dir = None;
     for (name, value) in parse_flags(args, &["--spec", "--work-dir"])? {
         match name.as_str() {
-            "--spec" => spec = Some(PathBuf::from(value)),
+            "--spec" => spec = Some(value),
             _ => work_dir = Some(PathBuf::from(value)),
         }
     }
@@ -176,17 +178,24 @@ fn default_work_dir(spec: &JobSpec) -> PathBuf {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.spec) {
+    let text = if args.spec.starts_with("http://") || args.spec.starts_with("https://") {
+        brightrun_trainer::transfer::get(&args.spec)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
+    } else {
+        std::fs::read_to_string(&args.spec).map_err(|e| e.to_string())
+    };
+    let text = match text {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: reading {}: {e}", args.spec.display());
+            eprintln!("error: reading the spec: {e}");
             return ExitCode::from(1);
         }
     };
     let spec = match JobSpec::from_json(&text) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {}: {e}", args.spec.display());
+            eprintln!("error: the spec: {e}");
             return ExitCode::from(1);
         }
     };
@@ -206,8 +215,27 @@ fn run(args: RunArgs) -> ExitCode {
         }
     });
 
-    let mut on_event = |event: &Event| println!("{}", event_line(event));
-    match train::run_job(&spec, &work_dir, &mut on_event, &cancel) {
+    let mut reporter = spec
+        .report
+        .clone()
+        .map(|urls| Reporter::new(urls, &spec.job_id, &work_dir));
+    if let Some(r) = reporter.as_mut() {
+        r.begin();
+    }
+    let mut on_event = |event: &Event| {
+        println!("{}", event_line(event));
+        if let Some(r) = reporter.as_mut() {
+            r.on_event(event);
+        }
+    };
+    let result = train::run_job(&spec, &work_dir, &mut on_event, &cancel);
+    if let Some(r) = reporter.as_mut()
+        && let Err(e) = r.finish(&result)
+    {
+        eprintln!("error: the final status did not reach the server: {e}");
+        return ExitCode::from(1);
+    }
+    match result {
         Ok(outcome) => {
             let done = serde_json::json!({
                 "event": "completed",

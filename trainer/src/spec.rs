@@ -24,6 +24,35 @@ pub struct JobSpec {
     /// the hyperparameters' own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_adapter: Option<InitAdapter>,
+    /// Where `run` reports progress while it trains (for schedulers such as
+    /// Ray, whose own status knows nothing of steps and losses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+    /// What the job asks of the scheduler: GPU type and count (`cpu` for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuRequest>,
+    /// Who the job is for, for the scheduler's bookkeeping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuRequest {
+    /// A GPU catalog id (`a100-80gb`, `t4` …) or `cpu`.
+    pub gpu_type: String,
+    pub count: u32,
+}
+
+/// Signed URLs the trainer PUTs its progress to, every few seconds and at the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// The job's view (`serve::JobView` as JSON): status, progress, latest
+    /// metrics, the error of a failed run.
+    pub status: String,
+    /// `metrics.jsonl` so far: one `StepMetrics` per line.
+    pub metrics: String,
 }
 
 /// An adapter's two files, each a local path or an http(s) URL (e.g. signed).

@@ -24,6 +24,9 @@ fn spec(out: &Path, h: HyperParams) -> JobSpec {
         hyperparameters: h,
         output: Output::Folder(out.join("adapter").display().to_string()),
         init_adapter: None,
+        report: None,
+        gpu: None,
+        owner: None,
     }
 }
 

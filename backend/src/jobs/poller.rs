@@ -500,6 +500,8 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
             config: &config,
             total_steps: job.total_steps.unwrap_or(0).max(0) as u64,
             parent_prefix: parent_prefix.as_deref(),
+            gpu_type: &job.gpu_type,
+            gpu_count: job.gpu_count.max(1) as u32,
         },
     )
     .await

@@ -7,7 +7,7 @@ use crate::error::ServiceError;
 use crate::services::Services;
 use crate::storage::keys;
 use brightrun::training::{Scheduler, TrainingConfig};
-use brightrun_trainer::spec::{HyperParams, InitAdapter, JobSpec, Output, Schedule};
+use brightrun_trainer::spec::{GpuRequest, HyperParams, InitAdapter, JobSpec, Output, Schedule};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -82,6 +82,8 @@ pub struct SpecInput<'a> {
     pub total_steps: u64,
     /// The storage prefix of the model this run continues.
     pub parent_prefix: Option<&'a str>,
+    pub gpu_type: &'a str,
+    pub gpu_count: u32,
 }
 
 pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
@@ -125,5 +127,11 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
             work_dir: None,
         },
         init_adapter,
+        report: None,
+        gpu: Some(GpuRequest {
+            gpu_type: input.gpu_type.to_string(),
+            count: input.gpu_count,
+        }),
+        owner: Some(input.owner.to_string()),
     })
 }

@@ -206,6 +206,28 @@ impl Storage {
         Ok(written)
     }
 
+    /// Writes a small object whole (a spec, a report).
+    pub async fn put_bytes(&self, path: &str, bytes: Bytes) -> Result<(), ServiceError> {
+        self.store
+            .put(&object_path(path)?, bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| ServiceError::internal("storage put failed", e))
+    }
+
+    /// A small object's bytes, or `None` when it does not exist.
+    pub async fn get_bytes(&self, path: &str) -> Result<Option<Bytes>, ServiceError> {
+        match self.store.get(&object_path(path)?).await {
+            Ok(result) => result
+                .bytes()
+                .await
+                .map(Some)
+                .map_err(|e| ServiceError::internal("storage read failed", e)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(ServiceError::internal("storage get failed", e)),
+        }
+    }
+
     /// The object's size, or `None` when it does not exist.
     pub async fn size(&self, path: &str) -> Result<Option<u64>, ServiceError> {
         match self.store.head(&object_path(path)?).await {

@@ -34,14 +34,19 @@ pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
 }
 
 /// The GPU types the configured cluster runs: the CPU for `local`, the
-/// catalog's GPUs otherwise.
+/// catalog's GPUs for `http`, both for `ray` (whose clusters have CPU
+/// workers as well as GPU ones).
 pub fn gpus(services: &Services) -> Vec<GpuType> {
-    let local = services.cluster.name() == "local";
+    let cluster = services.cluster.name();
     services
         .catalog
         .gpus
         .iter()
-        .filter(|g| (g.id == CPU_GPU) == local)
+        .filter(|g| match cluster {
+            "local" => g.id == CPU_GPU,
+            "ray" => true,
+            _ => g.id != CPU_GPU,
+        })
         .cloned()
         .collect()
 }

@@ -1,7 +1,8 @@
 //! `http`: the cluster API of DESIGN §4.2 (`brightrun-trainer serve` on GPU
 //! machines) at `GPU_CLUSTER_API_URL`, with `GPU_CLUSTER_API_KEY` as bearer
 //! token. Every call is safe to repeat (a submit carries the job id as its
-//! idempotency key), so timeouts and 5xx answers are retried with backoff.
+//! idempotency key), so timeouts and 5xx answers are retried with backoff
+//! (`retry::send`).
 
 use super::{Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
 use reqwest::StatusCode;
@@ -11,8 +12,6 @@ use std::time::Duration;
 
 /// Jobs per query request: one request per page of ids.
 pub const QUERY_PAGE: usize = 1000;
-const ATTEMPTS: u32 = 4;
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 pub struct HttpCluster {
     base: String,
@@ -39,51 +38,33 @@ impl HttpCluster {
         &self,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<T, ClusterError> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut last = String::new();
-        for attempt in 1..=ATTEMPTS {
-            let mut req = make(&self.client);
-            if let Some(key) = &self.key {
-                req = req.bearer_auth(key);
+        let resp = super::retry::send(|| {
+            let req = make(&self.client);
+            match &self.key {
+                Some(key) => req.bearer_auth(key),
+                None => req,
             }
-            match req.send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    return resp.json::<T>().await.map_err(|e| {
-                        ClusterError::Unreachable(format!(
-                            "the answer was not the cluster API's: {e}"
-                        ))
-                    });
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let body: Value = resp.json().await.unwrap_or(Value::Null);
-                    let details = body["details"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| status.to_string());
-                    match status {
-                        StatusCode::NOT_FOUND => return Err(ClusterError::NotFound),
-                        StatusCode::CONFLICT => return Err(ClusterError::Finished),
-                        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
-                            last = format!("{status}: {details}");
-                        }
-                        StatusCode::UNAUTHORIZED => {
-                            return Err(ClusterError::Rejected(format!(
-                                "{details} (check GPU_CLUSTER_API_KEY)"
-                            )));
-                        }
-                        _ => return Err(ClusterError::Rejected(details)),
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            if attempt < ATTEMPTS {
-                tracing::warn!(attempt, error = %last, "cluster call failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-            }
+        })
+        .await?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json::<T>().await.map_err(|e| {
+                ClusterError::Unreachable(format!("the answer was not the cluster API's: {e}"))
+            });
         }
-        Err(ClusterError::Unreachable(last))
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let details = body["details"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| status.to_string());
+        Err(match status {
+            StatusCode::NOT_FOUND => ClusterError::NotFound,
+            StatusCode::CONFLICT => ClusterError::Finished,
+            StatusCode::UNAUTHORIZED => {
+                ClusterError::Rejected(format!("{details} (check GPU_CLUSTER_API_KEY)"))
+            }
+            _ => ClusterError::Rejected(details),
+        })
     }
 
     fn url(&self, path: &str) -> String {

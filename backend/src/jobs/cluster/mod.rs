@@ -1,11 +1,14 @@
 //! The cluster backends behind one trait: `local` (the trainer embedded in
-//! this server) and `http` (the cluster API of DESIGN §4.2 in front of
-//! `brightrun-trainer serve`). Both speak the trainer's own types, so a job
+//! this server), `http` (the cluster API of DESIGN §4.2 in front of
+//! `brightrun-trainer serve`) and `ray` (jobs on a Ray cluster through its
+//! Jobs REST API, each running `brightrun-trainer run`). Both speak the trainer's own types, so a job
 //! looks the same wherever it runs. The job id is the idempotency key of
 //! every submit: a retried submit never starts a second run.
 
 pub mod http;
 pub mod local;
+pub mod ray;
+pub mod retry;
 
 pub use brightrun_trainer::JobSpec;
 pub use brightrun_trainer::serve::{
@@ -34,7 +37,7 @@ pub enum ClusterError {
 }
 
 pub trait Cluster: Send + Sync {
-    /// `local`, `http`: stored on each job.
+    /// `local`, `http`, `ray`: stored on each job.
     fn name(&self) -> &'static str;
     /// Queues the job (or finds the one submitted under the same
     /// `spec.job_id`); returns the cluster's id for it.
