@@ -25,7 +25,10 @@ use std::time::{Duration, Instant};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn knob(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn point(step: u64) -> StepMetrics {
@@ -47,14 +50,23 @@ fn point(step: u64) -> StepMetrics {
 async fn main() -> Result<(), Error> {
     let jobs = knob("BENCH_JOBS", 100);
     let ticks = knob("BENCH_TICKS", 20);
-    let dir = std::env::var("BRIGHTRUN_TEST_RAY_DIR").map_err(|_| "set BRIGHTRUN_TEST_RAY_DIR (scripts/ray-head start DIR)")?;
+    let dir = std::env::var("BRIGHTRUN_TEST_RAY_DIR")
+        .map_err(|_| "set BRIGHTRUN_TEST_RAY_DIR (scripts/ray-head start DIR)")?;
     let env = std::fs::read_to_string(format!("{dir}/ray.env"))?;
-    let get = |k: &str| env.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(String::from);
+    let get = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(String::from)
+    };
     let address = get("RAY_ADDRESS").ok_or("RAY_ADDRESS in ray.env")?;
     let token = get("RAY_AUTH_TOKEN");
 
     let root = tempfile::tempdir()?;
-    let storage = Storage::local(root.path(), SigningKey::from_hex(&"ab".repeat(32)).unwrap(), String::new())?;
+    let storage = Storage::local(
+        root.path(),
+        SigningKey::from_hex(&"ab".repeat(32)).unwrap(),
+        String::new(),
+    )?;
     let ray = RayCluster::new(
         &address,
         token,
@@ -77,23 +89,42 @@ async fn main() -> Result<(), Error> {
         ids.push(ray.submit(&spec(i)).await?);
     }
     let submit_s = start.elapsed().as_secs_f64();
-    let metrics: String = (1..=50).map(|s| serde_json::to_string(&point(s)).unwrap() + "\n").collect();
+    let metrics: String = (1..=50)
+        .map(|s| serde_json::to_string(&point(s)).unwrap() + "\n")
+        .collect();
     for id in &ids {
         let view = JobView {
             id: id.clone(),
             job_id: id.clone(),
             status: Status::Running,
-            progress: Progress { step: 50, total_steps: 100, epoch: 0.5 },
+            progress: Progress {
+                step: 50,
+                total_steps: 100,
+                epoch: 0.5,
+            },
             metrics: Some(point(50)),
             error: None,
             created_at: chrono::Utc::now(),
             started_at: Some(chrono::Utc::now()),
             finished_at: None,
         };
-        storage.put_bytes(&report_key(id, "status.json"), serde_json::to_vec(&view)?.into()).await?;
-        storage.put_bytes(&report_key(id, "metrics.jsonl"), metrics.clone().into()).await?;
+        storage
+            .put_bytes(
+                &report_key(id, "status.json"),
+                serde_json::to_vec(&view)?.into(),
+            )
+            .await?;
+        storage
+            .put_bytes(&report_key(id, "metrics.jsonl"), metrics.clone().into())
+            .await?;
     }
-    let asks: Vec<JobQuery> = ids.iter().map(|id| JobQuery { id: id.clone(), after_step: Some(49) }).collect();
+    let asks: Vec<JobQuery> = ids
+        .iter()
+        .map(|id| JobQuery {
+            id: id.clone(),
+            after_step: Some(49),
+        })
+        .collect();
 
     let mut times = Vec::with_capacity(ticks);
     for _ in 0..ticks {
@@ -101,7 +132,11 @@ async fn main() -> Result<(), Error> {
         let updates = ray.query(&asks).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(updates.len(), jobs, "every job is known to Ray");
-        assert!(updates.iter().all(|u| u.points.len() == 1 && u.points[0].step == 50));
+        assert!(
+            updates
+                .iter()
+                .all(|u| u.points.len() == 1 && u.points[0].step == 50)
+        );
     }
     let listed: Vec<serde_json::Value> = reqwest::Client::new()
         .get(format!("{address}/api/jobs/"))
@@ -113,7 +148,10 @@ async fn main() -> Result<(), Error> {
     times.sort_by(f64::total_cmp);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     println!("jobs {jobs}; Ray lists {} jobs in all", listed.len());
-    println!("submit: {:.0} ms per job ({submit_s:.1} s for {jobs})", submit_s * 1000.0 / jobs as f64);
+    println!(
+        "submit: {:.0} ms per job ({submit_s:.1} s for {jobs})",
+        submit_s * 1000.0 / jobs as f64
+    );
     println!(
         "query (1 Ray request + {} storage reads) over {ticks} ticks: mean {mean:.1} ms, p50 {:.1} ms, max {:.1} ms",
         2 * jobs,
