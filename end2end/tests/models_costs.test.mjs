@@ -1,6 +1,6 @@
 // Models, costs and notifications in a real browser: a run started over a
 // small budget (refused, then overridden), its model's files downloaded
-// and compared byte for byte with storage (and the .tar.gz bundle), the run
+// and compared byte for byte with storage (and the .tar.gz bundle), edited, the run
 // continued from the model with the parent shown in the version chain, the
 // budget banner and alert, the notifications read, the costs page.
 import { test, before, after } from 'node:test';
@@ -103,6 +103,13 @@ test('download, continue training, budget alert, notifications, costs', async ()
   for (const [path, bytes] of files) {
     assert.ok(bytes.equals(readFileSync(join(dir, path.split('/').pop()))), `${path} in the bundle matches storage`);
   }
+  // Edit the name and description in place.
+  await page.click('[data-testid=edit-model]');
+  await page.fill('#model-name-input', 'EQ adapter v1');
+  await page.fill('#model-description-input', 'First pass on EQ-12.');
+  await page.click('[data-testid=save-model]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'EQ adapter v1');
+  assert.equal(await page.textContent('[data-testid=model-description]'), 'First pass on EQ-12.');
   const parentName = await page.textContent('[data-testid=model-name]');
   await page.screenshot({ path: `${OUTPUT}model.png`, fullPage: true });
 

@@ -4,32 +4,12 @@
 
 mod common;
 
-use common::{TestApp, create, json, new_job, ready_dataset, short_config, tick_until};
+use common::{
+    TestApp, create, json, new_job, ready_dataset, short_config, stored_artifacts, tick_until,
+};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
 use std::time::Duration;
-
-/// Every adapter file is in storage under the model's prefix; their sizes.
-async fn stored_artifacts(app: &TestApp, model: &str) -> Vec<(String, u64)> {
-    let (owner, prefix): (uuid::Uuid, String) =
-        sqlx::query_as("SELECT owner_id, storage_prefix FROM model_artifacts WHERE id = $1::uuid")
-            .bind(model)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert_eq!(prefix, format!("lora-models/{owner}/{model}/adapter/"));
-    let mut found = Vec::new();
-    for file in brightrun_backend::jobs::spec::ARTIFACTS {
-        let size = app
-            .services
-            .storage
-            .size(&format!("{prefix}{file}"))
-            .await
-            .unwrap();
-        found.push((file.to_string(), size.unwrap_or(0)));
-    }
-    found
-}
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn a_job_trains_on_the_local_cluster_into_a_model_with_its_adapter_in_storage(pool: PgPool) {

@@ -49,6 +49,29 @@ async fn deliveries(app: &TestApp, client: &reqwest::Client, hook: &str) -> Vec<
     body["data"].as_array().unwrap().clone()
 }
 
+/// Ticks the webhook worker until the hook's latest delivery is `status`; that delivery.
+async fn tick_until_delivery(
+    app: &TestApp,
+    client: &reqwest::Client,
+    hook: &str,
+    status: &str,
+    timeout: Duration,
+) -> Value {
+    let http = reqwest::Client::new();
+    let start = std::time::Instant::now();
+    loop {
+        brightrun_backend::webhooks::worker::tick(&app.services, &http)
+            .await
+            .unwrap();
+        let d = deliveries(app, client, hook).await;
+        if d[0]["status"] == status {
+            return d[0].clone();
+        }
+        assert!(start.elapsed() < timeout, "{d:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn notifications_are_listed_read_and_delivered_to_webhooks_signed_with_retries(pool: PgPool) {
     let app = TestApp::spawn_with(pool, &[("BRIGHTRUN_WEBHOOK_BACKOFF_MS", "300")]).await;
@@ -104,20 +127,9 @@ async fn notifications_are_listed_read_and_delivered_to_webhooks_signed_with_ret
         0,
         "not before the backoff"
     );
-    let start = std::time::Instant::now();
-    loop {
-        brightrun_backend::webhooks::worker::tick(&app.services, &http)
-            .await
-            .unwrap();
-        let d = deliveries(&app, &client, &hook).await;
-        if d[0]["status"] == "delivered" {
-            assert_eq!(d[0]["attempts"], 2);
-            assert_eq!(d[0]["last_status_code"], 204);
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "{d:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let d = tick_until_delivery(&app, &client, &hook, "delivered", Duration::from_secs(10)).await;
+    assert_eq!(d["attempts"], 2);
+    assert_eq!(d["last_status_code"], 204);
 
     // Both attempts carried the same signed event.
     let got = received.lock().unwrap().clone();
@@ -210,20 +222,8 @@ async fn a_receiver_that_never_answers_fails_the_delivery_after_the_last_attempt
     let (_, hook) = app.post(&client, "/api/webhooks", j!({"url": url})).await;
     let hook = hook["data"]["id"].as_str().unwrap().to_string();
     ready_dataset(&app, &client).await;
-    let http = reqwest::Client::new();
-    let start = std::time::Instant::now();
-    loop {
-        brightrun_backend::webhooks::worker::tick(&app.services, &http)
-            .await
-            .unwrap();
-        let d = deliveries(&app, &client, &hook).await;
-        if d[0]["status"] == "failed" {
-            assert_eq!(d[0]["attempts"], brightrun::webhooks::MAX_ATTEMPTS);
-            assert_eq!(d[0]["last_error"], "could not connect");
-            assert!(d[0]["last_status_code"].is_null());
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{d:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let d = tick_until_delivery(&app, &client, &hook, "failed", Duration::from_secs(20)).await;
+    assert_eq!(d["attempts"], brightrun::webhooks::MAX_ATTEMPTS);
+    assert_eq!(d["last_error"], "could not connect");
+    assert!(d["last_status_code"].is_null());
 }

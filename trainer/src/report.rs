@@ -28,21 +28,7 @@ impl Reporter {
         Self {
             urls,
             metrics_file: work_dir.join("metrics.jsonl"),
-            view: JobView {
-                id: job_id.to_string(),
-                job_id: job_id.to_string(),
-                status: Status::Initializing,
-                progress: Progress {
-                    step: 0,
-                    total_steps: 0,
-                    epoch: 0.0,
-                },
-                metrics: None,
-                error: None,
-                created_at: Utc::now(),
-                started_at: None,
-                finished_at: None,
-            },
+            view: JobView::new(job_id, Status::Initializing, Utc::now()),
             last: None,
         }
     }

@@ -3,6 +3,7 @@
 use crate::AppError;
 use brightrun::costs::{CostFilter, CostRecord, CostSummary};
 use leptos::prelude::*;
+use server_fn::codec::Json;
 
 #[server(prefix = "/rpc", endpoint = "month_costs")]
 pub async fn month_costs() -> Result<CostSummary, AppError> {
@@ -11,7 +12,7 @@ pub async fn month_costs() -> Result<CostSummary, AppError> {
     Ok(brightrun_backend::costs::summary(&services, user.id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "list_costs")]
+#[server(prefix = "/rpc", endpoint = "list_costs", input = Json)]
 pub async fn list_costs(filter: CostFilter) -> Result<Vec<CostRecord>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

@@ -3,6 +3,7 @@
 use crate::AppError;
 use brightrun::models::{Model, ModelDetail, ModelDownload, ModelUpdate};
 use leptos::prelude::*;
+use server_fn::codec::Json;
 use uuid::Uuid;
 
 #[server(prefix = "/rpc", endpoint = "list_models")]
@@ -28,7 +29,7 @@ pub async fn get_model(id: Uuid) -> Result<ModelDetail, AppError> {
     Ok(brightrun_backend::models::detail(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "update_model")]
+#[server(prefix = "/rpc", endpoint = "update_model", input = Json)]
 pub async fn update_model(id: Uuid, change: ModelUpdate) -> Result<Model, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

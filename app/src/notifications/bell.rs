@@ -25,14 +25,17 @@ pub fn NotificationBell() -> impl IntoView {
     let unread = move || count.get().and_then(|r| r.ok()).unwrap_or(0);
     view! {
         <div class="bell-wrap">
-            <button type="button" class="bell" data-testid="bell" aria-haspopup="true" aria-expanded=move || open.get().to_string()
-                aria-label=move || format!("Notifications, {} unread", unread())
-                on:click=move |_| open.update(|o| *o = !*o)>
-                <BellIcon/>
-                <Transition fallback=|| ()>
+            <Transition fallback=move || view! {
+                <button type="button" class="bell" data-testid="bell" aria-label="Notifications"
+                    on:click=move |_| open.update(|o| *o = !*o)><BellIcon/></button>
+            }>
+                <button type="button" class="bell" data-testid="bell" aria-haspopup="true" aria-expanded=move || open.get().to_string()
+                    aria-label=move || format!("Notifications, {} unread", unread())
+                    on:click=move |_| open.update(|o| *o = !*o)>
+                    <BellIcon/>
                     {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
-                </Transition>
-            </button>
+                </button>
+            </Transition>
             {move || open.get().then(|| view! { <BellMenu open tick/> })}
         </div>
     }

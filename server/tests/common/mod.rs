@@ -290,3 +290,25 @@ pub async fn create(app: &TestApp, client: &reqwest::Client, body: serde_json::V
     assert_eq!(job["data"]["status"], "queued");
     job["data"]["id"].as_str().unwrap().to_string()
 }
+
+/// Every adapter file is in storage under the model's prefix; their sizes.
+pub async fn stored_artifacts(app: &TestApp, model: &str) -> Vec<(String, u64)> {
+    let (owner, prefix): (uuid::Uuid, String) =
+        sqlx::query_as("SELECT owner_id, storage_prefix FROM model_artifacts WHERE id = $1::uuid")
+            .bind(model)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(prefix, format!("lora-models/{owner}/{model}/adapter/"));
+    let mut found = Vec::new();
+    for file in brightrun_backend::jobs::spec::ARTIFACTS {
+        let size = app
+            .services
+            .storage
+            .size(&format!("{prefix}{file}"))
+            .await
+            .unwrap();
+        found.push((file.to_string(), size.unwrap_or(0)));
+    }
+    found
+}

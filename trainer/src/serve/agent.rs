@@ -32,6 +32,27 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl JobView {
+    /// A job before its first step: `status`, no progress, no metrics.
+    pub fn new(id: &str, status: Status, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id: id.to_string(),
+            job_id: id.to_string(),
+            status,
+            progress: Progress {
+                step: 0,
+                total_steps: 0,
+                epoch: 0.0,
+            },
+            metrics: None,
+            error: None,
+            created_at,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     pub step: u64,

@@ -17,7 +17,6 @@ use super::{
 use crate::services::OwnUrl;
 use crate::storage::Storage;
 use brightrun_trainer::StepMetrics;
-use brightrun_trainer::serve::Progress;
 use brightrun_trainer::spec::Report;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -100,20 +99,12 @@ fn ray_failure(job: &RayJob) -> String {
 
 /// Ray's status and the trainer's own report, as one view.
 pub fn combine(id: &str, job: &RayJob, report: Option<JobView>) -> JobView {
-    let mut v = report.unwrap_or_else(|| JobView {
-        id: id.to_string(),
-        job_id: id.to_string(),
-        status: RemoteStatus::Queued,
-        progress: Progress {
-            step: 0,
-            total_steps: 0,
-            epoch: 0.0,
-        },
-        metrics: None,
-        error: None,
-        created_at: at(job.start_time).unwrap_or_else(Utc::now),
-        started_at: None,
-        finished_at: None,
+    let mut v = report.unwrap_or_else(|| {
+        JobView::new(
+            id,
+            RemoteStatus::Queued,
+            at(job.start_time).unwrap_or_else(Utc::now),
+        )
     });
     v.id = id.to_string();
     v.job_id = id.to_string();
