@@ -29,7 +29,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     )
 }
 
-fn forbidden() -> Response {
+/// A bad, tampered or expired signed link: 403, revealing nothing.
+pub(crate) fn forbidden() -> Response {
     error_response(
         403,
         "invalid_signature",

@@ -23,10 +23,14 @@ pub fn segment(
     due.then_some((from, end))
 }
 
+/// GPU-hours of a period on `gpu_count` GPUs.
+pub fn gpu_hours(from: DateTime<Utc>, to: DateTime<Utc>, gpu_count: u32) -> f64 {
+    (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0 * gpu_count.max(1) as f64
+}
+
 /// The price of a period on `gpu_count` GPUs at `price_per_hour` each.
 pub fn amount(from: DateTime<Utc>, to: DateTime<Utc>, price_per_hour: f64, gpu_count: u32) -> f64 {
-    let hours = (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0;
-    hours * price_per_hour * gpu_count.max(1) as f64
+    gpu_hours(from, to, gpu_count) * price_per_hour
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use brightrun::costs::{
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
+/// Bytes in a GB, for storage and transfer prices.
+pub const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
 /// Most records one `GET /api/costs` returns (the CSV has no limit).
 pub const LIST_LIMIT: i64 = 1000;
 

@@ -2,11 +2,10 @@
 //! storage, in GB-months (a day is 1/days-in-month of a month) at
 //! `BRIGHTRUN_STORAGE_PRICE_PER_GB_MONTH`. One record per owner and day.
 
+use super::GB;
 use crate::error::ServiceError;
 use crate::services::Services;
 use chrono::{Datelike, NaiveDate};
-
-const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 fn days_in_month(day: NaiveDate) -> u32 {
     let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).expect("first");

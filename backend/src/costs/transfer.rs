@@ -2,14 +2,13 @@
 //! (a signed file link or the bundle), counted as they stream and written
 //! as one record when the download ends, whole or not.
 
+use super::GB;
 use crate::services::Services;
 use bytes::Bytes;
 use futures::Stream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use uuid::Uuid;
-
-const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// Owner and model of a model object key (`lora-models/<owner>/<model>/…`).
 pub fn model_of_key(key: &str) -> Option<(Uuid, Uuid)> {

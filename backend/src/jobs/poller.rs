@@ -655,10 +655,11 @@ impl Bills {
         self.job.push(job.id);
         self.owner.push(job.owner_id);
         self.amount.push(amount);
-        self.hours.push(
-            (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0
-                * job.gpu_count.max(1) as f64,
-        );
+        self.hours.push(costs::compute::gpu_hours(
+            from,
+            to,
+            job.gpu_count.max(1) as u32,
+        ));
         self.gpu.push(job.gpu_type.clone());
         self.count.push(job.gpu_count);
         self.from.push(from);

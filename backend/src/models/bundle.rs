@@ -4,7 +4,6 @@
 //! The archive holds one folder named for the model, which PEFT loads as is.
 
 use crate::error::ServiceError;
-use crate::jobs::spec::ARTIFACTS;
 use crate::services::Services;
 use bytes::Bytes;
 use flate2::Compression;
@@ -96,13 +95,7 @@ pub async fn stream(
     .await?
     .ok_or(ServiceError::NotFound("Model"))?;
     let folder = folder_name(&name);
-    let mut files = Vec::new();
-    for file in ARTIFACTS {
-        let key = format!("{prefix}{file}");
-        if let Some(size) = services.storage.size(&key).await? {
-            files.push((file.to_string(), key, size));
-        }
-    }
+    let files = super::stored_files(services, &prefix).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let storage = services.storage.clone();
     let dir = folder.clone();

@@ -2,7 +2,6 @@
 //! signed link to the `.tar.gz` bundle this server makes while streaming.
 
 use crate::error::ServiceError;
-use crate::jobs::spec::ARTIFACTS;
 use crate::services::Services;
 use brightrun::models::{DownloadLink, ModelDownload};
 use std::time::Duration;
@@ -23,11 +22,7 @@ pub async fn links(
     let prefix = super::storage_prefix(services, owner, id).await?;
     let mut files = Vec::new();
     let mut expires_at = chrono::Utc::now();
-    for name in ARTIFACTS {
-        let key = format!("{prefix}{name}");
-        let Some(size) = services.storage.size(&key).await? else {
-            continue;
-        };
+    for (name, key, size) in super::stored_files(services, &prefix).await? {
         let signed = services.storage.download_url(&key, LINK_TTL).await?;
         expires_at = signed.expires_at;
         files.push(DownloadLink {

@@ -156,6 +156,22 @@ pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), Se
     Ok(())
 }
 
+/// The adapter files in storage under `prefix`, in `ARTIFACTS` order:
+/// (file name, object key, size). Missing ones are left out.
+pub(crate) async fn stored_files(
+    services: &Services,
+    prefix: &str,
+) -> Result<Vec<(&'static str, String, u64)>, ServiceError> {
+    let mut files = Vec::new();
+    for name in crate::jobs::spec::ARTIFACTS {
+        let key = format!("{prefix}{name}");
+        if let Some(size) = services.storage.size(&key).await? {
+            files.push((*name, key, size));
+        }
+    }
+    Ok(files)
+}
+
 /// Where a live model's files are, for its owner.
 pub(crate) async fn storage_prefix(
     services: &Services,

@@ -3,6 +3,7 @@
 //! `.tar.gz` bundle link, which needs no session (its signature is the key).
 
 use super::{ApiError, ApiJson, ok};
+use crate::storage_routes::forbidden;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, Query};
@@ -11,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use brightrun::models::{ModelFilter, ModelUpdate};
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::costs::transfer::Metered;
-use brightrun_backend::http::error_response;
 use brightrun_backend::{ServiceError, Services, models};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -101,14 +101,6 @@ pub async fn bundle(
     Path(id): Path<String>,
     query: Result<Query<BundleQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let forbidden = || {
-        error_response(
-            403,
-            "invalid_signature",
-            "This link is invalid or has expired. Ask BrightRun for a new one.",
-            None,
-        )
-    };
     let (Ok(Query(q)), Ok(id)) = (query, Uuid::parse_str(&id)) else {
         return forbidden();
     };
