@@ -3,6 +3,8 @@
 //! which a frozen base model throws away: a third of every linear layer's
 //! training work.
 
+use super::fused::matrix::{Mat, matmul, threads};
+use super::fused::{data, tensor, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
 struct FrozenLinear {
@@ -16,28 +18,63 @@ impl CustomOp1 for FrozenLinear {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("frozen-linear takes f32 input");
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("frozen-linear takes contiguous input");
-        };
-        let x = Tensor::from_slice(&data[start..end], layout.shape(), &candle_core::Device::Cpu)?;
-        let y = x.matmul(&self.weight.t()?)?;
-        let shape = y.shape().clone();
-        let out = y.flatten_all()?.to_vec1::<f32>()?;
-        Ok((CpuStorage::F32(out), shape))
+        let x = data(storage, layout, self.name())?;
+        let (out, inp) = self.weight.dims2()?;
+        if layout.dims().last() != Some(&inp) {
+            candle_core::bail!(
+                "frozen-linear: input {:?} for a weight of [{out}, {inp}]",
+                layout.dims()
+            );
+        }
+        let n = x.len() / inp;
+        let mut y = vec![0f32; n * out];
+        with_data(&self.weight, self.name(), |w| {
+            // SAFETY: y is this call's own buffer; x and w are read only.
+            unsafe {
+                matmul(
+                    Mat::of_mut(&mut y, 0, n, out, out),
+                    Mat::of(x, 0, n, inp, inp),
+                    Mat::of(w, 0, out, inp, inp).t(),
+                    false,
+                    1.0,
+                    threads(),
+                )
+            };
+            Ok(())
+        })?;
+        let mut dims = layout.dims().to_vec();
+        *dims.last_mut().unwrap() = out;
+        Ok((CpuStorage::F32(y), Shape::from(dims)))
     }
 
-    fn bwd(&self, _x: &Tensor, _y: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+    fn bwd(&self, x: &Tensor, _y: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         // y = x Wᵀ  ⇒  dL/dx = dL/dy · W.
-        Ok(Some(grad.matmul(&self.weight)?))
+        let (out, inp) = self.weight.dims2()?;
+        let dx = with_data(grad, self.name(), |dy| {
+            with_data(&self.weight, self.name(), |w| {
+                let n = dy.len() / out;
+                let mut dx = vec![0f32; n * inp];
+                // SAFETY: dx is this call's own buffer.
+                unsafe {
+                    matmul(
+                        Mat::of_mut(&mut dx, 0, n, inp, inp),
+                        Mat::of(dy, 0, n, out, out),
+                        Mat::of(w, 0, out, inp, inp),
+                        false,
+                        1.0,
+                        threads(),
+                    )
+                };
+                Ok(dx)
+            })
+        })?;
+        Ok(Some(tensor(dx, x.shape())?))
     }
 }
 
 /// x: [n, in] (f32, on the CPU), weight: [out, in] → [n, out].
 pub fn linear(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
-    if !x.track_op() || !x.device().is_cpu() {
+    if !super::fused::applies(x) {
         return x.matmul(&weight.t()?);
     }
     x.contiguous()?.apply_op1(FrozenLinear {

@@ -5,11 +5,13 @@
 //! those paths; a gradient check in the tests keeps it that way.
 
 use super::config::ModelConfig;
+use super::fused::{self, attention::Dims, rope::Tables};
 use super::lora::{Linear, LoraShape};
 use crate::error::{Result, TrainerError};
 use crate::rng::TrainRng;
 use candle_core::{D, DType, Device, Tensor, Var};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The projections LoRA can target, by their PEFT names.
 pub const TARGETS: [&str; 7] = [
@@ -38,7 +40,12 @@ pub struct Llama {
     lm_head: Option<Tensor>,
     cos: Tensor,
     sin: Tensor,
+    /// cos and sin as plain tables, for the fused RoPE kernel.
+    rope: Arc<Tables>,
     device: Device,
+    /// Use the fused CPU kernels where they apply (on by default; off runs
+    /// the generic ops, which the tests compare them with).
+    pub fused: bool,
 }
 
 impl Llama {
@@ -88,6 +95,10 @@ impl Llama {
             &[config.vocab_size, config.hidden_size],
             "model.embed_tokens.weight",
         )?;
+        let rope = Arc::new(Tables::new(
+            &cos.to_device(&Device::Cpu)?,
+            &sin.to_device(&Device::Cpu)?,
+        )?);
         Ok(Self {
             config,
             embed,
@@ -96,7 +107,9 @@ impl Llama {
             lm_head,
             cos,
             sin,
+            rope,
             device: device.clone(),
+            fused: true,
         })
     }
 
@@ -146,12 +159,74 @@ impl Llama {
     }
 
     /// ids: [b, t] u32 → final hidden states [b, t, hidden].
-    pub fn hidden(&self, ids: &Tensor, mut rng: Option<&mut TrainRng>) -> Result<Tensor> {
+    pub fn hidden(&self, ids: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
+        let x = self.embed.embedding(&ids.flatten_all()?)?; // [b*t, h]
+        let x = if self.fused && fused::applies(&x) {
+            self.layers_fused(x, b, t, rng)?
+        } else {
+            self.layers_generic(x, b, t, rng)?
+        };
+        self.final_norm(&x)?
+            .reshape((b, t, self.config.hidden_size))
+            .map_err(Into::into)
+    }
+
+    fn final_norm(&self, x: &Tensor) -> Result<Tensor> {
+        let eps = self.config.rms_norm_eps;
+        Ok(if self.fused && fused::applies(x) {
+            fused::norm::rms_norm(x, &self.norm, eps)?
+        } else {
+            rms_norm(x, &self.norm, eps)?
+        })
+    }
+
+    /// The decoder layers with the fused CPU kernels (see `fused`).
+    fn layers_fused(
+        &self,
+        mut x: Tensor,
+        b: usize,
+        t: usize,
+        mut rng: Option<&mut TrainRng>,
+    ) -> Result<Tensor> {
         let c = &self.config;
-        let h = c.hidden_size;
-        let mut x = self.embed.embedding(&ids.flatten_all()?)?; // [b*t, h]
-        let mask = causal_mask(t, &self.device)?;
+        let dims = Dims {
+            batch: b,
+            t,
+            heads: c.num_attention_heads,
+            kv_heads: c.num_key_value_heads,
+            head_dim: c.head_dim,
+        };
+        for layer in &self.layers {
+            let xn = fused::norm::rms_norm(&x, &layer.input_norm, c.rms_norm_eps)?;
+            let q = layer.proj[0].forward(&xn, rng.as_deref_mut())?;
+            let k = layer.proj[1].forward(&xn, rng.as_deref_mut())?;
+            let v = layer.proj[2].forward(&xn, rng.as_deref_mut())?;
+            let q = fused::rope::rope(&q, &self.rope, t, dims.heads)?;
+            let k = fused::rope::rope(&k, &self.rope, t, dims.kv_heads)?;
+            let attn = fused::attention::attend(&q, &k, &v, dims)?;
+            x = (x + layer.proj[3].forward(&attn, rng.as_deref_mut())?)?;
+            let xn = fused::norm::rms_norm(&x, &layer.post_norm, c.rms_norm_eps)?;
+            let gate = layer.proj[4].forward(&xn, rng.as_deref_mut())?;
+            let up = layer.proj[5].forward(&xn, rng.as_deref_mut())?;
+            let mlp =
+                layer.proj[6].forward(&fused::swiglu::swiglu(&gate, &up)?, rng.as_deref_mut())?;
+            x = (x + mlp)?;
+        }
+        Ok(x)
+    }
+
+    /// The decoder layers from candle's differentiable tensor ops: any
+    /// device, and the reference the fused kernels are tested against.
+    fn layers_generic(
+        &self,
+        mut x: Tensor,
+        b: usize,
+        t: usize,
+        mut rng: Option<&mut TrainRng>,
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let mask = causal_mask(t, x.device())?;
         let cos = self.cos.narrow(0, 0, t)?;
         let sin = self.sin.narrow(0, 0, t)?;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
@@ -182,9 +257,7 @@ impl Llama {
             let mlp = layer.proj[6].forward(&(silu(&gate)? * up)?, rng.as_deref_mut())?;
             x = (residual + mlp)?;
         }
-        rms_norm(&x, &self.norm, c.rms_norm_eps)?
-            .reshape((b, t, h))
-            .map_err(Into::into)
+        Ok(x)
     }
 
     /// hidden [n, h] → logits [n, vocab]. The head is frozen: no gradient
@@ -214,6 +287,11 @@ impl Llama {
         let h = self
             .hidden(ids, rng)?
             .reshape((b * t, self.config.hidden_size))?;
+        if self.fused && fused::applies(&h) {
+            let head = self.lm_head.as_ref().unwrap_or(&self.embed);
+            let counted = labels.iter().filter(|&&l| l != IGNORE).count();
+            return Ok((fused::cross_entropy::head_loss(&h, head, labels)?, counted));
+        }
         let logits = self.logits(&h)?;
         masked_cross_entropy(&logits, labels)
     }

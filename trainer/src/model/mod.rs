@@ -4,6 +4,7 @@
 pub mod config;
 pub mod folder;
 pub mod frozen;
+pub mod fused;
 pub mod llama;
 pub mod lora;
 pub mod tiny;

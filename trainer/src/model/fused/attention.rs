@@ -1,0 +1,300 @@
+//! Causal grouped-query attention, softmax(Q Kᵀ / √d + causal) V, on the
+//! projections' own [tokens, heads × head_dim] layout: each head is a
+//! strided view, so there is no transpose, no repeat of the key/value heads
+//! and no [b, h, t, t] mask or score tensors beyond the probabilities kept
+//! for the backward pass. Work is split over (sequence, key/value head)
+//! pairs, whose outputs and gradients never overlap, and rows go in blocks
+//! so the masked upper triangle is mostly skipped.
+//!
+//! Backward, per head: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
+//! dQ = dS K / √d, dK += dSᵀ Q / √d, dV += Pᵀ dO.
+
+use super::matrix::{Mat, matmul};
+use super::{data, tensor, with_data};
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+/// Query rows per block; block i attends to keys 0..(i + 1)·BLOCK only.
+const BLOCK: usize = 64;
+
+#[derive(Clone, Copy)]
+pub struct Dims {
+    pub batch: usize,
+    pub t: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+}
+
+impl Dims {
+    fn q_width(&self) -> usize {
+        self.heads * self.head_dim
+    }
+    fn kv_width(&self) -> usize {
+        self.kv_heads * self.head_dim
+    }
+    fn group(&self) -> usize {
+        self.heads / self.kv_heads
+    }
+    fn scale(&self) -> f32 {
+        1.0 / (self.head_dim as f32).sqrt()
+    }
+    /// (sequence, key/value head) pairs: the unit of parallel work.
+    fn tasks(&self) -> impl IndexedParallelIterator<Item = (usize, usize)> + use<> {
+        let kv = self.kv_heads;
+        (0..self.batch * kv)
+            .into_par_iter()
+            .map(move |i| (i / kv, i % kv))
+    }
+    /// Query row blocks: (first row, rows, keys attended).
+    fn blocks(&self) -> impl Iterator<Item = (usize, usize, usize)> + use<> {
+        let t = self.t;
+        (0..t.div_ceil(BLOCK)).map(move |i| {
+            let r0 = i * BLOCK;
+            let rows = BLOCK.min(t - r0);
+            (r0, rows, r0 + rows)
+        })
+    }
+}
+
+struct Attention {
+    dims: Dims,
+    /// The probabilities [batch, heads, t, t], kept for the backward pass.
+    probs: Mutex<Option<Vec<f32>>>,
+    keep: bool,
+}
+
+/// Views of one sequence's head in a [tokens, width] buffer.
+fn head(buf: &[f32], d: &Dims, seq: usize, h: usize, width: usize) -> Mat {
+    Mat::of(
+        buf,
+        seq * d.t * width + h * d.head_dim,
+        d.t,
+        d.head_dim,
+        width,
+    )
+}
+
+/// Masked softmax of each row of a block of scores, in place: row r of the
+/// block (absolute row r0 + r) keeps keys 0..=r0 + r.
+fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize) {
+    for r in 0..rows {
+        let row = &mut p[(r0 + r) * t..(r0 + r + 1) * t];
+        let (live, masked) = row.split_at_mut(r0 + r + 1);
+        let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0f32;
+        for v in live.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        let inv = 1.0 / sum;
+        live.iter_mut().for_each(|v| *v *= inv);
+        masked.fill(0.0);
+    }
+}
+
+impl CustomOp3 for Attention {
+    fn name(&self) -> &'static str {
+        "fused-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (q, k, v) = (
+            data(s1, l1, self.name())?,
+            data(s2, l2, self.name())?,
+            data(s3, l3, self.name())?,
+        );
+        let d = self.dims;
+        let t = d.t;
+        let mut out = vec![0f32; q.len()];
+        let mut probs = vec![0f32; d.batch * d.heads * t * t];
+        let (out_m, probs_m) = (
+            Mat::of_mut(&mut out, 0, 0, 0, 0),
+            Mat::of_mut(&mut probs, 0, 0, 0, 0),
+        );
+        d.tasks().for_each(|(seq, g)| {
+            let kh = head(k, &d, seq, g, d.kv_width());
+            let vh = head(v, &d, seq, g, d.kv_width());
+            for h in g * d.group()..(g + 1) * d.group() {
+                let qh = head(q, &d, seq, h, d.q_width());
+                // SAFETY: this task alone writes head h of sequence seq, in
+                // both `probs` and `out`; the buffers outlive the loop.
+                let p_off = (seq * d.heads + h) * t * t;
+                let p = unsafe { std::slice::from_raw_parts_mut(probs_m.at(p_off), t * t) };
+                let oh = Mat {
+                    ptr: out_m.at(seq * t * d.q_width() + h * d.head_dim),
+                    rows: t,
+                    cols: d.head_dim,
+                    rs: d.q_width() as isize,
+                    cs: 1,
+                };
+                for (r0, rows, keys) in d.blocks() {
+                    let pb = Mat::of_mut(p, r0 * t, rows, keys, t);
+                    unsafe {
+                        matmul(
+                            pb,
+                            qh.rows(r0, rows),
+                            kh.rows(0, keys).t(),
+                            false,
+                            d.scale(),
+                            1,
+                        )
+                    };
+                    causal_softmax(p, t, r0, rows);
+                    unsafe { matmul(oh.rows(r0, rows), pb, vh.rows(0, keys), false, 1.0, 1) };
+                }
+            }
+        });
+        if self.keep {
+            *self.probs.lock().unwrap() = Some(probs);
+        }
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        _out: &Tensor,
+        d_out: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let Some(probs) = self.probs.lock().unwrap().take() else {
+            candle_core::bail!("fused-attention: backward without the forward's probabilities");
+        };
+        let d = self.dims;
+        let t = d.t;
+        let (dq, dk, dv) = with_data(q, self.name(), |q| {
+            with_data(k, self.name(), |k| {
+                with_data(v, self.name(), |v| {
+                    with_data(d_out, self.name(), |d_out| {
+                        let mut dq = vec![0f32; q.len()];
+                        let mut dk = vec![0f32; k.len()];
+                        let mut dv = vec![0f32; v.len()];
+                        let base = |b: &mut Vec<f32>| Mat::of_mut(b, 0, 0, 0, 0).ptr as usize;
+                        let (dq_p, dk_p, dv_p) = (base(&mut dq), base(&mut dk), base(&mut dv));
+                        let view = |ptr: usize, seq: usize, h: usize, width: usize| Mat {
+                            ptr: (ptr as *mut f32).wrapping_add(seq * t * width + h * d.head_dim),
+                            rows: t,
+                            cols: d.head_dim,
+                            rs: width as isize,
+                            cs: 1,
+                        };
+                        d.tasks().for_each(|(seq, g)| {
+                            let kh = head(k, &d, seq, g, d.kv_width());
+                            let vh = head(v, &d, seq, g, d.kv_width());
+                            let dkh = view(dk_p, seq, g, d.kv_width());
+                            let dvh = view(dv_p, seq, g, d.kv_width());
+                            let mut ds = vec![0f32; t * t];
+                            for h in g * d.group()..(g + 1) * d.group() {
+                                let qh = head(q, &d, seq, h, d.q_width());
+                                let doh = head(d_out, &d, seq, h, d.q_width());
+                                let dqh = view(dq_p, seq, h, d.q_width());
+                                let p = &probs[(seq * d.heads + h) * t * t..][..t * t];
+                                for (r0, rows, keys) in d.blocks() {
+                                    let pb = Mat::of(p, r0 * t, rows, keys, t);
+                                    let dsb = Mat::of_mut(&mut ds, r0 * t, rows, keys, t);
+                                    // SAFETY: `ds` is this task's; dq's head h and
+                                    // dk/dv's head g of this sequence are written
+                                    // by this task alone.
+                                    unsafe {
+                                        matmul(
+                                            dsb,
+                                            doh.rows(r0, rows),
+                                            vh.rows(0, keys).t(),
+                                            false,
+                                            1.0,
+                                            1,
+                                        );
+                                    }
+                                    for r in 0..rows {
+                                        let i = (r0 + r) * t;
+                                        let live = r0 + r + 1;
+                                        let (pr, dr) = (&p[i..i + live], &mut ds[i..i + live]);
+                                        let dot: f32 =
+                                            pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                                        for (dv, pv) in dr.iter_mut().zip(pr) {
+                                            *dv = pv * (*dv - dot);
+                                        }
+                                        ds[i + live..i + keys].fill(0.0);
+                                    }
+                                    let dsb = Mat::of(&ds, r0 * t, rows, keys, t);
+                                    unsafe {
+                                        matmul(
+                                            dqh.rows(r0, rows),
+                                            dsb,
+                                            kh.rows(0, keys),
+                                            false,
+                                            d.scale(),
+                                            1,
+                                        );
+                                        matmul(
+                                            dkh.rows(0, keys),
+                                            dsb.t(),
+                                            qh.rows(r0, rows),
+                                            true,
+                                            d.scale(),
+                                            1,
+                                        );
+                                        matmul(
+                                            dvh.rows(0, keys),
+                                            pb.t(),
+                                            doh.rows(r0, rows),
+                                            true,
+                                            1.0,
+                                            1,
+                                        );
+                                    }
+                                }
+                            }
+                        });
+                        Ok((dq, dk, dv))
+                    })
+                })
+            })
+        })?;
+        Ok((
+            Some(tensor(dq, q.shape())?),
+            Some(tensor(dk, k.shape())?),
+            Some(tensor(dv, v.shape())?),
+        ))
+    }
+}
+
+/// q: [batch · t, heads · head_dim], k and v: [batch · t, kv_heads · head_dim]
+/// (f32, CPU, rows in (sequence, position) order) → [batch · t, heads · head_dim].
+pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, dims: Dims) -> Result<Tensor> {
+    let n = dims.batch * dims.t;
+    if q.dims() != [n, dims.q_width()]
+        || k.dims() != [n, dims.kv_width()]
+        || v.dims() != k.dims()
+        || dims.kv_heads == 0
+        || dims.heads % dims.kv_heads != 0
+    {
+        candle_core::bail!(
+            "fused-attention: q {:?}, k {:?}, v {:?} do not fit the model's heads",
+            q.dims(),
+            k.dims(),
+            v.dims()
+        );
+    }
+    let keep = q.track_op() || k.track_op() || v.track_op();
+    q.contiguous()?.apply_op3(
+        &k.contiguous()?,
+        &v.contiguous()?,
+        Attention {
+            dims,
+            probs: Mutex::new(None),
+            keep,
+        },
+    )
+}

@@ -1,0 +1,55 @@
+//! Fused CPU kernels with hand-written backward passes for the decoder's
+//! training path: RMSNorm, RoPE, causal grouped-query attention, SwiGLU
+//! and the language-model head with cross-entropy. Built from candle's
+//! generic tensor ops the same model runs several passes over memory per
+//! op and materialises every intermediate (the head's logits alone are
+//! [tokens, vocab]); each kernel here is one pass forward and one backward,
+//! split over rows with rayon. The gradient checks in the tests hold every
+//! kernel to the generic ops it replaces, so a wrong backward cannot hide.
+//!
+//! The kernels run on the CPU with f32; `llama.rs` uses the generic ops on
+//! any other device.
+
+pub mod attention;
+pub mod cross_entropy;
+pub(crate) mod matrix;
+pub mod norm;
+pub mod rope;
+pub mod swiglu;
+
+use candle_core::{CpuStorage, Device, Layout, Result, Shape, Storage, Tensor, bail};
+
+/// Whether the fused kernels can run for this tensor.
+pub fn applies(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == candle_core::DType::F32
+}
+
+/// The contiguous f32 data of a custom op's input.
+pub(crate) fn data<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(d) = s else {
+        bail!("{op} takes f32 input");
+    };
+    let Some((start, end)) = l.contiguous_offsets() else {
+        bail!("{op} takes contiguous input");
+    };
+    Ok(&d[start..end])
+}
+
+/// Runs `f` on a CPU tensor's f32 data (made contiguous first if needed).
+pub(crate) fn with_data<R>(t: &Tensor, op: &str, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let Storage::Cpu(s) = &*storage else {
+        bail!("{op} runs on the CPU");
+    };
+    f(data(s, layout, op)?)
+}
+
+pub(crate) fn tensor(v: Vec<f32>, shape: impl Into<Shape>) -> Result<Tensor> {
+    Tensor::from_vec(v, shape, &Device::Cpu)
+}
+
+/// Rows per rayon task for row-wise kernels: enough work to pay for a task.
+fn rows_per_task(cols: usize) -> usize {
+    (16_384 / cols.max(1)).max(1)
+}

@@ -1,0 +1,85 @@
+//! SwiGLU's gate: y = silu(gate) ⊙ up, silu(g) = g·σ(g). Backward:
+//! d_up = dy ⊙ silu(g), d_gate = dy ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))).
+
+use super::{data, tensor, with_data};
+use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+struct SwiGlu;
+
+fn sigmoid(g: f32) -> f32 {
+    1.0 / (1.0 + (-g).exp())
+}
+
+const CHUNK: usize = 16_384;
+
+impl CustomOp2 for SwiGlu {
+    fn name(&self) -> &'static str {
+        "fused-swiglu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = data(s1, l1, self.name())?;
+        let u = data(s2, l2, self.name())?;
+        let mut y = vec![0f32; g.len()];
+        y.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
+            .for_each(|(y, (g, u))| {
+                for ((y, g), u) in y.iter_mut().zip(g).zip(u) {
+                    *y = g * sigmoid(*g) * u;
+                }
+            });
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        gate: &Tensor,
+        up: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (dg, du) = with_data(gate, self.name(), |g| {
+            with_data(up, self.name(), |u| {
+                with_data(dy, self.name(), |dy| {
+                    let mut dg = vec![0f32; g.len()];
+                    let mut du = vec![0f32; g.len()];
+                    dg.par_chunks_mut(CHUNK)
+                        .zip(du.par_chunks_mut(CHUNK))
+                        .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
+                        .zip(dy.par_chunks(CHUNK))
+                        .for_each(|(((dg, du), (g, u)), dy)| {
+                            for i in 0..g.len() {
+                                let s = sigmoid(g[i]);
+                                du[i] = dy[i] * g[i] * s;
+                                dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+                            }
+                        });
+                    Ok((dg, du))
+                })
+            })
+        })?;
+        Ok((
+            Some(tensor(dg, gate.shape())?),
+            Some(tensor(du, up.shape())?),
+        ))
+    }
+}
+
+/// silu(gate) ⊙ up for two tensors of one shape (f32, CPU).
+pub fn swiglu(gate: &Tensor, up: &Tensor) -> Result<Tensor> {
+    if gate.shape() != up.shape() {
+        candle_core::bail!(
+            "fused-swiglu: gate {:?} and up {:?} differ",
+            gate.dims(),
+            up.dims()
+        );
+    }
+    gate.contiguous()?.apply_op2(&up.contiguous()?, SwiGlu)
+}
