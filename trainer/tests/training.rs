@@ -419,7 +419,8 @@ fn a_continued_run_starts_from_the_parent_adapter() {
 }
 
 /// The fused CPU kernels (RMSNorm, RoPE, grouped-query attention in row
-/// blocks, SwiGLU, head + cross-entropy on labelled rows) against candle's
+/// blocks, SwiGLU, LoRA linear with dropout, head + cross-entropy on
+/// labelled rows) against candle's
 /// generic ops on the same model: same loss, same gradient for every
 /// adapter. 150 positions cover full and partial attention blocks; the
 /// tiny model has 2 query heads per key/value head.
@@ -459,7 +460,7 @@ fn the_fused_kernels_give_the_generic_ops_loss_and_gradients() {
         .collect();
     let ids = Tensor::from_vec(ids, (2, t), &dev).unwrap();
     let mut run = |fused: bool| {
-        model.fused = fused;
+        model.set_fused(fused);
         // The same dropout masks both times.
         let (loss, counted) = model
             .loss(&ids, &labels, Some(&mut TrainRng::new(9)))

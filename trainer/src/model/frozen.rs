@@ -4,7 +4,7 @@
 //! training work.
 
 use super::fused::matrix::{Mat, matmul, threads};
-use super::fused::{data, tensor, with_data};
+use super::fused::{data, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
 struct FrozenLinear {
@@ -27,7 +27,7 @@ impl CustomOp1 for FrozenLinear {
             );
         }
         let n = x.len() / inp;
-        let mut y = vec![0f32; n * out];
+        let mut y = uninit(n * out);
         with_data(&self.weight, self.name(), |w| {
             // SAFETY: y is this call's own buffer; x and w are read only.
             unsafe {
@@ -53,7 +53,7 @@ impl CustomOp1 for FrozenLinear {
         let dx = with_data(grad, self.name(), |dy| {
             with_data(&self.weight, self.name(), |w| {
                 let n = dy.len() / out;
-                let mut dx = vec![0f32; n * inp];
+                let mut dx = uninit(n * inp);
                 // SAFETY: dx is this call's own buffer.
                 unsafe {
                     matmul(

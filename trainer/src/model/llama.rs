@@ -44,8 +44,8 @@ pub struct Llama {
     rope: Arc<Tables>,
     device: Device,
     /// Use the fused CPU kernels where they apply (on by default; off runs
-    /// the generic ops, which the tests compare them with).
-    pub fused: bool,
+    /// the generic ops, which the tests compare them with): `set_fused`.
+    fused: bool,
 }
 
 impl Llama {
@@ -111,6 +111,16 @@ impl Llama {
             device: device.clone(),
             fused: true,
         })
+    }
+
+    /// Fused CPU kernels on (the default) or off (candle's generic ops).
+    pub fn set_fused(&mut self, on: bool) {
+        self.fused = on;
+        for layer in &mut self.layers {
+            for lin in &mut layer.proj {
+                lin.fused = on;
+            }
+        }
     }
 
     pub fn device(&self) -> &Device {

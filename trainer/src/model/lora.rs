@@ -21,6 +21,8 @@ pub struct Lora {
 }
 
 pub struct Linear {
+    /// Use the fused CPU op for the adapter where it applies.
+    pub fused: bool,
     /// [out, in], frozen.
     pub weight: Tensor,
     pub bias: Option<Tensor>,
@@ -30,6 +32,7 @@ pub struct Linear {
 impl Linear {
     pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
         Self {
+            fused: true,
             weight,
             bias,
             lora: None,
@@ -57,6 +60,24 @@ impl Linear {
 
     /// x: [n, in] → [n, out]. With `rng`, LoRA dropout is applied (training).
     pub fn forward(&self, x: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
+        if let Some(l) = self.lora.as_ref().filter(|_| self.fused && super::fused::applies(x)) {
+            let mask = match rng {
+                Some(rng) if l.dropout > 0.0 => Some(rng.dropout_mask(x.elem_count(), l.dropout)),
+                _ => None,
+            };
+            let y = super::fused::lora::lora_linear(
+                x,
+                &self.weight,
+                l.a.as_tensor(),
+                l.b.as_tensor(),
+                l.scale,
+                mask,
+            )?;
+            return match &self.bias {
+                Some(b) => y.broadcast_add(b),
+                None => Ok(y),
+            };
+        }
         let mut y = super::frozen::linear(x, &self.weight)?;
         if let Some(b) = &self.bias {
             y = y.broadcast_add(b)?;

@@ -10,7 +10,7 @@
 //! dQ = dS K / √d, dK += dSᵀ Q / √d, dV += Pᵀ dO.
 
 use super::matrix::{Mat, matmul};
-use super::{data, tensor, with_data};
+use super::{data, math, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -85,7 +85,7 @@ fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize) {
         let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0f32;
         for v in live.iter_mut() {
-            *v = (*v - max).exp();
+            *v = math::exp(*v - max);
             sum += *v;
         }
         let inv = 1.0 / sum;
@@ -115,8 +115,8 @@ impl CustomOp3 for Attention {
         );
         let d = self.dims;
         let t = d.t;
-        let mut out = vec![0f32; q.len()];
-        let mut probs = vec![0f32; d.batch * d.heads * t * t];
+        let mut out = uninit(q.len());
+        let mut probs = uninit(d.batch * d.heads * t * t);
         let (out_m, probs_m) = (
             Mat::of_mut(&mut out, 0, 0, 0, 0),
             Mat::of_mut(&mut probs, 0, 0, 0, 0),
@@ -177,7 +177,7 @@ impl CustomOp3 for Attention {
             with_data(k, self.name(), |k| {
                 with_data(v, self.name(), |v| {
                     with_data(d_out, self.name(), |d_out| {
-                        let mut dq = vec![0f32; q.len()];
+                        let mut dq = uninit(q.len());
                         let mut dk = vec![0f32; k.len()];
                         let mut dv = vec![0f32; v.len()];
                         let base = |b: &mut Vec<f32>| Mat::of_mut(b, 0, 0, 0, 0).ptr as usize;
@@ -194,7 +194,7 @@ impl CustomOp3 for Attention {
                             let vh = head(v, &d, seq, g, d.kv_width());
                             let dkh = view(dk_p, seq, g, d.kv_width());
                             let dvh = view(dv_p, seq, g, d.kv_width());
-                            let mut ds = vec![0f32; t * t];
+                            let mut ds = uninit(t * t);
                             for h in g * d.group()..(g + 1) * d.group() {
                                 let qh = head(q, &d, seq, h, d.q_width());
                                 let doh = head(d_out, &d, seq, h, d.q_width());

@@ -8,7 +8,7 @@
 //! gradient by the incoming one.
 
 use super::matrix::{Mat, matmul, threads};
-use super::{data, tensor, with_data};
+use super::{data, math, tensor, uninit, with_data};
 use crate::model::llama::IGNORE;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -46,9 +46,9 @@ impl CustomOp1 for HeadLoss {
         };
         let mut total = 0f64;
         with_data(&self.head, self.name(), |w| {
-            let mut x = vec![0f32; chunk * h];
-            let mut logits = vec![0f32; chunk * vocab];
-            let mut dx = vec![0f32; chunk * h];
+            let mut x = uninit(chunk * h);
+            let mut logits = uninit(chunk * vocab);
+            let mut dx = uninit(chunk * h);
             for part in rows.chunks(chunk) {
                 let m = part.len();
                 for (dst, &r) in x.chunks_mut(h).zip(part) {
@@ -73,16 +73,17 @@ impl CustomOp1 for HeadLoss {
                     .map(|(row, &r)| {
                         let label = self.labels[r] as usize;
                         let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                        let picked = row[label];
                         let mut sum = 0f32;
-                        for v in row.iter() {
-                            sum += (v - max).exp();
+                        for v in row.iter_mut() {
+                            *v = math::exp(*v - max);
+                            sum += *v;
                         }
-                        let lse = max + sum.ln();
-                        let loss = f64::from(lse - row[label]);
+                        let loss = f64::from(max + sum.ln() - picked);
                         if keep {
                             let inv = 1.0 / (sum * count);
                             for v in row.iter_mut() {
-                                *v = (*v - max).exp() * inv;
+                                *v *= inv;
                             }
                             row[label] -= 1.0 / count;
                         }

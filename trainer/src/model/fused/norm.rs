@@ -2,7 +2,7 @@
 //! r = 1/√(mean(x²) + eps). Backward (w frozen, so only x's gradient):
 //! dx = r · (dy ⊙ w) − (r³ / h) · x · Σ(dy ⊙ w ⊙ x).
 
-use super::{data, rows_per_task, tensor, with_data};
+use super::{data, rows_per_task, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -24,7 +24,7 @@ impl CustomOp1 for RmsNorm {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = data(s, l, self.name())?;
         let h = self.weight.len();
-        let mut y = vec![0f32; x.len()];
+        let mut y = uninit(x.len());
         let chunk = h * rows_per_task(h);
         y.par_chunks_mut(chunk)
             .zip(x.par_chunks(chunk))
@@ -43,7 +43,7 @@ impl CustomOp1 for RmsNorm {
         let h = self.weight.len();
         let dx = with_data(x, self.name(), |x| {
             with_data(dy, self.name(), |dy| {
-                let mut dx = vec![0f32; x.len()];
+                let mut dx = uninit(x.len());
                 let chunk = h * rows_per_task(h);
                 dx.par_chunks_mut(chunk)
                     .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))

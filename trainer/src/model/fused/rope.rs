@@ -3,7 +3,7 @@
 //! so no transpose is needed before or after. The backward pass is the
 //! inverse rotation.
 
-use super::{data, rows_per_task, tensor, with_data};
+use super::{data, rows_per_task, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ impl Rope {
     fn rotate(&self, x: &[f32], inverse: bool) -> Vec<f32> {
         let half = self.tables.half;
         let width = self.heads * half * 2;
-        let mut y = vec![0f32; x.len()];
+        let mut y = uninit(x.len());
         let rows = rows_per_task(width);
         y.par_chunks_mut(width * rows)
             .zip(x.par_chunks(width * rows))

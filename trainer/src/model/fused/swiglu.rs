@@ -1,14 +1,14 @@
 //! SwiGLU's gate: y = silu(gate) ⊙ up, silu(g) = g·σ(g). Backward:
 //! d_up = dy ⊙ silu(g), d_gate = dy ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))).
 
-use super::{data, tensor, with_data};
+use super::{data, math, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 struct SwiGlu;
 
 fn sigmoid(g: f32) -> f32 {
-    1.0 / (1.0 + (-g).exp())
+    1.0 / (1.0 + math::exp(-g))
 }
 
 const CHUNK: usize = 16_384;
@@ -27,7 +27,7 @@ impl CustomOp2 for SwiGlu {
     ) -> Result<(CpuStorage, Shape)> {
         let g = data(s1, l1, self.name())?;
         let u = data(s2, l2, self.name())?;
-        let mut y = vec![0f32; g.len()];
+        let mut y = uninit(g.len());
         y.par_chunks_mut(CHUNK)
             .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
             .for_each(|(y, (g, u))| {
@@ -48,8 +48,8 @@ impl CustomOp2 for SwiGlu {
         let (dg, du) = with_data(gate, self.name(), |g| {
             with_data(up, self.name(), |u| {
                 with_data(dy, self.name(), |dy| {
-                    let mut dg = vec![0f32; g.len()];
-                    let mut du = vec![0f32; g.len()];
+                    let mut dg = uninit(g.len());
+                    let mut du = uninit(g.len());
                     dg.par_chunks_mut(CHUNK)
                         .zip(du.par_chunks_mut(CHUNK))
                         .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
