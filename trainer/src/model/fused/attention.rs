@@ -82,12 +82,7 @@ fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize) {
     for r in 0..rows {
         let row = &mut p[(r0 + r) * t..(r0 + r + 1) * t];
         let (live, masked) = row.split_at_mut(r0 + r + 1);
-        let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0f32;
-        for v in live.iter_mut() {
-            *v = math::exp(*v - max);
-            sum += *v;
-        }
+        let sum = math::exp_sum(live, math::max(live));
         let inv = 1.0 / sum;
         live.iter_mut().for_each(|v| *v *= inv);
         masked.fill(0.0);
@@ -220,8 +215,7 @@ impl CustomOp3 for Attention {
                                         let i = (r0 + r) * t;
                                         let live = r0 + r + 1;
                                         let (pr, dr) = (&p[i..i + live], &mut ds[i..i + live]);
-                                        let dot: f32 =
-                                            pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                                        let dot = math::dot(pr, dr);
                                         for (dv, pv) in dr.iter_mut().zip(pr) {
                                             *dv = pv * (*dv - dot);
                                         }

@@ -72,13 +72,9 @@ impl CustomOp1 for HeadLoss {
                     .zip(part.par_iter())
                     .map(|(row, &r)| {
                         let label = self.labels[r] as usize;
-                        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                        let max = math::max(row);
                         let picked = row[label];
-                        let mut sum = 0f32;
-                        for v in row.iter_mut() {
-                            *v = math::exp(*v - max);
-                            sum += *v;
-                        }
+                        let sum = math::exp_sum(row, max);
                         let loss = f64::from(max + sum.ln() - picked);
                         if keep {
                             let inv = 1.0 / (sum * count);

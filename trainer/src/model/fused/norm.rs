@@ -2,7 +2,7 @@
 //! r = 1/√(mean(x²) + eps). Backward (w frozen, so only x's gradient):
 //! dx = r · (dy ⊙ w) − (r³ / h) · x · Σ(dy ⊙ w ⊙ x).
 
-use super::{data, rows_per_task, tensor, uninit, with_data};
+use super::{data, math, rows_per_task, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -12,7 +12,7 @@ struct RmsNorm {
 }
 
 fn inv_rms(x: &[f32], eps: f32) -> f32 {
-    let ss: f32 = x.iter().map(|v| v * v).sum();
+    let ss = math::dot(x, x);
     1.0 / (ss / x.len() as f32 + eps).sqrt()
 }
 
@@ -52,12 +52,7 @@ impl CustomOp1 for RmsNorm {
                             dxc.chunks_mut(h).zip(xc.chunks(h)).zip(dyc.chunks(h))
                         {
                             let r = inv_rms(xr, self.eps);
-                            let dot: f32 = dyr
-                                .iter()
-                                .zip(&self.weight)
-                                .zip(xr)
-                                .map(|((d, w), x)| d * w * x)
-                                .sum();
+                            let dot = math::dot3(dyr, &self.weight, xr);
                             let c = r * r * r / h as f32 * dot;
                             for (((dx, d), w), x) in
                                 dxr.iter_mut().zip(dyr).zip(&self.weight).zip(xr)
