@@ -60,7 +60,11 @@ impl Linear {
 
     /// x: [n, in] → [n, out]. With `rng`, LoRA dropout is applied (training).
     pub fn forward(&self, x: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
-        if let Some(l) = self.lora.as_ref().filter(|_| self.fused && super::fused::applies(x)) {
+        if let Some(l) = self
+            .lora
+            .as_ref()
+            .filter(|_| self.fused && super::fused::applies(x))
+        {
             let mask = match rng {
                 Some(rng) if l.dropout > 0.0 => Some(rng.dropout_mask(x.elem_count(), l.dropout)),
                 _ => None,

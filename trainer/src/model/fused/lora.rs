@@ -9,7 +9,11 @@
 use super::matrix::{Mat, matmul, threads};
 use super::{data, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
 use std::sync::Mutex;
+
+/// Elements per rayon task in the mask's elementwise passes.
+const CHUNK: usize = 16_384;
 
 struct LoraLinear {
     /// [out, in], frozen.
@@ -26,7 +30,14 @@ impl LoraLinear {
     fn masked<'a>(&self, x: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
         match &self.mask {
             Some(m) => {
-                *buf = x.iter().zip(m).map(|(x, m)| x * m).collect();
+                *buf = uninit(x.len());
+                buf.par_chunks_mut(CHUNK)
+                    .zip(x.par_chunks(CHUNK).zip(m.par_chunks(CHUNK)))
+                    .for_each(|(o, (x, m))| {
+                        for ((o, x), m) in o.iter_mut().zip(x).zip(m) {
+                            *o = x * m;
+                        }
+                    });
                 buf
             }
             None => x,
@@ -64,10 +75,31 @@ impl CustomOp3 for LoraLinear {
             // SAFETY: y and u are this call's own buffers; the rest is read.
             unsafe {
                 let y_m = Mat::of_mut(&mut y, 0, n, out, out);
-                matmul(y_m, Mat::of(x, 0, n, inp, inp), Mat::of(w, 0, out, inp, inp).t(), false, 1.0, threads());
+                matmul(
+                    y_m,
+                    Mat::of(x, 0, n, inp, inp),
+                    Mat::of(w, 0, out, inp, inp).t(),
+                    false,
+                    1.0,
+                    threads(),
+                );
                 let u_m = Mat::of_mut(&mut u, 0, n, r, r);
-                matmul(u_m, Mat::of(xm, 0, n, inp, inp), Mat::of(a, 0, r, inp, inp).t(), false, 1.0, threads());
-                matmul(y_m, Mat::of(&u, 0, n, r, r), Mat::of(b, 0, out, r, r).t(), true, self.scale, threads());
+                matmul(
+                    u_m,
+                    Mat::of(xm, 0, n, inp, inp),
+                    Mat::of(a, 0, r, inp, inp).t(),
+                    false,
+                    1.0,
+                    threads(),
+                );
+                matmul(
+                    y_m,
+                    Mat::of(&u, 0, n, r, r),
+                    Mat::of(b, 0, out, r, r).t(),
+                    true,
+                    self.scale,
+                    threads(),
+                );
             }
             Ok(())
         })?;
@@ -104,24 +136,63 @@ impl CustomOp3 for LoraLinear {
                             let du_m = Mat::of_mut(&mut du, 0, n, r, r);
                             // SAFETY: db, du, da and dx are this call's own buffers.
                             unsafe {
-                                matmul(Mat::of_mut(&mut db, 0, out, r, r), dy_m.t(), Mat::of(&u, 0, n, r, r), false, self.scale, threads());
-                                matmul(du_m, dy_m, Mat::of(b, 0, out, r, r), false, self.scale, threads());
-                                matmul(Mat::of_mut(&mut da, 0, r, inp, inp), du_m.t(), Mat::of(xm, 0, n, inp, inp), false, 1.0, threads());
+                                matmul(
+                                    Mat::of_mut(&mut db, 0, out, r, r),
+                                    dy_m.t(),
+                                    Mat::of(&u, 0, n, r, r),
+                                    false,
+                                    self.scale,
+                                    threads(),
+                                );
+                                matmul(
+                                    du_m,
+                                    dy_m,
+                                    Mat::of(b, 0, out, r, r),
+                                    false,
+                                    self.scale,
+                                    threads(),
+                                );
+                                matmul(
+                                    Mat::of_mut(&mut da, 0, r, inp, inp),
+                                    du_m.t(),
+                                    Mat::of(xm, 0, n, inp, inp),
+                                    false,
+                                    1.0,
+                                    threads(),
+                                );
                             }
                             let dx = need_dx.then(|| {
                                 let mut dx = uninit(n * inp);
                                 let dx_m = Mat::of_mut(&mut dx, 0, n, inp, inp);
                                 let a_m = Mat::of(a, 0, r, inp, inp);
                                 unsafe {
-                                    matmul(dx_m, dy_m, Mat::of(w, 0, out, inp, inp), false, 1.0, threads());
+                                    matmul(
+                                        dx_m,
+                                        dy_m,
+                                        Mat::of(w, 0, out, inp, inp),
+                                        false,
+                                        1.0,
+                                        threads(),
+                                    );
                                     match &self.mask {
                                         None => matmul(dx_m, du_m, a_m, true, 1.0, threads()),
                                         Some(m) => {
                                             let mut t = uninit(n * inp);
-                                            matmul(Mat::of_mut(&mut t, 0, n, inp, inp), du_m, a_m, false, 1.0, threads());
-                                            for ((d, t), m) in dx.iter_mut().zip(&t).zip(m) {
-                                                *d += t * m;
-                                            }
+                                            matmul(
+                                                Mat::of_mut(&mut t, 0, n, inp, inp),
+                                                du_m,
+                                                a_m,
+                                                false,
+                                                1.0,
+                                                threads(),
+                                            );
+                                            dx.par_chunks_mut(CHUNK)
+                                                .zip(t.par_chunks(CHUNK).zip(m.par_chunks(CHUNK)))
+                                                .for_each(|(d, (t, m))| {
+                                                    for ((d, t), m) in d.iter_mut().zip(t).zip(m) {
+                                                        *d += t * m;
+                                                    }
+                                                });
                                         }
                                     }
                                 }
@@ -154,7 +225,11 @@ pub fn lora_linear(
     let (n, inp) = x.dims2()?;
     let (out, w_in) = weight.dims2()?;
     let (r, a_in) = a.dims2()?;
-    if w_in != inp || a_in != inp || b.dims() != [out, r] || mask.as_ref().is_some_and(|m| m.len() != n * inp) {
+    if w_in != inp
+        || a_in != inp
+        || b.dims() != [out, r]
+        || mask.as_ref().is_some_and(|m| m.len() != n * inp)
+    {
         candle_core::bail!(
             "fused-lora-linear: x {:?}, weight {:?}, A {:?}, B {:?} do not fit",
             x.dims(),
