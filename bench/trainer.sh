@@ -5,7 +5,8 @@
 #     the adapter with PeftModel.from_pretrained, logits compared (1e-4).
 #  2. speed: training tokens/s, batch 4 × seq 256, LoRA q,v r16, for the tiny
 #     model and a ~100M-parameter one, BrightRun then PyTorch + PEFT on the
-#     same batches and thread count, with peak RSS.
+#     same batches and thread count, with peak RSS; each side BENCH_ROUNDS
+#     times (3), alternating, medians compared.
 # torch, transformers and peft are installed into a venv on first use
 # (about 5.6 GB, minutes), which is why this is not in the test command.
 set -euo pipefail
@@ -43,17 +44,27 @@ echo "$IDS" >"$WORK/parity/ids.json"
 "$BENCH" logits "$WORK/parity/model" "$WORK/parity/adapter" "$IDS" >"$WORK/parity/logits.json"
 "$PY" bench/peft_reference.py parity "$WORK/parity/model" "$WORK/parity/adapter" "$WORK/parity/ids.json" "$WORK/parity/logits.json"
 
+# Each side runs ROUNDS times, alternating, so that load from elsewhere on
+# the machine falls on both; the medians are compared.
+ROUNDS="${BENCH_ROUNDS:-3}"
 for shape in tiny 100m; do
   steps=$STEPS_TINY; [ "$shape" = 100m ] && steps=$STEPS_100M
-  echo "== speed $shape ($steps timed steps, $THREADS threads)"
+  echo "== speed $shape ($steps timed steps, $THREADS threads, $ROUNDS rounds each)"
   mkdir -p "$WORK/$shape"
-  OURS="$(/usr/bin/time -f '%M' -o "$WORK/$shape/rust.rss" "$BENCH" speed "$shape" "$WORK/$shape" "$steps")"
-  THEIRS="$("$PY" bench/peft_reference.py speed "$WORK/$shape/model" "$WORK/$shape/batches.json" "$THREADS")"
-  python3 - "$OURS" "$THEIRS" <<'PY'
-import json, sys
-o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"brightrun : {o['tokens_per_second']:8.0f} tokens/s  peak RSS {o['peak_rss_mb']} MB  ({o['parameters']:,} parameters)")
-print(f"peft      : {t['tokens_per_second']:8.0f} tokens/s  peak RSS {t['peak_rss_mb']} MB")
-print(f"ratio     : {o['tokens_per_second'] / t['tokens_per_second']:.2f}x  first losses {o['losses'][0]:.4f} vs {t['losses'][0]:.4f}")
+  : >"$WORK/$shape/ours.jsonl"; : >"$WORK/$shape/theirs.jsonl"
+  for _ in $(seq "$ROUNDS"); do
+    "$BENCH" speed "$shape" "$WORK/$shape" "$steps" >>"$WORK/$shape/ours.jsonl"
+    "$PY" bench/peft_reference.py speed "$WORK/$shape/model" "$WORK/$shape/batches.json" "$THREADS" >>"$WORK/$shape/theirs.jsonl"
+  done
+  python3 - "$WORK/$shape/ours.jsonl" "$WORK/$shape/theirs.jsonl" <<'PY'
+import json, statistics, sys
+o = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+t = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+mo = statistics.median(r["tokens_per_second"] for r in o)
+mt = statistics.median(r["tokens_per_second"] for r in t)
+runs = lambda rs: ", ".join(f"{r['tokens_per_second']:.0f}" for r in rs)
+print(f"brightrun : {mo:8.0f} tokens/s median ({runs(o)})  peak RSS {max(r['peak_rss_mb'] for r in o)} MB  ({o[0]['parameters']:,} parameters)")
+print(f"peft      : {mt:8.0f} tokens/s median ({runs(t)})  peak RSS {max(r['peak_rss_mb'] for r in t)} MB")
+print(f"ratio     : {mo / mt:.2f}x  first losses {o[0]['losses'][0]:.4f} vs {t[0]['losses'][0]:.4f}")
 PY
 done
