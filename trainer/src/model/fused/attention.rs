@@ -272,7 +272,7 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, dims: Dims) -> Result<Tensor> 
         || k.dims() != [n, dims.kv_width()]
         || v.dims() != k.dims()
         || dims.kv_heads == 0
-        || dims.heads % dims.kv_heads != 0
+        || !dims.heads.is_multiple_of(dims.kv_heads)
     {
         candle_core::bail!(
             "fused-attention: q {:?}, k {:?}, v {:?} do not fit the model's heads",
