@@ -66,10 +66,20 @@ fn run(
     (r, steps)
 }
 
-#[test]
-fn lora_gradients_match_finite_differences_through_every_layer() {
+/// The tiny model with rank-4 LoRA on every projection of every layer. B
+/// starts at zero (so A's gradient would be zero): it gets small normal
+/// values drawn from `b_seed`.
+fn tiny_with_every_adapter(
+    model_seed: u64,
+    dropout: f32,
+    lora_seed: u64,
+    b_seed: u64,
+) -> (
+    brightrun_trainer::model::Llama,
+    Vec<(String, candle_core::Var)>,
+) {
     let dev = Device::Cpu;
-    let mut model = tiny::model(7, &dev).unwrap();
+    let mut model = tiny::model(model_seed, &dev).unwrap();
     let targets: Vec<String> = brightrun_trainer::model::llama::TARGETS
         .iter()
         .map(|s| s.to_string())
@@ -77,19 +87,25 @@ fn lora_gradients_match_finite_differences_through_every_layer() {
     let shape = LoraShape {
         r: 4,
         alpha: 8.0,
-        dropout: 0.0,
+        dropout,
     };
     let vars = model
-        .add_lora(&targets, shape, &mut TrainRng::new(1))
+        .add_lora(&targets, shape, &mut TrainRng::new(lora_seed))
         .unwrap();
-    // B starts at zero (so A's gradient is zero): give it values first.
-    let mut rng = TrainRng::new(2);
+    let mut rng = TrainRng::new(b_seed);
     for (name, v) in &vars {
         if name.ends_with("lora_B.weight") {
             let t = Tensor::from_vec(rng.normal(v.elem_count(), 0.05), v.shape(), &dev).unwrap();
             v.set(&t).unwrap();
         }
     }
+    (model, vars)
+}
+
+#[test]
+fn lora_gradients_match_finite_differences_through_every_layer() {
+    let dev = Device::Cpu;
+    let (model, vars) = tiny_with_every_adapter(7, 0.0, 1, 2);
     let ids = Tensor::from_vec(
         (0..24u32).map(|i| (i * 37) % 250).collect::<Vec<_>>(),
         (2, 12),
@@ -420,33 +436,13 @@ fn a_continued_run_starts_from_the_parent_adapter() {
 
 /// The fused CPU kernels (RMSNorm, RoPE, grouped-query attention in row
 /// blocks, SwiGLU, LoRA linear with dropout, head + cross-entropy on
-/// labelled rows) against candle's
-/// generic ops on the same model: same loss, same gradient for every
+/// labelled rows) against candle's generic ops on the same model: same loss, same gradient for every
 /// adapter. 150 positions cover full and partial attention blocks; the
 /// tiny model has 2 query heads per key/value head.
 #[test]
 fn the_fused_kernels_give_the_generic_ops_loss_and_gradients() {
     let dev = Device::Cpu;
-    let mut model = tiny::model(11, &dev).unwrap();
-    let targets: Vec<String> = brightrun_trainer::model::llama::TARGETS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let shape = LoraShape {
-        r: 4,
-        alpha: 8.0,
-        dropout: 0.1,
-    };
-    let vars = model
-        .add_lora(&targets, shape, &mut TrainRng::new(3))
-        .unwrap();
-    let mut rng = TrainRng::new(4);
-    for (name, v) in &vars {
-        if name.ends_with("lora_B.weight") {
-            let t = Tensor::from_vec(rng.normal(v.elem_count(), 0.05), v.shape(), &dev).unwrap();
-            v.set(&t).unwrap();
-        }
-    }
+    let (mut model, vars) = tiny_with_every_adapter(11, 0.1, 3, 4);
     let t = 150;
     let ids: Vec<u32> = (0..2 * t as u32).map(|i| (i * 53 + 7) % 300).collect();
     let labels: Vec<i64> = (0..2 * t)

@@ -28,7 +28,7 @@ impl CustomOp1 for FrozenLinear {
         }
         let n = x.len() / inp;
         let mut y = uninit(n * out);
-        with_data(&self.weight, self.name(), |w| {
+        with_data([&self.weight], self.name(), |[w]| {
             // SAFETY: y is this call's own buffer; x and w are read only.
             unsafe {
                 matmul(
@@ -50,23 +50,21 @@ impl CustomOp1 for FrozenLinear {
     fn bwd(&self, x: &Tensor, _y: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         // y = x Wᵀ  ⇒  dL/dx = dL/dy · W.
         let (out, inp) = self.weight.dims2()?;
-        let dx = with_data(grad, self.name(), |dy| {
-            with_data(&self.weight, self.name(), |w| {
-                let n = dy.len() / out;
-                let mut dx = uninit(n * inp);
-                // SAFETY: dx is this call's own buffer.
-                unsafe {
-                    matmul(
-                        Mat::of_mut(&mut dx, 0, n, inp, inp),
-                        Mat::of(dy, 0, n, out, out),
-                        Mat::of(w, 0, out, inp, inp),
-                        false,
-                        1.0,
-                        threads(),
-                    )
-                };
-                Ok(dx)
-            })
+        let dx = with_data([grad, &self.weight], self.name(), |[dy, w]| {
+            let n = dy.len() / out;
+            let mut dx = uninit(n * inp);
+            // SAFETY: dx is this call's own buffer.
+            unsafe {
+                matmul(
+                    Mat::of_mut(&mut dx, 0, n, inp, inp),
+                    Mat::of(dy, 0, n, out, out),
+                    Mat::of(w, 0, out, inp, inp),
+                    false,
+                    1.0,
+                    threads(),
+                )
+            };
+            Ok(dx)
         })?;
         Ok(Some(tensor(dx, x.shape())?))
     }

@@ -169,105 +169,92 @@ impl Llama {
     }
 
     /// ids: [b, t] u32 → final hidden states [b, t, hidden].
-    pub fn hidden(&self, ids: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
+    pub fn hidden(&self, ids: &Tensor, mut rng: Option<&mut TrainRng>) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        let x = self.embed.embedding(&ids.flatten_all()?)?; // [b*t, h]
-        let x = if self.fused && fused::applies(&x) {
-            self.layers_fused(x, b, t, rng)?
+        let c = &self.config;
+        let mut x = self.embed.embedding(&ids.flatten_all()?)?; // [b*t, h]
+        let ops = if self.uses_fused(&x) {
+            Ops::Fused(Dims {
+                batch: b,
+                t,
+                heads: c.num_attention_heads,
+                kv_heads: c.num_key_value_heads,
+                head_dim: c.head_dim,
+            })
         } else {
-            self.layers_generic(x, b, t, rng)?
+            Ops::Generic {
+                b,
+                t,
+                mask: causal_mask(t, x.device())?,
+                cos: self.cos.narrow(0, 0, t)?,
+                sin: self.sin.narrow(0, 0, t)?,
+            }
         };
-        self.final_norm(&x)?
-            .reshape((b, t, self.config.hidden_size))
+        for layer in &self.layers {
+            let xn = self.normalize(&x, &layer.input_norm, &ops)?;
+            let q = layer.proj[0].forward(&xn, rng.as_deref_mut())?;
+            let k = layer.proj[1].forward(&xn, rng.as_deref_mut())?;
+            let v = layer.proj[2].forward(&xn, rng.as_deref_mut())?;
+            let attn = self.attention(&q, &k, &v, &ops)?;
+            x = (x + layer.proj[3].forward(&attn, rng.as_deref_mut())?)?;
+            let xn = self.normalize(&x, &layer.post_norm, &ops)?;
+            let gate = layer.proj[4].forward(&xn, rng.as_deref_mut())?;
+            let up = layer.proj[5].forward(&xn, rng.as_deref_mut())?;
+            let gated = match ops {
+                Ops::Fused(_) => fused::swiglu::swiglu(&gate, &up)?,
+                Ops::Generic { .. } => (silu(&gate)? * up)?,
+            };
+            x = (x + layer.proj[6].forward(&gated, rng.as_deref_mut())?)?;
+        }
+        self.normalize(&x, &self.norm, &ops)?
+            .reshape((b, t, c.hidden_size))
             .map_err(Into::into)
     }
 
-    fn final_norm(&self, x: &Tensor) -> Result<Tensor> {
+    fn uses_fused(&self, x: &Tensor) -> bool {
+        self.fused && fused::applies(x)
+    }
+
+    fn normalize(&self, x: &Tensor, weight: &Tensor, ops: &Ops) -> Result<Tensor> {
         let eps = self.config.rms_norm_eps;
-        Ok(if self.fused && fused::applies(x) {
-            fused::norm::rms_norm(x, &self.norm, eps)?
-        } else {
-            rms_norm(x, &self.norm, eps)?
+        Ok(match ops {
+            Ops::Fused(_) => fused::norm::rms_norm(x, weight, eps)?,
+            Ops::Generic { .. } => rms_norm(x, weight, eps)?,
         })
     }
 
-    /// The decoder layers with the fused CPU kernels (see `fused`).
-    fn layers_fused(
-        &self,
-        mut x: Tensor,
-        b: usize,
-        t: usize,
-        mut rng: Option<&mut TrainRng>,
-    ) -> Result<Tensor> {
+    /// Causal self-attention of the projections q [b·t, heads·d] and k, v
+    /// [b·t, kv_heads·d] → [b·t, heads·d], RoPE applied to q and k.
+    fn attention(&self, q: &Tensor, k: &Tensor, v: &Tensor, ops: &Ops) -> Result<Tensor> {
         let c = &self.config;
-        let dims = Dims {
-            batch: b,
-            t,
-            heads: c.num_attention_heads,
-            kv_heads: c.num_key_value_heads,
-            head_dim: c.head_dim,
-        };
-        for layer in &self.layers {
-            let xn = fused::norm::rms_norm(&x, &layer.input_norm, c.rms_norm_eps)?;
-            let q = layer.proj[0].forward(&xn, rng.as_deref_mut())?;
-            let k = layer.proj[1].forward(&xn, rng.as_deref_mut())?;
-            let v = layer.proj[2].forward(&xn, rng.as_deref_mut())?;
-            let q = fused::rope::rope(&q, &self.rope, t, dims.heads)?;
-            let k = fused::rope::rope(&k, &self.rope, t, dims.kv_heads)?;
-            let attn = fused::attention::attend(&q, &k, &v, dims)?;
-            x = (x + layer.proj[3].forward(&attn, rng.as_deref_mut())?)?;
-            let xn = fused::norm::rms_norm(&x, &layer.post_norm, c.rms_norm_eps)?;
-            let gate = layer.proj[4].forward(&xn, rng.as_deref_mut())?;
-            let up = layer.proj[5].forward(&xn, rng.as_deref_mut())?;
-            let mlp =
-                layer.proj[6].forward(&fused::swiglu::swiglu(&gate, &up)?, rng.as_deref_mut())?;
-            x = (x + mlp)?;
-        }
-        Ok(x)
-    }
-
-    /// The decoder layers from candle's differentiable tensor ops: any
-    /// device, and the reference the fused kernels are tested against.
-    fn layers_generic(
-        &self,
-        mut x: Tensor,
-        b: usize,
-        t: usize,
-        mut rng: Option<&mut TrainRng>,
-    ) -> Result<Tensor> {
-        let c = &self.config;
-        let mask = causal_mask(t, x.device())?;
-        let cos = self.cos.narrow(0, 0, t)?;
-        let sin = self.sin.narrow(0, 0, t)?;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
-        for layer in &self.layers {
-            let residual = x.clone();
-            let xn = rms_norm(&x, &layer.input_norm, c.rms_norm_eps)?;
-            let q = layer.proj[0].forward(&xn, rng.as_deref_mut())?;
-            let k = layer.proj[1].forward(&xn, rng.as_deref_mut())?;
-            let v = layer.proj[2].forward(&xn, rng.as_deref_mut())?;
-            let q = q.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()?;
-            let k = k.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
-            let v = v.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
-            let q = rope(&q, &cos, &sin)?;
-            let k = repeat_kv(&rope(&k, &cos, &sin)?, nh / nkv)?;
-            let v = repeat_kv(&v, nh / nkv)?;
-            let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(&mask)?;
-            let probs = softmax_last(&scores)?;
-            let attn = probs
-                .matmul(&v)?
-                .transpose(1, 2)?
-                .reshape((b * t, nh * hd))?;
-            let attn = layer.proj[3].forward(&attn, rng.as_deref_mut())?;
-            x = (residual + attn)?;
-            let residual = x.clone();
-            let xn = rms_norm(&x, &layer.post_norm, c.rms_norm_eps)?;
-            let gate = layer.proj[4].forward(&xn, rng.as_deref_mut())?;
-            let up = layer.proj[5].forward(&xn, rng.as_deref_mut())?;
-            let mlp = layer.proj[6].forward(&(silu(&gate)? * up)?, rng.as_deref_mut())?;
-            x = (residual + mlp)?;
+        match ops {
+            Ops::Fused(dims) => {
+                let q = fused::rope::rope(q, &self.rope, dims.t, nh)?;
+                let k = fused::rope::rope(k, &self.rope, dims.t, nkv)?;
+                Ok(fused::attention::attend(&q, &k, v, *dims)?)
+            }
+            Ops::Generic {
+                b,
+                t,
+                mask,
+                cos,
+                sin,
+            } => {
+                let (b, t) = (*b, *t);
+                let heads = |x: &Tensor, n: usize| -> candle_core::Result<Tensor> {
+                    x.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()
+                };
+                let q = rope(&heads(q, nh)?, cos, sin)?;
+                let k = repeat_kv(&rope(&heads(k, nkv)?, cos, sin)?, nh / nkv)?;
+                let v = repeat_kv(&heads(v, nkv)?, nh / nkv)?;
+                let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(mask)?;
+                Ok(softmax_last(&scores)?
+                    .matmul(&v)?
+                    .transpose(1, 2)?
+                    .reshape((b * t, nh * hd))?)
+            }
         }
-        Ok(x)
     }
 
     /// hidden [n, h] → logits [n, vocab]. The head is frozen: no gradient
@@ -297,7 +284,7 @@ impl Llama {
         let h = self
             .hidden(ids, rng)?
             .reshape((b * t, self.config.hidden_size))?;
-        if self.fused && fused::applies(&h) {
+        if self.uses_fused(&h) {
             let head = self.lm_head.as_ref().unwrap_or(&self.embed);
             let counted = labels.iter().filter(|&&l| l != IGNORE).count();
             return Ok((fused::cross_entropy::head_loss(&h, head, labels)?, counted));
@@ -333,6 +320,20 @@ impl Llama {
         }
         out
     }
+}
+
+/// Which kernels a forward pass runs: the fused CPU ones (see `fused`), or
+/// candle's differentiable tensor ops (any device, and the reference the
+/// fused kernels are tested against) with what they need precomputed.
+enum Ops {
+    Fused(Dims),
+    Generic {
+        b: usize,
+        t: usize,
+        mask: Tensor,
+        cos: Tensor,
+        sin: Tensor,
+    },
 }
 
 /// The module a projection sits in, in Hugging Face's weight names.

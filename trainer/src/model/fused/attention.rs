@@ -65,15 +65,9 @@ struct Attention {
     keep: bool,
 }
 
-/// Views of one sequence's head in a [tokens, width] buffer.
-fn head(buf: &[f32], d: &Dims, seq: usize, h: usize, width: usize) -> Mat {
-    Mat::of(
-        buf,
-        seq * d.t * width + h * d.head_dim,
-        d.t,
-        d.head_dim,
-        width,
-    )
+/// One sequence's head in a [tokens, heads × head_dim] matrix.
+fn head(m: Mat, d: &Dims, seq: usize, h: usize) -> Mat {
+    m.block(seq * d.t, h * d.head_dim, d.t, d.head_dim)
 }
 
 /// Masked softmax of each row of a block of scores, in place: row r of the
@@ -103,34 +97,24 @@ impl CustomOp3 for Attention {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (q, k, v) = (
-            data(s1, l1, self.name())?,
-            data(s2, l2, self.name())?,
-            data(s3, l3, self.name())?,
-        );
         let d = self.dims;
-        let t = d.t;
-        let mut out = uninit(q.len());
+        let (n, t) = (d.batch * d.t, d.t);
+        let (qw, kw) = (d.q_width(), d.kv_width());
+        let q = Mat::of(data(s1, l1, self.name())?, 0, n, qw, qw);
+        let k = Mat::of(data(s2, l2, self.name())?, 0, n, kw, kw);
+        let v = Mat::of(data(s3, l3, self.name())?, 0, n, kw, kw);
+        let mut out = uninit(n * qw);
         let mut probs = uninit(d.batch * d.heads * t * t);
-        let (out_m, probs_m) = (
-            Mat::of_mut(&mut out, 0, 0, 0, 0),
-            Mat::of_mut(&mut probs, 0, 0, 0, 0),
-        );
+        let out_m = Mat::of_mut(&mut out, 0, n, qw, qw);
+        let probs_m = Mat::of_mut(&mut probs, 0, d.batch * d.heads * t, t, t);
         d.tasks().for_each(|(seq, g)| {
-            let kh = head(k, &d, seq, g, d.kv_width());
-            let vh = head(v, &d, seq, g, d.kv_width());
+            let (kh, vh) = (head(k, &d, seq, g), head(v, &d, seq, g));
             for h in g * d.group()..(g + 1) * d.group() {
-                let qh = head(q, &d, seq, h, d.q_width());
+                let (qh, oh) = (head(q, &d, seq, h), head(out_m, &d, seq, h));
                 // SAFETY: this task alone writes head h of sequence seq, in
                 // both `probs` and `out`; the buffers outlive the loop.
-                let p_off = (seq * d.heads + h) * t * t;
-                let p = unsafe { std::slice::from_raw_parts_mut(probs_m.at(p_off), t * t) };
-                let oh = Mat {
-                    ptr: out_m.at(seq * t * d.q_width() + h * d.head_dim),
-                    rows: t,
-                    cols: d.head_dim,
-                    rs: d.q_width() as isize,
-                    cs: 1,
+                let p = unsafe {
+                    std::slice::from_raw_parts_mut(probs_m.at((seq * d.heads + h) * t * t), t * t)
                 };
                 for (r0, rows, keys) in d.blocks() {
                     let pb = Mat::of_mut(p, r0 * t, rows, keys, t);
@@ -167,94 +151,69 @@ impl CustomOp3 for Attention {
             candle_core::bail!("fused-attention: backward without the forward's probabilities");
         };
         let d = self.dims;
-        let t = d.t;
-        let (dq, dk, dv) = with_data(q, self.name(), |q| {
-            with_data(k, self.name(), |k| {
-                with_data(v, self.name(), |v| {
-                    with_data(d_out, self.name(), |d_out| {
-                        let mut dq = uninit(q.len());
-                        let mut dk = vec![0f32; k.len()];
-                        let mut dv = vec![0f32; v.len()];
-                        let base = |b: &mut Vec<f32>| Mat::of_mut(b, 0, 0, 0, 0).ptr as usize;
-                        let (dq_p, dk_p, dv_p) = (base(&mut dq), base(&mut dk), base(&mut dv));
-                        let view = |ptr: usize, seq: usize, h: usize, width: usize| Mat {
-                            ptr: (ptr as *mut f32).wrapping_add(seq * t * width + h * d.head_dim),
-                            rows: t,
-                            cols: d.head_dim,
-                            rs: width as isize,
-                            cs: 1,
+        let (n, t) = (d.batch * d.t, d.t);
+        let (qw, kw) = (d.q_width(), d.kv_width());
+        let (dq, dk, dv) = with_data([q, k, v, d_out], self.name(), |[q, k, v, d_out]| {
+            let (q, d_out) = (Mat::of(q, 0, n, qw, qw), Mat::of(d_out, 0, n, qw, qw));
+            let (k, v) = (Mat::of(k, 0, n, kw, kw), Mat::of(v, 0, n, kw, kw));
+            let mut dq = uninit(n * qw);
+            let mut dk = vec![0f32; n * kw];
+            let mut dv = vec![0f32; n * kw];
+            let dq_m = Mat::of_mut(&mut dq, 0, n, qw, qw);
+            let dk_m = Mat::of_mut(&mut dk, 0, n, kw, kw);
+            let dv_m = Mat::of_mut(&mut dv, 0, n, kw, kw);
+            d.tasks().for_each(|(seq, g)| {
+                let (kh, vh) = (head(k, &d, seq, g), head(v, &d, seq, g));
+                let (dkh, dvh) = (head(dk_m, &d, seq, g), head(dv_m, &d, seq, g));
+                let mut ds = uninit(t * t);
+                for h in g * d.group()..(g + 1) * d.group() {
+                    let (qh, doh, dqh) = (
+                        head(q, &d, seq, h),
+                        head(d_out, &d, seq, h),
+                        head(dq_m, &d, seq, h),
+                    );
+                    let p = &probs[(seq * d.heads + h) * t * t..][..t * t];
+                    for (r0, rows, keys) in d.blocks() {
+                        let pb = Mat::of(p, r0 * t, rows, keys, t);
+                        let dsb = Mat::of_mut(&mut ds, r0 * t, rows, keys, t);
+                        // SAFETY: `ds` is this task's; dq's head h and dk/dv's
+                        // head g of this sequence are written by this task alone.
+                        unsafe {
+                            matmul(dsb, doh.rows(r0, rows), vh.rows(0, keys).t(), false, 1.0, 1)
                         };
-                        d.tasks().for_each(|(seq, g)| {
-                            let kh = head(k, &d, seq, g, d.kv_width());
-                            let vh = head(v, &d, seq, g, d.kv_width());
-                            let dkh = view(dk_p, seq, g, d.kv_width());
-                            let dvh = view(dv_p, seq, g, d.kv_width());
-                            let mut ds = uninit(t * t);
-                            for h in g * d.group()..(g + 1) * d.group() {
-                                let qh = head(q, &d, seq, h, d.q_width());
-                                let doh = head(d_out, &d, seq, h, d.q_width());
-                                let dqh = view(dq_p, seq, h, d.q_width());
-                                let p = &probs[(seq * d.heads + h) * t * t..][..t * t];
-                                for (r0, rows, keys) in d.blocks() {
-                                    let pb = Mat::of(p, r0 * t, rows, keys, t);
-                                    let dsb = Mat::of_mut(&mut ds, r0 * t, rows, keys, t);
-                                    // SAFETY: `ds` is this task's; dq's head h and
-                                    // dk/dv's head g of this sequence are written
-                                    // by this task alone.
-                                    unsafe {
-                                        matmul(
-                                            dsb,
-                                            doh.rows(r0, rows),
-                                            vh.rows(0, keys).t(),
-                                            false,
-                                            1.0,
-                                            1,
-                                        );
-                                    }
-                                    for r in 0..rows {
-                                        let i = (r0 + r) * t;
-                                        let live = r0 + r + 1;
-                                        let (pr, dr) = (&p[i..i + live], &mut ds[i..i + live]);
-                                        let dot = math::dot(pr, dr);
-                                        for (dv, pv) in dr.iter_mut().zip(pr) {
-                                            *dv = pv * (*dv - dot);
-                                        }
-                                        ds[i + live..i + keys].fill(0.0);
-                                    }
-                                    let dsb = Mat::of(&ds, r0 * t, rows, keys, t);
-                                    unsafe {
-                                        matmul(
-                                            dqh.rows(r0, rows),
-                                            dsb,
-                                            kh.rows(0, keys),
-                                            false,
-                                            d.scale(),
-                                            1,
-                                        );
-                                        matmul(
-                                            dkh.rows(0, keys),
-                                            dsb.t(),
-                                            qh.rows(r0, rows),
-                                            true,
-                                            d.scale(),
-                                            1,
-                                        );
-                                        matmul(
-                                            dvh.rows(0, keys),
-                                            pb.t(),
-                                            doh.rows(r0, rows),
-                                            true,
-                                            1.0,
-                                            1,
-                                        );
-                                    }
-                                }
+                        for r in 0..rows {
+                            let i = (r0 + r) * t;
+                            let live = r0 + r + 1;
+                            let (pr, dr) = (&p[i..i + live], &mut ds[i..i + live]);
+                            let dot = math::dot(pr, dr);
+                            for (dv, pv) in dr.iter_mut().zip(pr) {
+                                *dv = pv * (*dv - dot);
                             }
-                        });
-                        Ok((dq, dk, dv))
-                    })
-                })
-            })
+                            ds[i + live..i + keys].fill(0.0);
+                        }
+                        unsafe {
+                            matmul(
+                                dqh.rows(r0, rows),
+                                dsb,
+                                kh.rows(0, keys),
+                                false,
+                                d.scale(),
+                                1,
+                            );
+                            matmul(
+                                dkh.rows(0, keys),
+                                dsb.t(),
+                                qh.rows(r0, rows),
+                                true,
+                                d.scale(),
+                                1,
+                            );
+                            matmul(dvh.rows(0, keys), pb.t(), doh.rows(r0, rows), true, 1.0, 1);
+                        }
+                    }
+                }
+            });
+            Ok((dq, dk, dv))
         })?;
         Ok((
             Some(tensor(dq, q.shape())?),

@@ -45,7 +45,7 @@ impl CustomOp1 for HeadLoss {
             Vec::new()
         };
         let mut total = 0f64;
-        with_data(&self.head, self.name(), |w| {
+        with_data([&self.head], self.name(), |[w]| {
             let mut x = uninit(chunk * h);
             let mut logits = uninit(chunk * vocab);
             let mut dx = uninit(chunk * h);

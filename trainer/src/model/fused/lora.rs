@@ -7,13 +7,10 @@
 //! dx = dy W + (du A) ⊙ m (W frozen: no gradient of its own).
 
 use super::matrix::{Mat, matmul, threads};
-use super::{data, tensor, uninit, with_data};
+use super::{ELEMS_PER_TASK, data, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 use std::sync::Mutex;
-
-/// Elements per rayon task in the mask's elementwise passes.
-const CHUNK: usize = 16_384;
 
 struct LoraLinear {
     /// [out, in], frozen.
@@ -31,8 +28,11 @@ impl LoraLinear {
         match &self.mask {
             Some(m) => {
                 *buf = uninit(x.len());
-                buf.par_chunks_mut(CHUNK)
-                    .zip(x.par_chunks(CHUNK).zip(m.par_chunks(CHUNK)))
+                buf.par_chunks_mut(ELEMS_PER_TASK)
+                    .zip(
+                        x.par_chunks(ELEMS_PER_TASK)
+                            .zip(m.par_chunks(ELEMS_PER_TASK)),
+                    )
                     .for_each(|(o, (x, m))| {
                         for ((o, x), m) in o.iter_mut().zip(x).zip(m) {
                             *o = x * m;
@@ -71,7 +71,7 @@ impl CustomOp3 for LoraLinear {
         let mut u = uninit(n * r);
         let mut buf = Vec::new();
         let xm = self.masked(x, &mut buf);
-        with_data(&self.weight, self.name(), |w| {
+        with_data([&self.weight], self.name(), |[w]| {
             // SAFETY: y and u are this call's own buffers; the rest is read.
             unsafe {
                 let y_m = Mat::of_mut(&mut y, 0, n, out, out);
@@ -121,89 +121,88 @@ impl CustomOp3 for LoraLinear {
         let (out, inp) = self.weight.dims2()?;
         let r = a.dim(0)?;
         let need_dx = x.track_op();
-        let (dx, da, db) = with_data(x, self.name(), |x| {
-            with_data(a, self.name(), |a| {
-                with_data(b, self.name(), |b| {
-                    with_data(dy, self.name(), |dy| {
-                        with_data(&self.weight, self.name(), |w| {
-                            let n = x.len() / inp;
-                            let mut db = uninit(out * r);
-                            let mut du = uninit(n * r);
-                            let mut da = uninit(r * inp);
-                            let mut buf = Vec::new();
-                            let xm = self.masked(x, &mut buf);
-                            let dy_m = Mat::of(dy, 0, n, out, out);
-                            let du_m = Mat::of_mut(&mut du, 0, n, r, r);
-                            // SAFETY: db, du, da and dx are this call's own buffers.
-                            unsafe {
+        let (dx, da, db) = with_data(
+            [x, a, b, dy, &self.weight],
+            self.name(),
+            |[x, a, b, dy, w]| {
+                let n = x.len() / inp;
+                let mut db = uninit(out * r);
+                let mut du = uninit(n * r);
+                let mut da = uninit(r * inp);
+                let mut buf = Vec::new();
+                let xm = self.masked(x, &mut buf);
+                let dy_m = Mat::of(dy, 0, n, out, out);
+                let du_m = Mat::of_mut(&mut du, 0, n, r, r);
+                // SAFETY: db, du, da and dx are this call's own buffers.
+                unsafe {
+                    matmul(
+                        Mat::of_mut(&mut db, 0, out, r, r),
+                        dy_m.t(),
+                        Mat::of(&u, 0, n, r, r),
+                        false,
+                        self.scale,
+                        threads(),
+                    );
+                    matmul(
+                        du_m,
+                        dy_m,
+                        Mat::of(b, 0, out, r, r),
+                        false,
+                        self.scale,
+                        threads(),
+                    );
+                    matmul(
+                        Mat::of_mut(&mut da, 0, r, inp, inp),
+                        du_m.t(),
+                        Mat::of(xm, 0, n, inp, inp),
+                        false,
+                        1.0,
+                        threads(),
+                    );
+                }
+                let dx = need_dx.then(|| {
+                    let mut dx = uninit(n * inp);
+                    let dx_m = Mat::of_mut(&mut dx, 0, n, inp, inp);
+                    let a_m = Mat::of(a, 0, r, inp, inp);
+                    unsafe {
+                        matmul(
+                            dx_m,
+                            dy_m,
+                            Mat::of(w, 0, out, inp, inp),
+                            false,
+                            1.0,
+                            threads(),
+                        );
+                        match &self.mask {
+                            None => matmul(dx_m, du_m, a_m, true, 1.0, threads()),
+                            Some(m) => {
+                                let mut t = uninit(n * inp);
                                 matmul(
-                                    Mat::of_mut(&mut db, 0, out, r, r),
-                                    dy_m.t(),
-                                    Mat::of(&u, 0, n, r, r),
-                                    false,
-                                    self.scale,
-                                    threads(),
-                                );
-                                matmul(
+                                    Mat::of_mut(&mut t, 0, n, inp, inp),
                                     du_m,
-                                    dy_m,
-                                    Mat::of(b, 0, out, r, r),
-                                    false,
-                                    self.scale,
-                                    threads(),
-                                );
-                                matmul(
-                                    Mat::of_mut(&mut da, 0, r, inp, inp),
-                                    du_m.t(),
-                                    Mat::of(xm, 0, n, inp, inp),
+                                    a_m,
                                     false,
                                     1.0,
                                     threads(),
                                 );
-                            }
-                            let dx = need_dx.then(|| {
-                                let mut dx = uninit(n * inp);
-                                let dx_m = Mat::of_mut(&mut dx, 0, n, inp, inp);
-                                let a_m = Mat::of(a, 0, r, inp, inp);
-                                unsafe {
-                                    matmul(
-                                        dx_m,
-                                        dy_m,
-                                        Mat::of(w, 0, out, inp, inp),
-                                        false,
-                                        1.0,
-                                        threads(),
-                                    );
-                                    match &self.mask {
-                                        None => matmul(dx_m, du_m, a_m, true, 1.0, threads()),
-                                        Some(m) => {
-                                            let mut t = uninit(n * inp);
-                                            matmul(
-                                                Mat::of_mut(&mut t, 0, n, inp, inp),
-                                                du_m,
-                                                a_m,
-                                                false,
-                                                1.0,
-                                                threads(),
-                                            );
-                                            dx.par_chunks_mut(CHUNK)
-                                                .zip(t.par_chunks(CHUNK).zip(m.par_chunks(CHUNK)))
-                                                .for_each(|(d, (t, m))| {
-                                                    for ((d, t), m) in d.iter_mut().zip(t).zip(m) {
-                                                        *d += t * m;
-                                                    }
-                                                });
+                                dx.par_chunks_mut(ELEMS_PER_TASK)
+                                    .zip(
+                                        t.par_chunks(ELEMS_PER_TASK)
+                                            .zip(m.par_chunks(ELEMS_PER_TASK)),
+                                    )
+                                    .for_each(|(d, (t, m))| {
+                                        for ((d, t), m) in d.iter_mut().zip(t).zip(m) {
+                                            *d += t * m;
                                         }
-                                    }
-                                }
-                                dx
-                            });
-                            Ok((dx, da, db))
-                        })
-                    })
-                })
-            })
-        })?;
+                                    });
+                            }
+                        }
+                    }
+                    dx
+                });
+                Ok((dx, da, db))
+            },
+        )?;
         Ok((
             dx.map(|dx| tensor(dx, x.shape())).transpose()?,
             Some(tensor(da, a.shape())?),

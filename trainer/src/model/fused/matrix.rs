@@ -38,6 +38,19 @@ impl Mat {
         Self::of(buf, offset, rows, cols, stride)
     }
 
+    /// The rows × cols block whose first element is (row, col).
+    pub fn block(self, row: usize, col: usize, rows: usize, cols: usize) -> Self {
+        debug_assert!(row + rows <= self.rows && col + cols <= self.cols);
+        Self {
+            ptr: self
+                .ptr
+                .wrapping_offset(row as isize * self.rs + col as isize * self.cs),
+            rows,
+            cols,
+            ..self
+        }
+    }
+
     /// Rows `start..start + rows` of this matrix.
     pub fn rows(self, start: usize, rows: usize) -> Self {
         debug_assert!(start + rows <= self.rows);

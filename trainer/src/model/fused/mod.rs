@@ -37,14 +37,26 @@ pub(crate) fn data<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f
     Ok(&d[start..end])
 }
 
-/// Runs `f` on a CPU tensor's f32 data (made contiguous first if needed).
-pub(crate) fn with_data<R>(t: &Tensor, op: &str, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
-    let t = t.contiguous()?;
-    let (storage, layout) = t.storage_and_layout();
-    let Storage::Cpu(s) = &*storage else {
-        bail!("{op} runs on the CPU");
-    };
-    f(data(s, layout, op)?)
+/// Runs `f` on CPU tensors' f32 data (each made contiguous first if needed).
+pub(crate) fn with_data<R, const N: usize>(
+    ts: [&Tensor; N],
+    op: &str,
+    f: impl FnOnce([&[f32]; N]) -> Result<R>,
+) -> Result<R> {
+    let owned = ts.map(Tensor::contiguous);
+    let owned: Vec<Tensor> = owned.into_iter().collect::<Result<_>>()?;
+    let guards: Vec<_> = owned.iter().map(Tensor::storage_and_layout).collect();
+    let mut slices = Vec::with_capacity(N);
+    for (storage, layout) in &guards {
+        let Storage::Cpu(s) = &**storage else {
+            bail!("{op} runs on the CPU");
+        };
+        slices.push(data(s, layout, op)?);
+    }
+    match slices.try_into() {
+        Ok(slices) => f(slices),
+        Err(_) => bail!("{op}: {N} inputs expected"),
+    }
 }
 
 pub(crate) fn tensor(v: Vec<f32>, shape: impl Into<Shape>) -> Result<Tensor> {
@@ -64,7 +76,11 @@ pub(crate) fn uninit(n: usize) -> Vec<f32> {
     v
 }
 
-/// Rows per rayon task for row-wise kernels: enough work to pay for a task.
+/// Elements per rayon task in the elementwise kernels: enough work to pay
+/// for a task.
+const ELEMS_PER_TASK: usize = 16_384;
+
+/// Rows per rayon task for row-wise kernels.
 fn rows_per_task(cols: usize) -> usize {
-    (16_384 / cols.max(1)).max(1)
+    (ELEMS_PER_TASK / cols.max(1)).max(1)
 }

@@ -41,28 +41,22 @@ impl CustomOp1 for RmsNorm {
 
     fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
         let h = self.weight.len();
-        let dx = with_data(x, self.name(), |x| {
-            with_data(dy, self.name(), |dy| {
-                let mut dx = uninit(x.len());
-                let chunk = h * rows_per_task(h);
-                dx.par_chunks_mut(chunk)
-                    .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))
-                    .for_each(|(dxc, (xc, dyc))| {
-                        for ((dxr, xr), dyr) in
-                            dxc.chunks_mut(h).zip(xc.chunks(h)).zip(dyc.chunks(h))
-                        {
-                            let r = inv_rms(xr, self.eps);
-                            let dot = math::dot3(dyr, &self.weight, xr);
-                            let c = r * r * r / h as f32 * dot;
-                            for (((dx, d), w), x) in
-                                dxr.iter_mut().zip(dyr).zip(&self.weight).zip(xr)
-                            {
-                                *dx = r * d * w - c * x;
-                            }
+        let dx = with_data([x, dy], self.name(), |[x, dy]| {
+            let mut dx = uninit(x.len());
+            let chunk = h * rows_per_task(h);
+            dx.par_chunks_mut(chunk)
+                .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))
+                .for_each(|(dxc, (xc, dyc))| {
+                    for ((dxr, xr), dyr) in dxc.chunks_mut(h).zip(xc.chunks(h)).zip(dyc.chunks(h)) {
+                        let r = inv_rms(xr, self.eps);
+                        let dot = math::dot3(dyr, &self.weight, xr);
+                        let c = r * r * r / h as f32 * dot;
+                        for (((dx, d), w), x) in dxr.iter_mut().zip(dyr).zip(&self.weight).zip(xr) {
+                            *dx = r * d * w - c * x;
                         }
-                    });
-                Ok(dx)
-            })
+                    }
+                });
+            Ok(dx)
         })?;
         Ok(Some(tensor(dx, x.shape())?))
     }

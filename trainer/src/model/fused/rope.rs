@@ -72,7 +72,7 @@ impl CustomOp1 for Rope {
     }
 
     fn bwd(&self, x: &Tensor, _y: &Tensor, dy: &Tensor) -> Result<Option<Tensor>> {
-        let dx = with_data(dy, self.name(), |dy| Ok(self.rotate(dy, true)))?;
+        let dx = with_data([dy], self.name(), |[dy]| Ok(self.rotate(dy, true)))?;
         Ok(Some(tensor(dx, x.shape())?))
     }
 }

@@ -1,7 +1,7 @@
 //! SwiGLU's gate: y = silu(gate) ⊙ up, silu(g) = g·σ(g). Backward:
 //! d_up = dy ⊙ silu(g), d_gate = dy ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))).
 
-use super::{data, math, tensor, uninit, with_data};
+use super::{ELEMS_PER_TASK, data, math, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -10,8 +10,6 @@ struct SwiGlu;
 fn sigmoid(g: f32) -> f32 {
     1.0 / (1.0 + math::exp(-g))
 }
-
-const CHUNK: usize = 16_384;
 
 impl CustomOp2 for SwiGlu {
     fn name(&self) -> &'static str {
@@ -28,8 +26,11 @@ impl CustomOp2 for SwiGlu {
         let g = data(s1, l1, self.name())?;
         let u = data(s2, l2, self.name())?;
         let mut y = uninit(g.len());
-        y.par_chunks_mut(CHUNK)
-            .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
+        y.par_chunks_mut(ELEMS_PER_TASK)
+            .zip(
+                g.par_chunks(ELEMS_PER_TASK)
+                    .zip(u.par_chunks(ELEMS_PER_TASK)),
+            )
             .for_each(|(y, (g, u))| {
                 for ((y, g), u) in y.iter_mut().zip(g).zip(u) {
                     *y = g * sigmoid(*g) * u;
@@ -45,25 +46,24 @@ impl CustomOp2 for SwiGlu {
         _y: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (dg, du) = with_data(gate, self.name(), |g| {
-            with_data(up, self.name(), |u| {
-                with_data(dy, self.name(), |dy| {
-                    let mut dg = uninit(g.len());
-                    let mut du = uninit(g.len());
-                    dg.par_chunks_mut(CHUNK)
-                        .zip(du.par_chunks_mut(CHUNK))
-                        .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
-                        .zip(dy.par_chunks(CHUNK))
-                        .for_each(|(((dg, du), (g, u)), dy)| {
-                            for i in 0..g.len() {
-                                let s = sigmoid(g[i]);
-                                du[i] = dy[i] * g[i] * s;
-                                dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
-                            }
-                        });
-                    Ok((dg, du))
-                })
-            })
+        let (dg, du) = with_data([gate, up, dy], self.name(), |[g, u, dy]| {
+            let mut dg = uninit(g.len());
+            let mut du = uninit(g.len());
+            dg.par_chunks_mut(ELEMS_PER_TASK)
+                .zip(du.par_chunks_mut(ELEMS_PER_TASK))
+                .zip(
+                    g.par_chunks(ELEMS_PER_TASK)
+                        .zip(u.par_chunks(ELEMS_PER_TASK)),
+                )
+                .zip(dy.par_chunks(ELEMS_PER_TASK))
+                .for_each(|(((dg, du), (g, u)), dy)| {
+                    for i in 0..g.len() {
+                        let s = sigmoid(g[i]);
+                        du[i] = dy[i] * g[i] * s;
+                        dg[i] = dy[i] * u[i] * s * (1.0 + g[i] * (1.0 - s));
+                    }
+                });
+            Ok((dg, du))
         })?;
         Ok((
             Some(tensor(dg, gate.shape())?),
