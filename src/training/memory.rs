@@ -32,9 +32,24 @@ impl MemoryEstimate {
     }
 }
 
-/// The trainer keeps everything in f32.
-const BYTES: u64 = 4;
+/// LoRA's weights, gradients and optimizer state are f32 whatever the base.
+const F32: u64 = 4;
 
+/// What a run's memory depends on besides the model's shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunMemory<'a> {
+    pub batch_size: u64,
+    pub seq_len: u64,
+    pub lora_r: u64,
+    pub target_modules: &'a [String],
+    /// Bytes per base weight and activation: 4 (f32) or 2 (bf16, f16).
+    pub base_bytes: u64,
+    /// Only each decoder layer's input is kept; one layer's intermediates
+    /// exist at a time (recomputed in the backward pass).
+    pub gradient_checkpointing: bool,
+}
+
+/// The trainer's f32 run without checkpointing (the CPU default).
 pub fn estimate(
     shape: &ModelShape,
     batch_size: u64,
@@ -42,13 +57,28 @@ pub fn estimate(
     lora_r: u64,
     target_modules: &[String],
 ) -> MemoryEstimate {
-    let (b, t) = (batch_size, seq_len);
+    estimate_run(
+        shape,
+        &RunMemory {
+            batch_size,
+            seq_len,
+            lora_r,
+            target_modules,
+            base_bytes: F32,
+            gradient_checkpointing: false,
+        },
+    )
+}
+
+pub fn estimate_run(shape: &ModelShape, run: &RunMemory) -> MemoryEstimate {
+    let (b, t) = (run.batch_size, run.seq_len);
     let hid = shape.hidden_size;
     let inter = shape.intermediate_size;
     let heads = shape.num_attention_heads;
     let q = heads * shape.head_dim;
     let kv = shape.num_key_value_heads * shape.head_dim;
-    let lora_per_layer: u64 = target_modules
+    let lora_per_layer: u64 = run
+        .target_modules
         .iter()
         .map(|m| {
             let (i, o) = match m.as_str() {
@@ -56,19 +86,29 @@ pub fn estimate(
                 "k_proj" | "v_proj" => (hid, kv),
                 _ => (hid, inter),
             };
-            lora_r * (i + o)
+            run.lora_r * (i + o)
         })
         .sum();
     // Autograd keeps each layer's intermediates: about 16 hidden-sized and 5
-    // intermediate-sized activations per token, and 3 score matrices per head.
-    let per_layer = b * t * (16 * hid + 5 * inter + 6 * q) * BYTES + 3 * b * heads * t * t * BYTES;
+    // intermediate-sized activations per token in the base's dtype, and 3
+    // score matrices per head (softmax runs in f32).
+    let per_layer =
+        b * t * (16 * hid + 5 * inter + 6 * q) * run.base_bytes + 3 * b * heads * t * t * F32;
+    let layers = shape.num_hidden_layers;
+    let activations = if run.gradient_checkpointing {
+        // Every layer's input, one layer's intermediates while it is
+        // recomputed, and the gradient passed down between layers.
+        (layers + 2) * b * t * hid * run.base_bytes + per_layer
+    } else {
+        per_layer * layers
+    };
     MemoryEstimate {
-        weights: shape.parameters * BYTES,
+        weights: shape.parameters * run.base_bytes,
         // Parameter, gradient (and its accumulated sum), two Adam moments.
-        lora: lora_per_layer * shape.num_hidden_layers * BYTES * 5,
-        activations: per_layer * shape.num_hidden_layers,
-        // Logits, their log-softmax and its gradient.
-        logits: 4 * b * t * shape.vocab_size * BYTES,
+        lora: lora_per_layer * layers * F32 * 5,
+        activations,
+        // Logits, their log-softmax and its gradient, in f32.
+        logits: 4 * b * t * shape.vocab_size * F32,
     }
 }
 
@@ -117,5 +157,34 @@ mod tests {
         assert!(big.total() > small.total());
         assert!(advice(&big, 1, 4, 512).contains("smaller model"));
         assert!(advice(&big, big.weights + 1, 4, 512).contains("batch size (4)"));
+    }
+
+    #[test]
+    fn half_precision_halves_the_weights_and_checkpointing_keeps_one_layer() {
+        let q = vec!["q_proj".to_string()];
+        let mut s = shape();
+        s.num_hidden_layers = 16;
+        let run = |base_bytes, gradient_checkpointing| {
+            estimate_run(
+                &s,
+                &RunMemory {
+                    batch_size: 4,
+                    seq_len: 512,
+                    lora_r: 8,
+                    target_modules: &q,
+                    base_bytes,
+                    gradient_checkpointing,
+                },
+            )
+        };
+        let (f32_full, bf16_full, bf16_ckpt) = (run(4, false), run(2, false), run(2, true));
+        assert_eq!(bf16_full.weights * 2, f32_full.weights);
+        // LoRA and its optimizer stay f32.
+        assert_eq!(bf16_full.lora, f32_full.lora);
+        assert!(bf16_full.activations < f32_full.activations);
+        // Sixteen layers' intermediates against one layer's and the inputs.
+        assert!(bf16_ckpt.activations * 4 < bf16_full.activations);
+        assert_eq!(bf16_ckpt.logits, bf16_full.logits);
+        assert_eq!(run(4, false), estimate(&s, 4, 512, 8, &q));
     }
 }
