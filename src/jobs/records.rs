@@ -86,6 +86,25 @@ pub struct JobDetail {
     pub eval_points: Vec<MetricPoint>,
 }
 
+impl JobDetail {
+    /// The passes over the training examples the run has made: its steps so
+    /// far over one epoch's steps (which the estimate counted as the
+    /// trainer does), or the epoch the trainer last reported.
+    pub fn epochs_run(&self) -> Option<f64> {
+        match &self.estimate {
+            Some(e) => {
+                let per_epoch = crate::training::steps::steps_per_epoch(
+                    e.training_examples,
+                    self.config.batch_size as u64,
+                    self.config.gradient_accumulation as u64,
+                );
+                Some(self.job.current_step as f64 / per_epoch as f64)
+            }
+            None => self.job.current_epoch,
+        }
+    }
+}
+
 /// What creating a job takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,19 +2,16 @@
 //! field's bounds in one table, checked the same way in the browser, by the
 //! API and by the trainer.
 
+use super::steps::{self, RunSteps};
+use crate::cluster::BaseDtype;
 use serde::{Deserialize, Serialize};
 
-/// The LoRA target modules a user may pick, in the model's layer order.
-pub const TARGET_MODULES: &[&str] = &[
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-];
+/// The LoRA target modules a user may pick, in the model's layer order:
+/// the cluster contract's one list.
+pub use crate::cluster::TARGET_MODULES;
 
+/// The learning-rate schedule after warmup. The trainer's spec carries this
+/// same type (`hyperparameters.schedule`), so the names cannot drift apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheduler {
@@ -62,6 +59,12 @@ pub struct TrainingConfig {
     pub seed: u64,
     /// Stop after this many optimizer steps (0: run every epoch).
     pub max_steps: u32,
+    /// The base weights' precision; `None`: the device's default (bf16 on
+    /// a GPU that has it, f16 on one that does not, f32 on the CPU).
+    pub dtype: Option<BaseDtype>,
+    /// Recompute each decoder layer's activations in the backward pass
+    /// instead of keeping them; `None`: on from 1B parameters.
+    pub gradient_checkpointing: Option<bool>,
 }
 
 impl Default for TrainingConfig {
@@ -324,27 +327,27 @@ impl TrainingConfig {
         self.batch_size.max(1) as u64 * self.gradient_accumulation.max(1) as u64
     }
 
-    /// Optimizer steps for `examples` trainable examples (before the
-    /// validation split is taken out).
+    /// The run's steps over `examples` trainable examples (before the
+    /// validation split is taken out): [`steps::plan`], as the trainer counts them.
+    pub fn steps(&self, examples: u64) -> RunSteps {
+        steps::plan(
+            examples,
+            self.validation_split,
+            self.batch_size as u64,
+            self.gradient_accumulation as u64,
+            self.epochs as u64,
+            self.max_steps as u64,
+        )
+    }
+
+    /// Optimizer steps for `examples` trainable examples.
     pub fn total_steps(&self, examples: u64) -> u64 {
-        let train = self.training_examples(examples);
-        let per_epoch = train.div_ceil(self.effective_batch()).max(1);
-        let all = per_epoch * self.epochs.max(1) as u64;
-        if self.max_steps > 0 {
-            all.min(self.max_steps as u64)
-        } else {
-            all
-        }
+        self.steps(examples).total_steps
     }
 
     /// The examples left for training once the validation share is held out.
     pub fn training_examples(&self, examples: u64) -> u64 {
-        let held = if self.validation_split > 0.0 && examples > 1 {
-            ((examples as f64 * self.validation_split).round() as u64).clamp(1, examples - 1)
-        } else {
-            0
-        };
-        examples - held
+        self.steps(examples).train_examples
     }
 
     /// Warmup in optimizer steps.
@@ -433,5 +436,24 @@ mod tests {
         c.warmup_ratio = 0.03;
         assert_eq!(c.warmup_steps(100), 3);
         assert_eq!(c.warmup_steps(4), 1);
+        // A cap above every epoch's steps is never reached.
+        c.max_steps = 60;
+        assert_eq!(c.total_steps(44), 15);
+    }
+
+    #[test]
+    fn a_config_stored_before_dtype_and_checkpointing_still_reads() {
+        let mut old = serde_json::to_value(TrainingConfig::default()).unwrap();
+        let map = old.as_object_mut().unwrap();
+        map.remove("dtype");
+        map.remove("gradient_checkpointing");
+        let c: TrainingConfig = serde_json::from_value(old).unwrap();
+        assert_eq!((c.dtype, c.gradient_checkpointing), (None, None));
+        let c: TrainingConfig =
+            serde_json::from_str(r#"{"dtype":"bf16","gradient_checkpointing":false}"#).unwrap();
+        assert_eq!(c.dtype, Some(BaseDtype::Bf16));
+        assert_eq!(c.gradient_checkpointing, Some(false));
+        let e = serde_json::from_str::<TrainingConfig>(r#"{"dtype":"fp8"}"#).unwrap_err();
+        assert!(e.to_string().contains("bf16"), "{e}");
     }
 }

@@ -99,19 +99,10 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     } = *input;
     let count = gpu_count.max(1);
     let examples = stats.trainable_examples;
-    let total_steps = config.total_steps(examples);
-    let full_steps = TrainingConfig {
-        max_steps: 0,
-        ..config.clone()
-    }
-    .total_steps(examples);
+    // The trainer's own count: a cap cuts the tokens in proportion.
+    let steps = config.steps(examples);
     let per_epoch = tokens_per_epoch(stats, config);
-    let all_epochs = per_epoch * config.epochs.max(1) as u64;
-    let total_tokens = if full_steps == 0 {
-        0
-    } else {
-        (all_epochs as f64 * total_steps as f64 / full_steps as f64).round() as u64
-    };
+    let total_tokens = (per_epoch as f64 * steps.epochs_run).round() as u64;
     let (tokens_per_second, throughput) = match input.calibration {
         Some((tps, jobs)) if tps > 0.0 && jobs > 0 => (tps, Throughput::Calibrated { jobs }),
         _ => {
@@ -150,8 +141,8 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         )
     });
     Estimate {
-        total_steps,
-        training_examples: config.training_examples(examples),
+        total_steps: steps.total_steps,
+        training_examples: steps.train_examples,
         tokens_per_epoch: per_epoch,
         total_tokens,
         tokens_per_second,

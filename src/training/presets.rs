@@ -113,6 +113,8 @@ impl Preset {
             eval_interval: 50,
             seed: 42,
             max_steps: 0,
+            dtype: None,
+            gradient_checkpointing: None,
         }
     }
 
