@@ -46,4 +46,13 @@ impl TrainerError {
     }
 }
 
+impl From<brightrun::cluster::SpecError> for TrainerError {
+    fn from(e: brightrun::cluster::SpecError) -> Self {
+        Self::Spec {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, TrainerError>;

@@ -21,6 +21,8 @@ fn spec(out: &Path, h: HyperParams) -> JobSpec {
         job_id: "test".into(),
         base_model: tiny::NAME.into(),
         dataset: fixture(),
+        device: Default::default(),
+        dtype: None,
         hyperparameters: h,
         output: Output::Folder(out.join("adapter").display().to_string()),
         init_adapter: None,

@@ -5,77 +5,14 @@
 use super::jobs::{Job, JobTable, Status};
 use super::{store, worker};
 use crate::spec::JobSpec;
-use crate::train::StepMetrics;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use brightrun::cluster::{JobQuery, JobUpdate, JobView, Progress, StepMetrics};
+use chrono::Utc;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// Where a job is: `GET /v1/jobs/{id}`, and each entry of a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobView {
-    /// The agent's id for the job.
-    pub id: String,
-    /// The caller's id (the idempotency key).
-    pub job_id: String,
-    pub status: Status,
-    pub progress: Progress,
-    /// The latest step's metrics.
-    pub metrics: Option<StepMetrics>,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-impl JobView {
-    /// A job before its first step: `status`, no progress, no metrics.
-    pub fn new(id: &str, status: Status, created_at: DateTime<Utc>) -> Self {
-        Self {
-            id: id.to_string(),
-            job_id: id.to_string(),
-            status,
-            progress: Progress {
-                step: 0,
-                total_steps: 0,
-                epoch: 0.0,
-            },
-            metrics: None,
-            error: None,
-            created_at,
-            started_at: None,
-            finished_at: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    pub step: u64,
-    pub total_steps: u64,
-    pub epoch: f64,
-}
-
-/// One entry of a query: a job's view and its points after the step asked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobUpdate {
-    #[serde(flatten)]
-    pub job: JobView,
-    pub points: Vec<StepMetrics>,
-}
-
-/// What a query asks about one job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobQuery {
-    pub id: String,
-    /// Only points after this step (none: every point).
-    #[serde(default)]
-    pub after_step: Option<u64>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CancelError {
@@ -178,7 +115,7 @@ impl Agent {
         let mut guard = job.lock();
         let r = &mut guard.record;
         match r.status {
-            s if s.is_finished() => {
+            s if s.is_terminal() => {
                 return Err(CancelError::Finished {
                     id: id.to_string(),
                     status: s.as_str(),
@@ -252,5 +189,6 @@ fn view(job: &Job) -> JobView {
         created_at: r.created_at,
         started_at: r.started_at,
         finished_at: r.finished_at,
+        device: None,
     }
 }

@@ -1,7 +1,7 @@
 //! The routes of the cluster API (DESIGN 4.2) and their JSON.
 
 use super::AppState;
-use super::agent::{CancelError, JobQuery, JobView};
+use super::agent::CancelError;
 use crate::spec::JobSpec;
 use axum::Json;
 use axum::body::Bytes;
@@ -9,6 +9,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use brightrun::cluster::{JobQuery, JobView};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 
 use super::store;
 use crate::spec::JobSpec;
-use crate::train::StepMetrics;
+use brightrun::cluster::StepMetrics;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -16,39 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
+/// A job's status: the app's own (DESIGN §4.2), one enum on both sides.
+pub use brightrun::JobStatus as Status;
+
 /// The default number of times a job is resumed from its last checkpoint
 /// (after a restart of the trainer, or a passing failure such as an upload
 /// that kept failing) before it is failed: something about it, or the
 /// machine, keeps stopping it.
 pub const MAX_RESUMES: u32 = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Queued,
-    Initializing,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl Status {
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Initializing => "initializing",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
 
 /// What `job.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
