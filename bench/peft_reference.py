@@ -3,7 +3,7 @@
   speed MODEL_DIR BATCHES_JSON THREADS   LoRA (q,v, r16, alpha 32, dropout 0.05)
                                          training tokens/s on the same batches
                                          BrightRun trained on; peak RSS.
-  parity MODEL_DIR ADAPTER_DIR IDS_JSON LOGITS_JSON
+  parity MODEL_DIR ADAPTER_DIR IDS_JSON LOGITS_JSON [DEVICE]
                                          loads base + PeftModel.from_pretrained,
                                          compares logits with BrightRun's (f32).
 """
@@ -48,20 +48,19 @@ def speed(model_dir, batches_path, threads):
     }))
 
 
-def parity(model_dir, adapter_dir, ids_path, logits_path):
+def parity(model_dir, adapter_dir, ids_path, logits_path, device="cpu"):
     from peft import PeftModel
 
-    base = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
-    model = PeftModel.from_pretrained(base, adapter_dir)
+    base = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).to(device)
+    model = PeftModel.from_pretrained(base, adapter_dir).to(device)
     model.eval()
-    ids = json.load(open(ids_path))
+    ids = torch.tensor([json.load(open(ids_path))], device=device)
     ours = torch.tensor(json.load(open(logits_path)))
     with torch.no_grad():
-        theirs = model(input_ids=torch.tensor([ids])).logits.flatten()
-        plain = base.get_base_model()(input_ids=torch.tensor([ids])).logits.flatten() if hasattr(base, "get_base_model") else None
+        theirs = model(input_ids=ids).logits.flatten().cpu()
     diff = (ours - theirs).abs().max().item()
     with torch.no_grad(), model.disable_adapter():
-        without = model(input_ids=torch.tensor([ids])).logits.flatten()
+        without = model(input_ids=ids).logits.flatten().cpu()
     effect = (theirs - without).abs().max().item()
     print(json.dumps({"max_abs_diff": diff, "adapter_effect": effect, "logits": ours.numel()}))
     if not diff < 1e-4:

@@ -3,7 +3,15 @@
 //!   bench speed SHAPE DIR STEPS           tiny|100m: writes DIR/model and DIR/batches.json,
 //!                                         trains STEPS steps (batch 4 × seq 256, LoRA q,v r16),
 //!                                         prints tokens/s and peak RSS as JSON
-//!   bench logits MODEL ADAPTER IDS_JSON   logits of base+adapter for the ids, as JSON
+//!   bench logits MODEL ADAPTER IDS_JSON [DEVICE]
+//!                                         logits of base+adapter for the ids, as JSON
+//!   bench gradcheck DEVICE                LoRA gradients against central differences
+//!                                         through every layer, f32, on DEVICE
+//!   bench shape-speed SHAPE STEPS DEVICE DTYPE BATCH SEQ
+//!                                         1b|8b|tiny: random weights made on DEVICE in
+//!                                         DTYPE, LoRA r16 on all seven projections,
+//!                                         checkpointed layers; tokens/s as JSON
+//! (`bench/gpu.sh` runs these on a GPU machine, or on the CPU in its CPU mode.)
 
 use brightrun_trainer::model::{LoraShape, ModelConfig, folder, llama::IGNORE, tiny};
 use brightrun_trainer::optim::{self, AdamW};
@@ -12,23 +20,18 @@ use candle_core::{Device, Tensor};
 use std::path::Path;
 use std::time::Instant;
 
+#[path = "bench/gradcheck.rs"]
+mod gradcheck;
+#[path = "bench/shape_speed.rs"]
+mod shape_speed;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn shape(name: &str) -> ModelConfig {
     match name {
         "tiny" => tiny::config(),
-        // SmolLM-135M's widths with 20 layers: about 99M parameters.
-        "100m" => ModelConfig {
-            vocab_size: 49152,
-            hidden_size: 576,
-            intermediate_size: 1536,
-            num_hidden_layers: 20,
-            num_attention_heads: 9,
-            num_key_value_heads: 3,
-            head_dim: 64,
-            ..tiny::config()
-        },
+        "100m" => tiny::config_100m(),
         other => panic!("unknown shape {other}"),
     }
 }
@@ -101,9 +104,13 @@ fn speed(shape_name: &str, dir: &Path, steps: usize) {
     )
     .unwrap();
     let dev = Device::Cpu;
-    let mut model = folder::load(&model_dir.display().to_string(), &dev)
-        .unwrap()
-        .model;
+    let mut model = folder::load(
+        &model_dir.display().to_string(),
+        &dev,
+        candle_core::DType::F32,
+    )
+    .unwrap()
+    .model;
     let targets = vec!["q_proj".to_string(), "v_proj".to_string()];
     let named = model
         .add_lora(
@@ -143,15 +150,27 @@ fn speed(shape_name: &str, dir: &Path, steps: usize) {
     println!("{out}");
 }
 
-fn logits(model_dir: &str, adapter: &Path, ids_json: &str) {
-    let dev = Device::Cpu;
-    let mut base = folder::load(model_dir, &dev).unwrap().model;
+fn device(name: &str) -> Device {
+    let request: brightrun::cluster::DeviceRequest = name.parse().unwrap();
+    let info = brightrun_trainer::device::detected();
+    brightrun_trainer::device::resolve(request, Some(brightrun::cluster::BaseDtype::F32), info)
+        .unwrap()
+        .device
+}
+
+fn logits(model_dir: &str, adapter: &Path, ids_json: &str, dev: &str) {
+    let dev = device(dev);
+    let mut base = folder::load(model_dir, &dev, candle_core::DType::F32)
+        .unwrap()
+        .model;
     brightrun_trainer::adapter::apply(&mut base, adapter).unwrap();
     let ids: Vec<u32> = serde_json::from_str(ids_json).unwrap();
     let n = ids.len();
     let t = Tensor::from_vec(ids, (1, n), &dev).unwrap();
     let l: Vec<f32> = base
         .forward(&t)
+        .unwrap()
+        .to_device(&Device::Cpu)
         .unwrap()
         .flatten_all()
         .unwrap()
@@ -171,10 +190,20 @@ fn main() {
     {
         ["export-tiny", dir] => tiny::write_folder(Path::new(dir), 0).unwrap(),
         ["speed", shape, dir, steps] => speed(shape, Path::new(dir), steps.parse().unwrap()),
-        ["logits", model, adapter, ids] => logits(model, Path::new(adapter), ids),
+        ["logits", model, adapter, ids] => logits(model, Path::new(adapter), ids, "cpu"),
+        ["logits", model, adapter, ids, dev] => logits(model, Path::new(adapter), ids, dev),
+        ["gradcheck", dev] => gradcheck::run(&device(dev)),
+        ["shape-speed", shape, steps, dev, dtype, batch, seq] => shape_speed::run(
+            shape,
+            steps.parse().unwrap(),
+            &device(dev),
+            dtype.parse().unwrap(),
+            batch.parse().unwrap(),
+            seq.parse().unwrap(),
+        ),
         _ => {
             eprintln!(
-                "usage: bench export-tiny DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON"
+                "usage: bench export-tiny DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
             );
             std::process::exit(2);
         }

@@ -6,6 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
+#[derive(Clone)]
 pub struct TrainRng(StdRng);
 
 impl TrainRng {

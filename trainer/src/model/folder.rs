@@ -8,7 +8,7 @@ use super::llama::Llama;
 use super::tiny;
 use crate::chat::ChatTokenizer;
 use crate::error::{Result, TrainerError};
-use candle_core::Device;
+use candle_core::{DType, Device};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,11 +42,12 @@ fn folder(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-pub fn load(name: &str, device: &Device) -> Result<BaseModel> {
+/// Loads a base model onto `device` with its weights frozen in `dtype`.
+pub fn load(name: &str, device: &Device, dtype: DType) -> Result<BaseModel> {
     if name == tiny::NAME {
         return Ok(BaseModel {
             name: name.into(),
-            model: tiny::model(0, device)?,
+            model: tiny::model_in(0, device, dtype)?,
             chat: ChatTokenizer::new(tiny::tokenizer(), None, String::new(), "<|im_end|>".into())?,
         });
     }
@@ -75,7 +76,7 @@ pub fn load(name: &str, device: &Device) -> Result<BaseModel> {
     }
     Ok(BaseModel {
         name: name.into(),
-        model: Llama::from_weights(config, weights, device)?,
+        model: Llama::from_weights(config, weights, device, dtype)?,
         chat: ChatTokenizer::new(tokenizer, template, bos, eos)?,
     })
 }

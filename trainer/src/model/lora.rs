@@ -4,7 +4,7 @@
 //! so a fresh adapter changes nothing.
 
 use crate::rng::TrainRng;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{DType, Result, Tensor, Var};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LoraShape {
@@ -48,7 +48,8 @@ impl Linear {
             (shape.r, inp),
             dev,
         )?;
-        let b = Tensor::zeros((out, shape.r), self.weight.dtype(), dev)?;
+        // f32 whatever the base's dtype: A and B are the master weights.
+        let b = Tensor::zeros((out, shape.r), DType::F32, dev)?;
         self.lora = Some(Lora {
             a: Var::from_tensor(&a)?,
             b: Var::from_tensor(&b)?,
@@ -87,6 +88,10 @@ impl Linear {
             y = y.broadcast_add(b)?;
         }
         if let Some(l) = &self.lora {
+            // The adapter runs in f32 (its weights' dtype) and its output
+            // joins the frozen path in the base's dtype.
+            let dtype = y.dtype();
+            let x = x.to_dtype(DType::F32)?;
             let x = match rng {
                 Some(rng) if l.dropout > 0.0 => {
                     let mask = Tensor::from_vec(
@@ -96,12 +101,12 @@ impl Linear {
                     )?;
                     (x * mask)?
                 }
-                _ => x.clone(),
+                _ => x,
             };
             let delta = x
                 .matmul(&l.a.as_tensor().t()?)?
                 .matmul(&l.b.as_tensor().t()?)?;
-            y = (y + (delta * l.scale)?)?;
+            y = (y + (delta * l.scale)?.to_dtype(dtype)?)?;
         }
         Ok(y)
     }

@@ -100,6 +100,21 @@ pub fn tokenizer_config_json() -> serde_json::Value {
     })
 }
 
+/// SmolLM-135M's widths with 20 layers and the tiny tokenizer: about 99M
+/// parameters, for benchmarks and memory measurements.
+pub fn config_100m() -> ModelConfig {
+    ModelConfig {
+        vocab_size: 49152,
+        hidden_size: 576,
+        intermediate_size: 1536,
+        num_hidden_layers: 20,
+        num_attention_heads: 9,
+        num_key_value_heads: 3,
+        head_dim: 64,
+        ..config()
+    }
+}
+
 /// The weights, drawn from `seed` (normal, std 0.02; norms at one).
 pub fn weights(seed: u64, device: &Device) -> Result<HashMap<String, Tensor>> {
     random_weights(&config(), seed, device)
@@ -202,7 +217,12 @@ pub fn random_weights(
 }
 
 pub fn model(seed: u64, device: &Device) -> Result<Llama> {
-    Llama::from_weights(config(), weights(seed, device)?, device)
+    model_in(seed, device, candle_core::DType::F32)
+}
+
+/// The tiny model with its base weights frozen in `dtype`.
+pub fn model_in(seed: u64, device: &Device, dtype: candle_core::DType) -> Result<Llama> {
+    Llama::from_weights(config(), weights(seed, device)?, device, dtype)
 }
 
 /// Writes the tiny model as a Hugging Face folder.
@@ -218,6 +238,7 @@ pub fn write_random_folder(dir: &Path, c: &ModelConfig, seed: u64) -> Result<()>
         c.clone(),
         random_weights(c, seed, &Device::Cpu)?,
         &Device::Cpu,
+        candle_core::DType::F32,
     )?;
     let write = |name: &str, v: &serde_json::Value| {
         std::fs::write(dir.join(name), serde_json::to_string_pretty(v).unwrap())

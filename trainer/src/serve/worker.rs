@@ -42,6 +42,11 @@ async fn run_one(table: &JobTable, job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
         r.started_at.get_or_insert_with(Utc::now);
         let attempt = r.resume_count;
         let spec = r.spec.clone();
+        // Shown (and billed) from the start; a job asking for a device this
+        // trainer lacks fails in `run_job`, with the reason.
+        if let Ok(c) = crate::device::choose(spec.device, spec.dtype, crate::device::detected()) {
+            r.device = Some(c.info);
+        }
         job.persist_or_warn(&state);
         drop(state);
         job.log(&if attempt == 0 {
@@ -141,9 +146,13 @@ fn record_event(job: &Job, event: &Event) {
             validation_examples,
             truncated,
             resumed_from_step,
+            device,
+            dtype,
+            gradient_checkpointing,
         } => {
             let mut state = job.lock();
             state.record.status = Status::Running;
+            state.record.device = Some(device.clone());
             state.record.total_steps = *total_steps;
             job.truncate_points(&mut state, *resumed_from_step);
             job.persist_or_warn(&state);
@@ -154,6 +163,12 @@ fn record_event(job: &Job, event: &Event) {
             if *resumed_from_step > 0 {
                 line.push_str(&format!("; resumed from step {resumed_from_step}"));
             }
+            line.push_str(&format!("; on {} ({dtype} base weights", device.name));
+            line.push_str(if *gradient_checkpointing {
+                ", gradient checkpointing)"
+            } else {
+                ")"
+            });
             job.log(&line);
         }
         Event::Step(point) => {

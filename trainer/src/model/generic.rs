@@ -1,0 +1,102 @@
+//! The decoder's ops built from candle's differentiable tensor ops: they run
+//! on any device and in any dtype (the CUDA and half-precision path), and
+//! they are the reference the fused CPU kernels are tested against.
+//! candle-nn's fused `rms_norm`, `softmax_last_dim` and `rope` have no
+//! backward pass, so a model built on them trains nothing through those
+//! paths; a gradient check in the tests keeps it that way.
+//!
+//! Precision follows PyTorch's mixed-precision habits: norms, softmax and
+//! the loss are computed in f32 whatever the weights' dtype; matmuls run in
+//! the weights' dtype.
+
+use crate::error::Result;
+use candle_core::{D, DType, Device, Tensor};
+
+/// Label of a position that takes no part in the loss.
+pub const IGNORE: i64 = -100;
+
+/// RMSNorm over the last dimension, in f32, returned in x's dtype.
+pub fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
+    let dtype = x.dtype();
+    let x32 = x.to_dtype(DType::F32)?;
+    let ms = x32.sqr()?.mean_keepdim(D::Minus1)?;
+    x32.broadcast_div(&(ms + eps)?.sqrt()?)?
+        .to_dtype(dtype)?
+        .broadcast_mul(weight)
+}
+
+/// Softmax over the last dimension, differentiable.
+pub fn softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
+    let max = x.max_keepdim(D::Minus1)?.detach();
+    let e = x.broadcast_sub(&max)?.exp()?;
+    e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
+}
+
+fn log_softmax_last(x: &Tensor) -> candle_core::Result<Tensor> {
+    let max = x.max_keepdim(D::Minus1)?.detach();
+    let d = x.broadcast_sub(&max)?;
+    d.broadcast_sub(&d.exp()?.sum_keepdim(D::Minus1)?.log()?)
+}
+
+/// RoPE in the Hugging Face (non-interleaved) layout; x: [b, h, t, d],
+/// cos/sin: [t, d/2] in x's dtype. Differentiable.
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> candle_core::Result<Tensor> {
+    let d = x.dim(D::Minus1)?;
+    let cos = Tensor::cat(&[cos, cos], D::Minus1)?;
+    let sin = Tensor::cat(&[sin, sin], D::Minus1)?;
+    let x1 = x.narrow(D::Minus1, 0, d / 2)?;
+    let x2 = x.narrow(D::Minus1, d / 2, d / 2)?;
+    let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+    x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
+}
+
+/// Repeats each of the kv heads n times: [b, kv, t, d] → [b, kv·n, t, d].
+pub fn repeat_kv(x: &Tensor, n: usize) -> candle_core::Result<Tensor> {
+    if n == 1 {
+        return Ok(x.clone());
+    }
+    let (b, kv, t, d) = x.dims4()?;
+    x.unsqueeze(2)?
+        .broadcast_as((b, kv, n, t, d))?
+        .contiguous()?
+        .reshape((b, kv * n, t, d))
+}
+
+/// The additive causal mask [t, t] (f32: scores are masked in f32).
+pub fn causal_mask(t: usize, dev: &Device) -> Result<Tensor> {
+    let m: Vec<f32> = (0..t)
+        .flat_map(|i| (0..t).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Ok(Tensor::from_vec(m, (t, t), dev)?)
+}
+
+/// Causal attention over heads: q [b, h, t, d], k and v [b, h, t, d] (kv
+/// heads already repeated) → [b, h, t, d]. Scores in the inputs' dtype,
+/// masked and normalised in f32.
+pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let dtype = q.dtype();
+    let hd = q.dim(D::Minus1)?;
+    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?
+        .to_dtype(DType::F32)?
+        .broadcast_add(mask)?;
+    softmax_last(&scores)?.to_dtype(dtype)?.matmul(v)
+}
+
+/// Mean cross-entropy (in f32) over the positions whose label is not
+/// `IGNORE`, and how many there were.
+pub fn masked_cross_entropy(logits: &Tensor, labels: &[i64]) -> Result<(Tensor, usize)> {
+    let n = labels.len();
+    let dev = logits.device();
+    let targets: Vec<u32> = labels.iter().map(|&l| l.max(0) as u32).collect();
+    let weights: Vec<f32> = labels
+        .iter()
+        .map(|&l| if l == IGNORE { 0.0 } else { 1.0 })
+        .collect();
+    let counted = weights.iter().filter(|w| **w > 0.0).count();
+    let targets = Tensor::from_vec(targets, (n, 1), dev)?;
+    let weights = Tensor::from_vec(weights, n, dev)?;
+    let logp = log_softmax_last(&logits.to_dtype(DType::F32)?)?;
+    let picked = logp.gather(&targets, 1)?.squeeze(1)?;
+    let total = (picked * weights)?.sum_all()?.neg()?;
+    Ok(((total / counted.max(1) as f64)?, counted))
+}
