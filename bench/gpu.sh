@@ -46,9 +46,11 @@ fi
 
 if [ "$MODE" = cpu ]; then
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-  cargo build --release -p brightrun-trainer --bin brightrun-trainer --example bench
-  BIN="$CARGO_TARGET_DIR/release/brightrun-trainer"
-  BENCH="$CARGO_TARGET_DIR/release/examples/bench"
+  # The dev profile (the trainer and candle are optimised in it): the
+  # binaries the tests use, no release build needed for the CPU mode.
+  cargo build -p brightrun-trainer --bin brightrun-trainer --example bench
+  BIN="$CARGO_TARGET_DIR/debug/brightrun-trainer"
+  BENCH="$CARGO_TARGET_DIR/debug/examples/bench"
   DEV=cpu SHAPES="tiny" BATCH=4 SEQ=128 STEPS=3
 else
   mkdir -p "$WORK/bin"
@@ -62,6 +64,12 @@ else
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   DEV=cuda SHAPES="1b 8b" BATCH=4 SEQ=2048 STEPS="${BENCH_STEPS:-5}"
 fi
+# PyTorch + PEFT: the machine's python3, or bench/trainer.sh's venv beside
+# the checkout where python3 lacks them.
+PY=python3
+if ! python3 -c 'import torch, transformers, peft' 2>/dev/null && [ -x "$ROOT/../.venv-peft/bin/python" ]; then
+  PY="$ROOT/../.venv-peft/bin/python"
+fi
 rm -rf "$WORK/runs" && mkdir -p "$WORK/runs"
 "$BIN" info 2>/dev/null || true
 
@@ -69,7 +77,7 @@ echo "== 1. correctness: tiny model, 20 steps, $DEV f32 and bf16 against cpu f32
 tiny_run() { # name device dtype
   cat >"$WORK/runs/$1.json" <<JSON
 {"job_id": "$1", "base_model": "tiny-llama", "dataset": "$FIXTURE", "device": "$2", "dtype": "$3",
- "hyperparameters": {"max_steps": 20, "batch_size": 4, "max_seq_len": 128, "learning_rate": 0.003, "lora_dropout": 0.0,
+ "hyperparameters": {"epochs": 10, "max_steps": 20, "batch_size": 4, "max_seq_len": 128, "learning_rate": 0.003, "lora_dropout": 0.0,
    "lora_r": 8, "lora_alpha": 16, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
  "output": {"folder": "$WORK/runs/$1/adapter"}}
 JSON
@@ -96,15 +104,15 @@ PY
 "$BENCH" gradcheck "$DEV"
 
 echo "== 2. PEFT parity: the $DEV-trained adapter in PeftModel.from_pretrained"
-if python3 -c 'import torch, transformers, peft' 2>/dev/null; then
+if "$PY" -c 'import torch, transformers, peft' 2>/dev/null; then
   "$BENCH" export-tiny "$WORK/runs/model"
   IDS='[257, 117, 115, 101, 114, 10, 73, 32, 97, 109, 32, 119, 111, 114, 114, 105, 101, 100, 258, 10, 257, 97]'
   echo "$IDS" >"$WORK/runs/ids.json"
   "$BENCH" logits "$WORK/runs/model" "$WORK/runs/dev-f32/adapter" "$IDS" "$DEV" >"$WORK/runs/logits.json"
-  python3 bench/peft_reference.py parity "$WORK/runs/model" "$WORK/runs/dev-f32/adapter" \
+  "$PY" bench/peft_reference.py parity "$WORK/runs/model" "$WORK/runs/dev-f32/adapter" \
     "$WORK/runs/ids.json" "$WORK/runs/logits.json" "$DEV"
 else
-  echo "skipped: python3 here has no torch/transformers/peft (the GPU machine has them)"
+  echo "skipped: $PY has no torch/transformers/peft (the GPU machine has them; bench/trainer.sh makes a venv)"
 fi
 
 echo "== 3. speed and memory: $SHAPES, LoRA r16 x 7, $BATCH x $SEQ tokens a step, $STEPS timed steps"
@@ -120,8 +128,8 @@ peak_gpu() { # command...: runs it, prints its output, then the peak GPU memory 
 for shape in $SHAPES; do
   ours="$(peak_gpu "$BENCH" shape-speed "$shape" "$STEPS" "$DEV" bf16 "$BATCH" "$SEQ")"
   echo "brightrun $shape: $ours"
-  if python3 -c 'import torch, transformers, peft' 2>/dev/null; then
-    theirs="$(peak_gpu python3 bench/gpu_reference.py speed "$shape" "$STEPS" "$DEV" bf16 "$BATCH" "$SEQ")"
+  if "$PY" -c 'import torch, transformers, peft' 2>/dev/null; then
+    theirs="$(peak_gpu "$PY" bench/gpu_reference.py speed "$shape" "$STEPS" "$DEV" bf16 "$BATCH" "$SEQ")"
     echo "peft $shape: $theirs"
     python3 - "$ours" "$theirs" <<'PY'
 import json, sys

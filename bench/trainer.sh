@@ -34,7 +34,7 @@ rm -rf "$WORK/parity" && mkdir -p "$WORK/parity"
 "$BENCH" export-tiny "$WORK/parity/model"
 cat >"$WORK/parity/job.json" <<JSON
 {"job_id": "parity", "base_model": "$WORK/parity/model", "dataset": "$ROOT/../shared/fixtures/EQ-12-conversations-demo.jsonl",
- "hyperparameters": {"max_steps": 20, "batch_size": 4, "max_seq_len": 128, "learning_rate": 0.003,
+ "hyperparameters": {"epochs": 10, "max_steps": 20, "batch_size": 4, "max_seq_len": 128, "learning_rate": 0.003,
    "lora_r": 8, "lora_alpha": 16, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
  "output": {"folder": "$WORK/parity/adapter"}}
 JSON

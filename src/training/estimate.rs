@@ -117,12 +117,19 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second;
     let cost = duration_s / 3600.0 * gpu.price_per_hour * count as f64;
 
-    let mem = memory::estimate(
+    let mem = memory::estimate_run(
         model,
-        config.batch_size as u64,
-        config.max_seq_len as u64,
-        config.lora_r as u64,
-        &config.target_modules,
+        &memory::RunMemory {
+            batch_size: config.batch_size as u64,
+            seq_len: config.max_seq_len as u64,
+            lora_r: config.lora_r as u64,
+            target_modules: &config.target_modules,
+            base_bytes: base_dtype(config, gpu).bytes(),
+            gradient_checkpointing: crate::cluster::checkpointing_on(
+                config.gradient_checkpointing,
+                model.parameters,
+            ),
+        },
     );
     let available = if gpu.id == CPU_GPU {
         input.machine_memory_bytes
@@ -160,6 +167,24 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
             warning,
         },
     }
+}
+
+/// The dtype the base weights train in on this GPU type: the job's
+/// choice, else the device's default (f32 on the CPU, bf16 on a GPU that
+/// has it, f16 on one that does not).
+pub fn base_dtype(
+    config: &TrainingConfig,
+    gpu: &super::gpus::GpuType,
+) -> crate::cluster::BaseDtype {
+    use crate::cluster::{BaseDtype, DeviceKind};
+    let kind = if gpu.id == CPU_GPU {
+        DeviceKind::Cpu
+    } else {
+        DeviceKind::Cuda
+    };
+    config
+        .dtype
+        .unwrap_or(BaseDtype::default_for(kind, gpu.bf16))
 }
 
 #[cfg(test)]
@@ -269,11 +294,25 @@ mod tests {
             machine_memory_bytes: None,
         });
         assert!(!full.fit.fits);
+        // In f16 (the T4 has no bf16) the 7B weights fit; the batch does not.
         let w = full.fit.warning.as_deref().unwrap();
         assert!(
-            w.contains("NVIDIA T4") && w.contains("smaller model"),
+            w.contains("NVIDIA T4") && w.contains("batch size (16)"),
             "{w}"
         );
+        let mut f32_weights = c.clone();
+        f32_weights.dtype = Some(crate::cluster::BaseDtype::F32);
+        let f32_run = estimate(&EstimateInput {
+            stats: &stats(),
+            config: &f32_weights,
+            model: &seven_b(),
+            gpu: t4,
+            gpu_count: 1,
+            calibration: None,
+            machine_memory_bytes: None,
+        });
+        let w = f32_run.fit.warning.as_deref().unwrap();
+        assert!(w.contains("smaller model"), "{w}");
         c.max_steps = full.total_steps as u32 / 2;
         let half = estimate(&EstimateInput {
             stats: &stats(),
@@ -285,5 +324,43 @@ mod tests {
             machine_memory_bytes: None,
         });
         assert_eq!(half.total_tokens * 2, full.total_tokens);
+    }
+
+    #[test]
+    fn the_fit_check_counts_the_base_dtype_and_checkpointing_on_the_chosen_device() {
+        let catalog = GpuCatalog::default();
+        let a100 = catalog.get("a100-80gb").unwrap();
+        let t4 = catalog.get("t4").unwrap();
+        let cpu = catalog.get(CPU_GPU).unwrap();
+        let mut c = Preset::Balanced.config();
+        assert_eq!(base_dtype(&c, a100), crate::cluster::BaseDtype::Bf16);
+        assert_eq!(base_dtype(&c, t4), crate::cluster::BaseDtype::F16);
+        assert_eq!(base_dtype(&c, cpu), crate::cluster::BaseDtype::F32);
+        let (s, m) = (stats(), seven_b());
+        let needed = |c: &TrainingConfig| {
+            estimate(&EstimateInput {
+                stats: &s,
+                config: c,
+                model: &m,
+                gpu: a100,
+                gpu_count: 1,
+                calibration: None,
+                machine_memory_bytes: None,
+            })
+            .fit
+            .needed_bytes
+        };
+        // 7B is over the checkpointing threshold: on by default.
+        let default = needed(&c);
+        c.gradient_checkpointing = Some(false);
+        let without = needed(&c);
+        assert!(without > default, "{without} vs {default}");
+        c.dtype = Some(crate::cluster::BaseDtype::F32);
+        let f32_without = needed(&c);
+        // The weights alone grow by 7B × 2 bytes.
+        assert!(
+            f32_without >= without + 14_000_000_000,
+            "{f32_without} vs {without}"
+        );
     }
 }

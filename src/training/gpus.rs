@@ -22,6 +22,14 @@ pub struct GpuType {
     /// Seconds before the first step: machine start, model load.
     #[serde(default = "default_startup")]
     pub startup_s: f64,
+    /// Whether it computes in bf16 (compute capability 8.0 and up); a GPU
+    /// without it trains in f16 by default.
+    #[serde(default = "default_bf16")]
+    pub bf16: bool,
+}
+
+fn default_bf16() -> bool {
+    true
 }
 
 fn default_startup() -> f64 {

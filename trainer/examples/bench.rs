@@ -1,5 +1,6 @@
 //! Benchmark and parity helper for `bench/trainer.sh` (not a test):
 //!   bench export-tiny DIR                 the tiny model as a Hugging Face folder
+//!   bench write-100m DIR                  the ~100M shape (random weights) as a folder
 //!   bench speed SHAPE DIR STEPS           tiny|100m: writes DIR/model and DIR/batches.json,
 //!                                         trains STEPS steps (batch 4 × seq 256, LoRA q,v r16),
 //!                                         prints tokens/s and peak RSS as JSON
@@ -189,6 +190,9 @@ fn main() {
         .as_slice()
     {
         ["export-tiny", dir] => tiny::write_folder(Path::new(dir), 0).unwrap(),
+        ["write-100m", dir] => {
+            tiny::write_random_folder(Path::new(dir), &tiny::config_100m(), 0).unwrap()
+        }
         ["speed", shape, dir, steps] => speed(shape, Path::new(dir), steps.parse().unwrap()),
         ["logits", model, adapter, ids] => logits(model, Path::new(adapter), ids, "cpu"),
         ["logits", model, adapter, ids, dev] => logits(model, Path::new(adapter), ids, dev),
@@ -203,7 +207,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: bench export-tiny DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
+                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
             );
             std::process::exit(2);
         }
