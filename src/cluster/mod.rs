@@ -6,6 +6,7 @@
 pub mod device;
 pub mod hyperparams;
 pub mod metrics;
+pub mod placement;
 pub mod spec;
 pub mod view;
 

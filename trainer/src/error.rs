@@ -15,6 +15,10 @@ pub enum TrainerError {
     Spec { field: String, message: String },
     #[error("not enough memory: {0}")]
     TooBig(String),
+    /// The job asks for a device or dtype this trainer does not have; the
+    /// message names what was asked and what exists.
+    #[error("{0}")]
+    Device(String),
     #[error("training diverged: {0}")]
     Diverged(String),
     #[error("cancelled")]

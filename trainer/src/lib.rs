@@ -8,6 +8,7 @@
 pub mod adapter;
 pub mod alloc;
 pub mod chat;
+pub mod device;
 pub mod error;
 pub mod memory;
 pub mod model;

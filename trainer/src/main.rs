@@ -1,6 +1,7 @@
 //! `brightrun-trainer run --spec job.json` trains one job (for Ray,
 //! Kubernetes, Slurm); `brightrun-trainer serve` is the cluster API.
 
+use brightrun_trainer::device;
 use brightrun_trainer::report::Reporter;
 use brightrun_trainer::spec::{JobSpec, Output};
 use brightrun_trainer::train::{self, Event};
@@ -215,11 +216,18 @@ fn run(args: RunArgs) -> ExitCode {
         }
     });
 
+    // The device first. On a scheduler's node (Ray) CUDA_VISIBLE_DEVICES
+    // shows the trainer only the GPUs it was given: a job asking for a GPU
+    // that sees none fails here, saying so, instead of training on the CPU.
+    let placed = device::choose(spec.device, spec.dtype, device::detected());
     let mut reporter = spec
         .report
         .clone()
         .map(|urls| Reporter::new(urls, &spec.job_id, &work_dir));
     if let Some(r) = reporter.as_mut() {
+        if let Ok(c) = &placed {
+            r.set_device(c.info.clone());
+        }
         r.begin();
     }
     let mut on_event = |event: &Event| {
@@ -228,7 +236,10 @@ fn run(args: RunArgs) -> ExitCode {
             r.on_event(event);
         }
     };
-    let result = train::run_job(&spec, &work_dir, &mut on_event, &cancel);
+    let result = match placed {
+        Ok(_) => train::run_job(&spec, &work_dir, &mut on_event, &cancel),
+        Err(e) => Err(e),
+    };
     if let Some(r) = reporter.as_mut()
         && let Err(e) = r.finish(&result)
     {

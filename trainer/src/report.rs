@@ -33,6 +33,11 @@ impl Reporter {
         }
     }
 
+    /// The device the job trains on, reported from the next report on.
+    pub fn set_device(&mut self, device: brightrun::cluster::DeviceInfo) {
+        self.view.device = Some(device);
+    }
+
     /// Says the job has started (before the dataset and model load).
     pub fn begin(&mut self) {
         self.send(false);
@@ -40,7 +45,12 @@ impl Reporter {
 
     pub fn on_event(&mut self, event: &Event) {
         match event {
-            Event::Started { total_steps, .. } => {
+            Event::Started {
+                total_steps,
+                device,
+                ..
+            } => {
+                self.view.device = Some(device.clone());
                 self.view.status = Status::Running;
                 self.view.started_at.get_or_insert_with(Utc::now);
                 self.view.progress.total_steps = *total_steps;

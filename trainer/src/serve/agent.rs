@@ -189,6 +189,6 @@ fn view(job: &Job) -> JobView {
         created_at: r.created_at,
         started_at: r.started_at,
         finished_at: r.finished_at,
-        device: None,
+        device: r.device.clone(),
     }
 }

@@ -81,6 +81,9 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResul
     })?;
     let spec = JobSpec::from_json(text)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_spec", e.to_string()))?;
+    if let Some(refused) = super::info::refusal(&spec, &state.info) {
+        return Err(refused);
+    }
     let agent = state.agent.clone();
     let (job, created) = tokio::task::spawn_blocking(move || agent.submit(spec))
         .await

@@ -47,6 +47,9 @@ pub struct JobRecord {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub finished_at: Option<DateTime<Utc>>,
+    /// The device it trains on, once chosen (see `crate::device`).
+    #[serde(default)]
+    pub device: Option<brightrun::cluster::DeviceInfo>,
 }
 
 pub struct JobState {
@@ -268,6 +271,7 @@ impl JobTable {
             created_at: Utc::now(),
             started_at: None,
             finished_at: None,
+            device: None,
         };
         let job = Arc::new(Job {
             id: id.clone(),

@@ -8,6 +8,7 @@
 
 mod agent;
 mod api;
+mod info;
 mod jobs;
 mod store;
 mod worker;
@@ -62,6 +63,8 @@ pub struct Config {
 
 pub struct AppState {
     agent: Arc<Agent>,
+    /// What `GET /v1/info` answers, found once at start.
+    info: brightrun::cluster::AgentInfo,
     token_hash: [u8; 32],
 }
 
@@ -110,6 +113,7 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     );
     let state = Arc::new(AppState {
         agent: agent.clone(),
+        info: crate::device::detected().clone(),
         token_hash: Sha256::digest(config.token.as_bytes()).into(),
     });
     let (stop, mut stop_rx) = watch::channel(false);
@@ -155,6 +159,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs/{id}/metrics", get(api::metrics))
         .route("/v1/jobs/{id}/logs", get(api::logs))
         .route("/v1/jobs/{id}/cancel", post(api::cancel))
+        .route("/v1/info", get(info::info))
         .fallback(api::no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth))
