@@ -117,6 +117,7 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second;
     let cost = duration_s / 3600.0 * gpu.price_per_hour * count as f64;
 
+    let dtype = base_dtype(config, gpu);
     let mem = memory::estimate_run(
         model,
         &memory::RunMemory {
@@ -124,11 +125,13 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
             seq_len: config.max_seq_len as u64,
             lora_r: config.lora_r as u64,
             target_modules: &config.target_modules,
-            base_bytes: base_dtype(config, gpu).bytes(),
+            base_bytes: dtype.bytes(),
             gradient_checkpointing: crate::cluster::checkpointing_on(
                 config.gradient_checkpointing,
                 model.parameters,
             ),
+            // The fused kernels run only for f32 on the CPU.
+            generic_ops: gpu.id != CPU_GPU || dtype != crate::cluster::BaseDtype::F32,
         },
     );
     let available = if gpu.id == CPU_GPU {

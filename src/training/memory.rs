@@ -47,6 +47,11 @@ pub struct RunMemory<'a> {
     /// Only each decoder layer's input is kept; one layer's intermediates
     /// exist at a time (recomputed in the backward pass).
     pub gradient_checkpointing: bool,
+    /// candle's generic ops (any device or dtype other than f32 on the
+    /// CPU), which keep more per layer than the fused CPU kernels: f32
+    /// copies for the norms, the LoRA branches and the softmax, and the
+    /// whole score matrices.
+    pub generic_ops: bool,
 }
 
 /// The trainer's f32 run without checkpointing (the CPU default).
@@ -66,6 +71,7 @@ pub fn estimate(
             target_modules,
             base_bytes: F32,
             gradient_checkpointing: false,
+            generic_ops: false,
         },
     )
 }
@@ -89,11 +95,14 @@ pub fn estimate_run(shape: &ModelShape, run: &RunMemory) -> MemoryEstimate {
             run.lora_r * (i + o)
         })
         .sum();
-    // Autograd keeps each layer's intermediates: about 16 hidden-sized and 5
-    // intermediate-sized activations per token in the base's dtype, and 3
-    // score matrices per head (softmax runs in f32).
-    let per_layer =
-        b * t * (16 * hid + 5 * inter + 6 * q) * run.base_bytes + 3 * b * heads * t * t * F32;
+    let per_layer = if run.generic_ops {
+        generic_per_token(shape, run) * b * t
+    } else {
+        // The fused kernels keep about 16 hidden-sized and 5
+        // intermediate-sized activations per token, and 3 score matrices
+        // per head.
+        b * t * (16 * hid + 5 * inter + 6 * q) * run.base_bytes + 3 * b * heads * t * t * F32
+    };
     let layers = shape.num_hidden_layers;
     let activations = if run.gradient_checkpointing {
         // Every layer's input, one layer's intermediates while it is
@@ -110,6 +119,40 @@ pub fn estimate_run(shape: &ModelShape, run: &RunMemory) -> MemoryEstimate {
         // Logits, their log-softmax and its gradient, in f32.
         logits: 4 * b * t * shape.vocab_size * F32,
     }
+}
+
+/// Bytes one token keeps in one decoder layer on candle's generic ops,
+/// counted from what their backward pass holds: the norms in f32 (x, its
+/// square, the normalised value); per LoRA-targeted projection its input
+/// in f32, the dropout mask and masked input, and the branch's f32 output
+/// twice; the attention's head copies, RoPE's five, the repeated k and v,
+/// and per head a row of scores in the base dtype and five in f32 (masked,
+/// shifted, exponentiated, normalised).
+fn generic_per_token(shape: &ModelShape, run: &RunMemory) -> u64 {
+    let (h, f) = (shape.hidden_size, shape.intermediate_size);
+    let q = shape.num_attention_heads * shape.head_dim;
+    let kv = shape.num_key_value_heads * shape.head_dim;
+    let row = shape.num_attention_heads * run.seq_len;
+    let bb = run.base_bytes;
+    let lora: u64 = run
+        .target_modules
+        .iter()
+        .map(|m| {
+            let (i, o) = match m.as_str() {
+                "q_proj" => (h, q),
+                "k_proj" | "v_proj" => (h, kv),
+                "o_proj" => (q, h),
+                "gate_proj" | "up_proj" => (h, f),
+                _ => (f, h),
+            };
+            12 * i + 8 * o + 2 * bb * o
+        })
+        .sum();
+    let norms = 2 * (12 * h + 2 * bb * h);
+    let projections = bb * (2 * q + 2 * kv + 2 * h + 2 * f);
+    let attention = bb * (13 * q + 13 * kv) + row * (20 + 3 * bb);
+    let mlp = bb * (2 * f + 2 * h);
+    norms + lora + projections + attention + mlp
 }
 
 /// What to reduce when `e` does not fit in `available` bytes.
@@ -174,6 +217,7 @@ mod tests {
                     target_modules: &q,
                     base_bytes,
                     gradient_checkpointing,
+                    generic_ops: false,
                 },
             )
         };

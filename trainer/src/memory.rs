@@ -7,7 +7,7 @@ use crate::device::Resolved;
 use crate::error::{Result, TrainerError};
 use crate::model::ModelConfig;
 use crate::spec::HyperParams;
-use brightrun::cluster::DeviceKind;
+use brightrun::cluster::{BaseDtype, DeviceKind};
 use brightrun::training::memory::RunMemory;
 
 pub use brightrun::training::MemoryEstimate as Estimate;
@@ -26,8 +26,10 @@ pub fn estimate(
             seq_len: h.max_seq_len as u64,
             lora_r: h.lora_r as u64,
             target_modules: &h.target_modules,
-            base_bytes,
+            base_bytes: dtype.bytes(),
             gradient_checkpointing: checkpointing,
+            // The fused kernels run only for f32 on the CPU.
+            generic_ops: kind != DeviceKind::Cpu || dtype != BaseDtype::F32,
         },
     )
 }
@@ -51,7 +53,7 @@ pub fn check(
     placed: &Resolved,
     checkpointing: bool,
 ) -> Result<Estimate> {
-    let e = estimate(c, h, placed.dtype.bytes(), checkpointing);
+    let e = estimate(c, h, placed.dtype, placed.info.kind, checkpointing);
     let avail = match placed.info.kind {
         DeviceKind::Cuda => Some(placed.info.memory_bytes),
         DeviceKind::Cpu => available(h.memory_limit_mb),
