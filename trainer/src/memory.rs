@@ -16,7 +16,8 @@ pub use brightrun::training::MemoryEstimate as Estimate;
 pub fn estimate(
     c: &ModelConfig,
     h: &HyperParams,
-    base_bytes: u64,
+    dtype: BaseDtype,
+    kind: DeviceKind,
     checkpointing: bool,
 ) -> Estimate {
     brightrun::training::memory::estimate_run(
