@@ -20,10 +20,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use brightrun::JobStatus as Status;
+use brightrun::cluster::{JobQuery, JobUpdate, JobView, Progress, StepMetrics};
 use brightrun_backend::jobs::poller;
 use brightrun_backend::{Config, Services};
-use brightrun_trainer::StepMetrics;
-use brightrun_trainer::serve::{JobQuery, JobUpdate, JobView, Progress, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -121,6 +121,7 @@ async fn query(State(s): State<Arc<StandIn>>, headers: HeaderMap, body: Bytes) -
                     created_at: s.started,
                     started_at: Some(s.started),
                     finished_at: None,
+                    device: None,
                 },
                 points: vec![p],
             })

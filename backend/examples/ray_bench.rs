@@ -13,13 +13,13 @@
 //! ```
 //! (DIR from `scripts/ray-head start DIR`.) Knobs: BENCH_JOBS (100), BENCH_TICKS (20).
 
+use brightrun::JobStatus as Status;
+use brightrun::cluster::{JobView, Progress, StepMetrics};
 use brightrun_backend::jobs::cluster::ray::{RayCluster, report_key};
 use brightrun_backend::jobs::cluster::{Cluster, JobQuery};
 use brightrun_backend::services::OwnUrl;
 use brightrun_backend::storage::Storage;
 use brightrun_backend::storage::signing::SigningKey;
-use brightrun_trainer::StepMetrics;
-use brightrun_trainer::serve::{JobView, Progress, Status};
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -107,6 +107,7 @@ async fn main() -> Result<(), Error> {
             created_at: chrono::Utc::now(),
             started_at: Some(chrono::Utc::now()),
             finished_at: None,
+            device: None,
         };
         storage
             .put_bytes(

@@ -287,6 +287,16 @@ async fn bad_configurations_are_refused_naming_the_field(pool: PgPool) {
         err["details"].as_str().unwrap().contains("tiny-llama"),
         "{err}"
     );
+    // A value of the wrong kind is named as a range error is.
+    let mut body = new_job(&dataset, "cpu", 4);
+    body["config"]["dtype"] = j!("fp8");
+    let (status, err) = app.post(&client, "/api/jobs", body).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("dtype")),
+        "{err}"
+    );
+    assert!(err["details"].as_str().unwrap().contains("bf16"), "{err}");
     let mut body = new_job(&dataset, "cpu", 4);
     body["config"]["lora_rank"] = j!(8);
     let (status, err) = app.post(&client, "/api/jobs", body).await;

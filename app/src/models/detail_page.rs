@@ -10,7 +10,7 @@ use super::stars::Stars;
 use super::versions::VersionHistory;
 use crate::datasets::status_badge::megabytes;
 use crate::jobs::loss_chart::LossChart;
-use crate::ui::format::{duration, loss, money, thousands};
+use crate::ui::format::{duration, epochs, loss, money, thousands};
 use crate::ui::{Button, Card, EmptyState, ErrorDisplay, Skeleton, StatsCard};
 use brightrun::models::ModelDetail;
 use leptos::prelude::*;
@@ -70,6 +70,11 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
     let took = match (j.started_at, j.finished_at) {
         (Some(a), Some(b)) => duration((b - a).num_milliseconds() as f64 / 1000.0),
         _ => "–".into(),
+    };
+    // What the run did, not what was asked: max steps may have cut it short.
+    let epochs_run = match job.epochs_run() {
+        Some(e) => format!("{} ({} steps)", epochs(e), j.current_step),
+        None => "–".into(),
     };
     let last = job.metrics.last().cloned();
     let tokens = job
@@ -134,7 +139,7 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
                     <dt>"Targets"</dt><dd>{config.target_modules.join(", ")}</dd>
                     <dt>"Learning rate"</dt><dd>{format!("{:.1e} · {:?}", config.learning_rate, config.scheduler)}</dd>
                     <dt>"Batch"</dt><dd>{format!("{} × {} accumulation", config.batch_size, config.gradient_accumulation)}</dd>
-                    <dt>"Epochs"</dt><dd>{config.epochs}</dd>
+                    <dt>"Epochs"</dt><dd data-testid="model-epochs">{epochs_run}</dd>
                     <dt>"Max length"</dt><dd>{config.max_seq_len}</dd>
                 </dl>
             </Card>

@@ -7,6 +7,7 @@
 use super::api::{create_job, estimate_job, training_options};
 use crate::ui::format::{duration, money, thousands};
 use crate::ui::{Button, Card, EmptyState, ErrorDisplay, FieldError, Input, Label, Skeleton};
+use brightrun::cluster::BaseDtype;
 use brightrun::jobs::{ConfigureOptions, EstimateRequest, NewJob};
 use brightrun::models::ModelDetail;
 use brightrun::training::{
@@ -20,6 +21,23 @@ use uuid::Uuid;
 
 /// Changes closer together than this make one estimate request.
 const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// The gradient checkpointing select's value for a setting, and back.
+fn checkpointing_choice(setting: Option<bool>) -> &'static str {
+    match setting {
+        None => "auto",
+        Some(true) => "on",
+        Some(false) => "off",
+    }
+}
+
+fn checkpointing_setting(choice: &str) -> Option<bool> {
+    match choice {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
 
 fn text_of(config: &TrainingConfig, field: &str) -> String {
     config
@@ -327,6 +345,33 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
                                 }>
                                 {Scheduler::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                             </select>
+                        </div>
+                        <div class="field">
+                            <Label for_id="field-dtype">"Base weights precision"</Label>
+                            <select id="field-dtype" class="input" data-testid="dtype-select"
+                                prop:value=move || config.with(|c| c.dtype.map_or("", BaseDtype::as_str))
+                                on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    config.update(|c| c.dtype = v.parse().ok());
+                                }>
+                                <option value="">"Default for the device"</option>
+                                {BaseDtype::ALL.iter().map(|d| view! { <option value=d.as_str()>{d.as_str()}</option> }).collect_view()}
+                            </select>
+                            <p class="muted small">"The default is bf16 on a GPU that has it, f16 on older cards such as the T4, and f32 on the CPU. The adapter always trains in f32."</p>
+                        </div>
+                        <div class="field">
+                            <Label for_id="field-gradient-checkpointing">"Gradient checkpointing"</Label>
+                            <select id="field-gradient-checkpointing" class="input" data-testid="checkpointing-select"
+                                prop:value=move || config.with(|c| checkpointing_choice(c.gradient_checkpointing))
+                                on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    config.update(|c| c.gradient_checkpointing = checkpointing_setting(&v));
+                                }>
+                                <option value="auto">"Auto (on from 1B parameters)"</option>
+                                <option value="on">"On"</option>
+                                <option value="off">"Off"</option>
+                            </select>
+                            <p class="muted small">"Keeps only each layer's input and recomputes the rest while going backward: less memory for some more time per step."</p>
                         </div>
                         <fieldset class="field modules">
                             <legend class="label">"Target modules"</legend>

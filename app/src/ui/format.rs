@@ -40,6 +40,12 @@ pub fn loss(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.4}"))
 }
 
+/// Epochs to two places at most: `5`, `2.4`, `0.67`.
+pub fn epochs(e: f64) -> String {
+    let text = format!("{e:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +61,9 @@ mod tests {
         assert_eq!(duration(12_000.0), "3 h 20 min");
         assert_eq!(loss(Some(1.23456)), "1.2346");
         assert_eq!(loss(None), "–");
+        assert_eq!(epochs(5.0), "5");
+        assert_eq!(epochs(2.4), "2.4");
+        assert_eq!(epochs(2.0 / 3.0), "0.67");
+        assert_eq!(epochs(10.0), "10");
     }
 }

@@ -9,7 +9,7 @@
 //! machine; an illegal one is logged and ignored. Safe to crash and re-run:
 //! points are keyed by (job, step) and artifacts by job.
 
-use super::cluster::{ClusterError, JobQuery, JobUpdate, RemoteStatus};
+use super::cluster::{ClusterError, JobQuery, JobUpdate, StepMetrics};
 use super::failure::explain;
 use super::spec::{self, ARTIFACTS, REQUIRED, SpecInput};
 use crate::error::ServiceError;
@@ -97,17 +97,6 @@ struct Points {
 
 fn finite(v: f64) -> Option<f32> {
     v.is_finite().then_some(v as f32)
-}
-
-fn remote_status(s: RemoteStatus) -> JobStatus {
-    match s {
-        RemoteStatus::Queued => JobStatus::Queued,
-        RemoteStatus::Initializing => JobStatus::Initializing,
-        RemoteStatus::Running => JobStatus::Running,
-        RemoteStatus::Completed => JobStatus::Completed,
-        RemoteStatus::Failed => JobStatus::Failed,
-        RemoteStatus::Cancelled => JobStatus::Cancelled,
-    }
 }
 
 pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
@@ -517,7 +506,7 @@ fn apply(
     points: &mut Points,
     now: DateTime<Utc>,
 ) {
-    let mut last: Option<&brightrun_trainer::StepMetrics> = None;
+    let mut last: Option<&StepMetrics> = None;
     for p in &update.points {
         if p.step as i64 <= change.step as i64 {
             continue;
@@ -551,7 +540,7 @@ fn apply(
     if update.job.progress.total_steps > 0 {
         change.total = Some(update.job.progress.total_steps.min(i32::MAX as u64) as i32);
     }
-    let remote = remote_status(update.job.status);
+    let remote = update.job.status;
     if remote != change.status {
         if allowed(change.status, remote) {
             change.status = remote;

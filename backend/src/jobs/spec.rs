@@ -6,8 +6,8 @@
 use crate::error::ServiceError;
 use crate::services::Services;
 use crate::storage::keys;
-use brightrun::training::{Scheduler, TrainingConfig};
-use brightrun_trainer::spec::{GpuRequest, HyperParams, InitAdapter, JobSpec, Output, Schedule};
+use brightrun::cluster::{DeviceRequest, GpuRequest, HyperParams, InitAdapter, JobSpec, Output};
+use brightrun::training::{CPU_GPU, TrainingConfig};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use uuid::Uuid;
@@ -57,17 +57,25 @@ pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams
         lora_dropout: config.lora_dropout as f32,
         target_modules: config.target_modules.clone(),
         warmup_steps: config.warmup_steps(total_steps),
-        schedule: match config.scheduler {
-            Scheduler::Cosine => Schedule::Cosine,
-            Scheduler::Linear => Schedule::Linear,
-            Scheduler::Constant => Schedule::Constant,
-        },
+        schedule: config.scheduler,
         seed: config.seed,
         validation_split: config.validation_split,
         eval_every: config.eval_interval as u64,
         // A checkpoint at every evaluation: a restarted trainer resumes there.
         checkpoint_every: config.eval_interval as u64,
+        gradient_checkpointing: config.gradient_checkpointing,
         ..HyperParams::default()
+    }
+}
+
+/// The device a job of this GPU type trains on: the CPU for `cpu`, else
+/// the first GPU the node gives it (Ray and an agent's
+/// `CUDA_VISIBLE_DEVICES` number them from 0).
+pub fn device(gpu_type: &str) -> DeviceRequest {
+    if gpu_type == CPU_GPU {
+        DeviceRequest::Cpu
+    } else {
+        DeviceRequest::Cuda(0)
     }
 }
 
@@ -121,6 +129,8 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
         job_id: cluster_job_id(input.job, input.attempt),
         base_model: base.spec_name,
         dataset: services.absolute_url(&dataset.url),
+        device: device(input.gpu_type),
+        dtype: input.config.dtype,
         hyperparameters: hyperparameters(input.config, input.total_steps),
         output: Output::Upload {
             urls,
@@ -134,4 +144,28 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
         }),
         owner: Some(input.owner.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brightrun::training::{Preset, Scheduler};
+
+    #[test]
+    fn the_gpu_type_picks_the_device_and_the_config_its_precision_and_checkpointing() {
+        assert_eq!(device("cpu"), DeviceRequest::Cpu);
+        assert_eq!(device("a100-80gb"), DeviceRequest::Cuda(0));
+        assert_eq!(device("t4"), DeviceRequest::Cuda(0));
+        let mut config = Preset::Balanced.config();
+        config.scheduler = Scheduler::Constant;
+        config.gradient_checkpointing = Some(false);
+        let h = hyperparameters(&config, 100);
+        assert_eq!(h.schedule, Scheduler::Constant);
+        assert_eq!(h.gradient_checkpointing, Some(false));
+        assert_eq!(h.warmup_steps, 3);
+        assert_eq!(
+            hyperparameters(&Preset::Balanced.config(), 100).gradient_checkpointing,
+            None
+        );
+    }
 }

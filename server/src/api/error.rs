@@ -9,9 +9,13 @@ use brightrun_backend::http::error_response;
 pub enum ApiError {
     #[error(transparent)]
     Service(#[from] ServiceError),
-    /// The body is not JSON of the expected shape; says what was wrong.
-    #[error("{0}")]
-    BadBody(String),
+    /// The body is not JSON of the expected shape; says what was wrong,
+    /// and which field when one was.
+    #[error("{details}")]
+    BadBody {
+        details: String,
+        field: Option<String>,
+    },
     #[error("No such API route. See the README for the list of routes.")]
     UnknownRoute,
 }
@@ -20,7 +24,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             Self::Service(err) => err.into_response(),
-            Self::BadBody(details) => error_response(400, "invalid_body", &details, None),
+            Self::BadBody { details, field } => {
+                error_response(400, "invalid_body", &details, field.as_deref())
+            }
             Self::UnknownRoute => error_response(404, "not_found", &self.to_string(), None),
         }
     }

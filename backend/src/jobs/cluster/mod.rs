@@ -1,8 +1,10 @@
 //! The cluster backends behind one trait: `local` (the trainer embedded in
 //! this server), `http` (the cluster API of DESIGN §4.2 in front of
 //! `brightrun-trainer serve`) and `ray` (jobs on a Ray cluster through its
-//! Jobs REST API, each running `brightrun-trainer run`). Both speak the trainer's own types, so a job
-//! looks the same wherever it runs. The job id is the idempotency key of
+//! Jobs REST API, each running `brightrun-trainer run`). All three speak the
+//! cluster contract of the domain crate (`brightrun::cluster`), the types
+//! the trainer itself uses, so a job looks the same wherever it runs; its
+//! statuses are the app's own `JobStatus`. The job id is the idempotency key of
 //! every submit: a retried submit never starts a second run.
 
 pub mod http;
@@ -10,10 +12,8 @@ pub mod local;
 pub mod ray;
 pub mod retry;
 
-pub use brightrun_trainer::JobSpec;
-pub use brightrun_trainer::serve::{
-    CancelError, JobQuery, JobUpdate, JobView, Status as RemoteStatus,
-};
+pub use brightrun::cluster::{JobQuery, JobSpec, JobUpdate, JobView, StepMetrics};
+pub use brightrun_trainer::serve::CancelError;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -12,12 +12,12 @@
 //! says failed (or never said it finished) is a failure.
 
 use super::{
-    Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate, JobView, RemoteStatus,
+    Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate, JobView, StepMetrics,
 };
 use crate::services::OwnUrl;
 use crate::storage::Storage;
-use brightrun_trainer::StepMetrics;
-use brightrun_trainer::spec::Report;
+use brightrun::JobStatus;
+use brightrun::cluster::Report;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -102,29 +102,29 @@ pub fn combine(id: &str, job: &RayJob, report: Option<JobView>) -> JobView {
     let mut v = report.unwrap_or_else(|| {
         JobView::new(
             id,
-            RemoteStatus::Queued,
+            JobStatus::Queued,
             at(job.start_time).unwrap_or_else(Utc::now),
         )
     });
     v.id = id.to_string();
     v.job_id = id.to_string();
     match job.status.as_str() {
-        "PENDING" if !v.status.is_finished() => v.status = RemoteStatus::Queued,
-        "RUNNING" if v.status == RemoteStatus::Queued => v.status = RemoteStatus::Initializing,
-        "STOPPED" if v.status != RemoteStatus::Completed => v.status = RemoteStatus::Cancelled,
-        "SUCCEEDED" if !v.status.is_finished() => {
-            v.status = RemoteStatus::Failed;
+        "PENDING" if !v.status.is_terminal() => v.status = JobStatus::Queued,
+        "RUNNING" if v.status == JobStatus::Queued => v.status = JobStatus::Initializing,
+        "STOPPED" if v.status != JobStatus::Completed => v.status = JobStatus::Cancelled,
+        "SUCCEEDED" if !v.status.is_terminal() => {
+            v.status = JobStatus::Failed;
             v.error = Some(
                 "Ray reported the job succeeded, but the trainer never reported finishing; see the job's log.".into(),
             );
         }
-        "FAILED" if v.status != RemoteStatus::Failed => {
-            v.status = RemoteStatus::Failed;
+        "FAILED" if v.status != JobStatus::Failed => {
+            v.status = JobStatus::Failed;
             v.error = Some(ray_failure(job));
         }
         _ => {}
     }
-    if v.status.is_finished() && v.finished_at.is_none() {
+    if v.status.is_terminal() && v.finished_at.is_none() {
         v.finished_at = Some(at(job.end_time).unwrap_or_else(Utc::now));
     }
     v
@@ -396,7 +396,7 @@ mod tests {
         }
     }
 
-    fn report(status: RemoteStatus, error: Option<&str>) -> Option<JobView> {
+    fn report(status: JobStatus, error: Option<&str>) -> Option<JobView> {
         Some(combine("j", &ray("RUNNING"), None)).map(|mut v| {
             v.status = status;
             v.error = error.map(String::from);
@@ -406,23 +406,19 @@ mod tests {
 
     #[test]
     fn ray_success_needs_the_trainer_to_say_completed() {
-        let ok = combine(
-            "j",
-            &ray("SUCCEEDED"),
-            report(RemoteStatus::Completed, None),
-        );
-        assert_eq!(ok.status, RemoteStatus::Completed);
+        let ok = combine("j", &ray("SUCCEEDED"), report(JobStatus::Completed, None));
+        assert_eq!(ok.status, JobStatus::Completed);
         let failed = combine(
             "j",
             &ray("SUCCEEDED"),
-            report(RemoteStatus::Failed, Some("out of memory")),
+            report(JobStatus::Failed, Some("out of memory")),
         );
         assert_eq!(
             (failed.status, failed.error.as_deref()),
-            (RemoteStatus::Failed, Some("out of memory"))
+            (JobStatus::Failed, Some("out of memory"))
         );
-        let silent = combine("j", &ray("SUCCEEDED"), report(RemoteStatus::Running, None));
-        assert_eq!(silent.status, RemoteStatus::Failed);
+        let silent = combine("j", &ray("SUCCEEDED"), report(JobStatus::Running, None));
+        assert_eq!(silent.status, JobStatus::Failed);
         assert!(silent.error.unwrap().contains("never reported finishing"));
         assert!(silent.finished_at.is_some());
     }
@@ -431,22 +427,22 @@ mod tests {
     fn ray_states_map_onto_brightruns() {
         assert_eq!(
             combine("j", &ray("PENDING"), None).status,
-            RemoteStatus::Queued
+            JobStatus::Queued
         );
         assert_eq!(
             combine("j", &ray("RUNNING"), None).status,
-            RemoteStatus::Initializing
+            JobStatus::Initializing
         );
         assert_eq!(
-            combine("j", &ray("RUNNING"), report(RemoteStatus::Running, None)).status,
-            RemoteStatus::Running
+            combine("j", &ray("RUNNING"), report(JobStatus::Running, None)).status,
+            JobStatus::Running
         );
         assert_eq!(
             combine("j", &ray("STOPPED"), None).status,
-            RemoteStatus::Cancelled
+            JobStatus::Cancelled
         );
         let failed = combine("j", &ray("FAILED"), None);
-        assert_eq!(failed.status, RemoteStatus::Failed);
+        assert_eq!(failed.status, JobStatus::Failed);
         assert!(failed.error.unwrap().contains("exit code 1"));
         let mut missing = ray("FAILED");
         missing.driver_exit_code = Some(127);
@@ -459,7 +455,7 @@ mod tests {
         let trainer = combine(
             "j",
             &ray("FAILED"),
-            report(RemoteStatus::Failed, Some("diverged")),
+            report(JobStatus::Failed, Some("diverged")),
         );
         assert_eq!(
             trainer.error.as_deref(),
