@@ -62,7 +62,7 @@ impl Reporter {
                     total_steps: m.total_steps,
                     epoch: m.epoch,
                 };
-                self.view.metrics = Some(crate::serve::wire_metrics(m));
+                self.view.metrics = Some(m.clone());
                 let first = self.view.progress.step <= 1;
                 if first || self.last.is_none_or(|t| t.elapsed() >= EVERY) {
                     self.send(true);

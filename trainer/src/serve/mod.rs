@@ -30,23 +30,6 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The trainer's step metrics as the cluster contract's. The two are the
-/// same fields; this goes once `train::StepMetrics` is the domain's own type.
-pub(crate) fn wire_metrics(m: &crate::train::StepMetrics) -> brightrun::cluster::StepMetrics {
-    brightrun::cluster::StepMetrics {
-        step: m.step,
-        total_steps: m.total_steps,
-        epoch: m.epoch,
-        train_loss: m.train_loss,
-        learning_rate: m.learning_rate,
-        grad_norm: m.grad_norm,
-        tokens_per_second: m.tokens_per_second,
-        elapsed_s: m.elapsed_s,
-        eta_s: m.eta_s,
-        val_loss: m.val_loss,
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Bound as given; nothing else is listened on.

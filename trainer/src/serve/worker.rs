@@ -173,7 +173,7 @@ fn record_event(job: &Job, event: &Event) {
         }
         Event::Step(point) => {
             let mut state = job.lock();
-            job.add_point(&mut state, &super::wire_metrics(point));
+            job.add_point(&mut state, point);
         }
         Event::Eval { step, val_loss } => {
             job.log(&format!("step {step}: validation loss {val_loss:.4}"));
