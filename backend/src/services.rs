@@ -91,7 +91,7 @@ impl Services {
                 .map_err(|e| format!("cannot configure S3 storage: {e}"))?,
         };
         let tokenizer = crate::tokenizing::load(config.tokenizer.as_deref())?;
-        let catalog = crate::training::load_catalog(&config)?;
+        let catalog = Arc::new(crate::training::load_catalog(&config)?);
         let own_url = OwnUrl::new(format!("http://{}", config.addr));
         let cluster: Arc<dyn Cluster> = match config.cluster {
             ClusterKind::Local => {
@@ -103,11 +103,14 @@ impl Services {
                         })?,
                 )
             }
-            ClusterKind::Http => Arc::new(HttpCluster::new(
-                config.cluster_url.as_deref().unwrap_or_default(),
-                config.cluster_key.clone(),
-                Duration::from_secs(15),
-            )),
+            ClusterKind::Http => Arc::new(
+                HttpCluster::new(
+                    config.cluster_url.as_deref().unwrap_or_default(),
+                    config.cluster_key.clone(),
+                    Duration::from_secs(15),
+                )
+                .with_catalog(catalog.clone()),
+            ),
             ClusterKind::Ray => Arc::new(RayCluster::new(
                 config.ray_address.as_deref().unwrap_or_default(),
                 config.ray_token.clone(),
@@ -123,7 +126,7 @@ impl Services {
             storage,
             tokenizer,
             cluster,
-            catalog: Arc::new(catalog),
+            catalog,
             link_key: key,
             wake: Arc::new(Notify::new()),
             wake_poller: Arc::new(Notify::new()),

@@ -26,6 +26,12 @@ async fn a_job_trains_on_the_local_cluster_into_a_model_with_its_adapter_in_stor
     assert_eq!(o["models"][0]["id"], "tiny-llama");
     assert_eq!(o["gpus"].as_array().unwrap().len(), 1);
     assert_eq!(o["gpus"][0]["id"], "cpu");
+    // What `local` offers is what this machine has: its CPU (and its CUDA
+    // GPUs, in a server built with `cuda`).
+    let has = app.services.cluster.devices().await.unwrap();
+    let has = has.expect("the local backend says what it has");
+    assert_eq!(&has, brightrun_trainer::device::detected());
+    assert_eq!(has.devices[0].kind, brightrun::cluster::DeviceKind::Cpu);
 
     let (status, estimate) = app
         .post(

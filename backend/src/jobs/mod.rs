@@ -266,7 +266,7 @@ pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, Se
              retry_count = retry_count + 1, error_message = NULL, current_step = 0,
              current_epoch = NULL, current_metrics = NULL, cancel_requested_at = NULL,
              started_at = NULL, finished_at = NULL, cost_so_far = 0, cluster_seen_at = NULL,
-             billed_until = NULL,
+             billed_until = NULL, trained_on = NULL,
              lease_until = NULL, queued_at = now(), updated_at = now()
          WHERE id = $1 AND owner_id = $2 AND status = $3 AND deleted_at IS NULL",
     )

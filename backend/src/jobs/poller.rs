@@ -15,6 +15,8 @@ use super::spec::{self, ARTIFACTS, REQUIRED, SpecInput};
 use crate::error::ServiceError;
 use crate::services::Services;
 use brightrun::JobStatus;
+use brightrun::cluster::DeviceInfo;
+use brightrun::cluster::placement::{self, Billing};
 use brightrun::costs;
 use brightrun::jobs::{MetricPoint, allowed};
 use brightrun::training::TrainingConfig;
@@ -63,6 +65,8 @@ struct Claimed {
     retry_count: i32,
     attempt: i32,
     error_message: Option<String>,
+    /// The device the trainer reported it trains on (`DeviceInfo` as JSON).
+    trained_on: Option<serde_json::Value>,
 }
 
 /// A job's row as this tick leaves it.
@@ -81,6 +85,8 @@ struct Change {
     finished_at: Option<DateTime<Utc>>,
     seen_at: Option<DateTime<Utc>>,
     retry_count: i32,
+    /// The device that trains, once the trainer has said.
+    trained_on: Option<DeviceInfo>,
 }
 
 #[derive(Default)]
@@ -116,7 +122,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
                    j.total_steps, j.current_epoch, j.model_id, j.parent_model_id, j.base_model,
                    j.gpu_type, j.gpu_count, (j.estimate->>'price_per_hour')::float8 AS price_per_hour,
                    j.started_at, j.cancel_requested_at, j.cluster_seen_at, j.billed_until, j.queued_at,
-                   j.retry_count, j.attempt, j.error_message",
+                   j.retry_count, j.attempt, j.error_message, j.trained_on",
     )
     .bind(LEASE.as_secs_f64())
     .bind(CLAIM_LIMIT)
@@ -148,6 +154,10 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
             finished_at: None,
             seen_at: job.cluster_seen_at,
             retry_count: job.retry_count,
+            trained_on: job
+                .trained_on
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok()),
         });
     }
 
@@ -345,23 +355,29 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
             // Billed to the moment the user asked, never after.
             change.finished_at = Some(at);
         }
-        let price = job.price_per_hour.unwrap_or(0.0);
-        let count = job.gpu_count.max(1) as u32;
+        let billed = billing(services, job, change);
         let end = change.finished_at.unwrap_or(now);
-        let cost = match change.started_at {
-            Some(start) => costs::compute::amount(start, end, price, count),
-            None => 0.0,
+        let cost = match (change.started_at, &billed) {
+            (Some(start), Some(b)) => costs::compute::amount(start, end, b.price_per_hour, b.count),
+            _ => 0.0,
         };
         // Compute is written to cost_records each minute and when the job stops.
+        // Not before the device that trains is known: every record is then
+        // at its price (the trainer says at once; an old one, at the end).
         let mut billed_until = job.billed_until;
-        if let Some((from, to)) = costs::segment(
-            change.started_at,
-            job.billed_until,
-            end,
-            change.status.is_terminal(),
-        ) {
+        if let Some(billed) = &billed
+            && let Some((from, to)) = costs::segment(
+                change.started_at,
+                job.billed_until,
+                end,
+                change.status.is_terminal(),
+            )
+            && (change.trained_on.is_some() || change.status.is_terminal())
+        {
+            let (price, count) = (billed.price_per_hour, billed.count);
             bills.push(
                 job,
+                billed,
                 from,
                 to,
                 costs::compute::amount(from, to, price, count),
@@ -377,14 +393,15 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
              error_message = u.error,
              started_at = u.started, finished_at = u.finished, cluster_seen_at = u.seen,
              retry_count = u.retries, cost_so_far = u.cost::numeric(12, 4), lease_until = NULL,
-             billed_until = u.billed,
+             billed_until = u.billed, trained_on = u.trained_on,
              updated_at = CASE WHEN u.status <> u.old_status OR u.step <> j.current_step
                                THEN now() ELSE j.updated_at END
          FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[],
                      $7::real[], $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[],
-                     $12::timestamptz[], $13::int[], $14::float8[], $15::timestamptz[])
+                     $12::timestamptz[], $13::int[], $14::float8[], $15::timestamptz[],
+                     $16::jsonb[])
               AS u(id, old_status, status, external, step, total, epoch, metrics, error,
-                   started, finished, seen, retries, cost, billed)
+                   started, finished, seen, retries, cost, billed, trained_on)
          WHERE j.id = u.id AND j.status = u.old_status",
     )
     .bind(&cols.id)
@@ -402,6 +419,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     .bind(&cols.retries)
     .bind(&cols.cost)
     .bind(&cols.billed)
+    .bind(&cols.trained_on)
     .execute(&mut *tx)
     .await?;
     report.sql_statements += 1;
@@ -562,6 +580,25 @@ fn apply(
     if change.status == JobStatus::Failed {
         change.error = Some(explain(update.job.error.as_deref().unwrap_or("")));
     }
+    if let Some(device) = &update.job.device {
+        change.trained_on = Some(device.clone());
+    }
+}
+
+/// What this job's compute is billed as: the device that trained (see
+/// `placement::billing`); `None`, not billed at all, for a job that failed
+/// before it had a device — the cluster could not give it the one it asked for.
+fn billing(services: &Services, job: &Claimed, change: &Change) -> Option<Billing> {
+    if change.status == JobStatus::Failed && change.trained_on.is_none() && change.step == 0 {
+        return None;
+    }
+    Some(placement::billing(
+        &services.catalog,
+        &job.gpu_type,
+        job.price_per_hour.unwrap_or(0.0),
+        job.gpu_count.max(1) as u32,
+        change.trained_on.as_ref(),
+    ))
 }
 
 /// The cluster answered but no longer knows the job (its agent lost its
@@ -624,6 +661,7 @@ struct JobColumns {
     retries: Vec<i32>,
     cost: Vec<f64>,
     billed: Vec<Option<DateTime<Utc>>>,
+    trained_on: Vec<Option<serde_json::Value>>,
 }
 
 /// This tick's compute cost records.
@@ -640,17 +678,21 @@ struct Bills {
 }
 
 impl Bills {
-    fn push(&mut self, job: &Claimed, from: DateTime<Utc>, to: DateTime<Utc>, amount: f64) {
+    fn push(
+        &mut self,
+        job: &Claimed,
+        billed: &Billing,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        amount: f64,
+    ) {
         self.job.push(job.id);
         self.owner.push(job.owner_id);
         self.amount.push(amount);
-        self.hours.push(costs::compute::gpu_hours(
-            from,
-            to,
-            job.gpu_count.max(1) as u32,
-        ));
-        self.gpu.push(job.gpu_type.clone());
-        self.count.push(job.gpu_count);
+        self.hours
+            .push(costs::compute::gpu_hours(from, to, billed.count));
+        self.gpu.push(billed.gpu_type.clone());
+        self.count.push(billed.count as i32);
         self.from.push(from);
         self.to.push(to);
     }
@@ -673,6 +715,11 @@ impl JobColumns {
         self.retries.push(c.retry_count);
         self.cost.push(cost);
         self.billed.push(billed);
+        self.trained_on.push(
+            c.trained_on
+                .as_ref()
+                .and_then(|d| serde_json::to_value(d).ok()),
+        );
     }
 }
 

@@ -6,6 +6,7 @@ pub mod base_models;
 
 use crate::error::ServiceError;
 use crate::services::Services;
+use brightrun::cluster::placement;
 use brightrun::datasets::DatasetStats;
 use brightrun::jobs::{ConfigureOptions, EstimateRequest, ReadyDataset};
 use brightrun::training::{
@@ -33,13 +34,21 @@ pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
     Ok(catalog.with_cpu_price(config.cpu_price_per_hour))
 }
 
-/// The GPU types the configured cluster runs: the CPU for `local`, the
-/// catalog's GPUs for `http`, both for `ray` (whose clusters have CPU
-/// workers as well as GPU ones).
-pub fn gpus(services: &Services) -> Vec<GpuType> {
+/// The GPU types the configured cluster runs: the catalog entries of the
+/// devices its agent reports — this machine's CPU and CUDA GPUs for
+/// `local`, the agent's for `http` — and the whole catalog for `ray` (whose
+/// clusters have CPU workers as well as GPU ones, and say nothing of them).
+/// An `http` agent that cannot be asked right now is taken to have the
+/// catalog's GPUs; a job it cannot run is refused when it is sent.
+pub async fn gpus(services: &Services) -> Vec<GpuType> {
+    let catalog = &services.catalog;
+    match services.cluster.devices().await {
+        Ok(Some(info)) => return placement::offered(catalog, &info),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("the cluster's devices are unknown for now: {e}"),
+    }
     let cluster = services.cluster.name();
-    services
-        .catalog
+    catalog
         .gpus
         .iter()
         .filter(|g| match cluster {
@@ -51,22 +60,35 @@ pub fn gpus(services: &Services) -> Vec<GpuType> {
         .collect()
 }
 
-pub fn gpu(services: &Services, id: &str) -> Result<GpuType, ServiceError> {
-    gpus(services)
-        .into_iter()
-        .find(|g| g.id == id)
-        .ok_or_else(|| ServiceError::Invalid {
-            field: "gpu_type",
-            message: format!(
-                "Unknown GPU type '{id}' for the {} cluster; choose one of: {}.",
-                services.cluster.name(),
-                gpus(services)
-                    .iter()
-                    .map(|g| g.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+/// The most GPUs one job may ask for on this cluster: 1 on `local`, the
+/// most of one type the `http` agent has, [`MAX_GPU_COUNT`] on Ray.
+async fn max_gpu_count(services: &Services) -> u32 {
+    match services.cluster.name() {
+        "local" => 1,
+        _ => match services.cluster.devices().await {
+            Ok(Some(info)) => placement::max_count(&services.catalog, &info),
+            _ => MAX_GPU_COUNT,
+        },
+    }
+}
+
+pub async fn gpu(services: &Services, id: &str) -> Result<GpuType, ServiceError> {
+    let offered = gpus(services).await;
+    if let Some(g) = offered.iter().find(|g| g.id == id) {
+        return Ok(g.clone());
+    }
+    Err(ServiceError::Invalid {
+        field: "gpu_type",
+        message: format!(
+            "Unknown GPU type '{id}' for the {} cluster; choose one of: {}.",
+            services.cluster.name(),
+            offered
+                .iter()
+                .map(|g| g.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 pub async fn options(services: &Services, owner: Uuid) -> Result<ConfigureOptions, ServiceError> {
@@ -98,13 +120,9 @@ pub async fn options(services: &Services, owner: Uuid) -> Result<ConfigureOption
             .iter()
             .map(BaseModel::option)
             .collect(),
-        gpus: gpus(services),
+        gpus: gpus(services).await,
         backend: services.cluster.name().to_string(),
-        max_gpu_count: if services.cluster.name() == "local" {
-            1
-        } else {
-            MAX_GPU_COUNT
-        },
+        max_gpu_count: max_gpu_count(services).await,
     })
 }
 
@@ -183,11 +201,12 @@ pub async fn estimate_for(
     req: &EstimateRequest,
 ) -> Result<Estimate, ServiceError> {
     check_config(&req.config)?;
-    let gpu = gpu(services, &req.gpu_type)?;
-    if !(1..=MAX_GPU_COUNT).contains(&req.gpu_count) {
+    let gpu = gpu(services, &req.gpu_type).await?;
+    let max = max_gpu_count(services).await.max(1);
+    if !(1..=max).contains(&req.gpu_count) {
         return Err(ServiceError::Invalid {
             field: "gpu_count",
-            message: format!("GPU count must be between 1 and {MAX_GPU_COUNT}."),
+            message: format!("GPU count must be between 1 and {max} on this cluster."),
         });
     }
     let model = base_models::find(&services.config, &req.base_model)?;

@@ -2,12 +2,18 @@
 //! machines) at `GPU_CLUSTER_API_URL`, with `GPU_CLUSTER_API_KEY` as bearer
 //! token. Every call is safe to repeat (a submit carries the job id as its
 //! idempotency key), so timeouts and 5xx answers are retried with backoff
-//! (`retry::send`).
+//! (`retry::send`). A job is only sent where its device exists: the
+//! agent's `GET /v1/info` is read first (kept briefly, `devices::InfoCache`)
+//! and a job asking for a GPU the agent lacks is refused before it is sent.
 
+use super::devices::{self, InfoCache};
 use super::{Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
+use brightrun::cluster::AgentInfo;
+use brightrun::training::GpuCatalog;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Jobs per query request: one request per page of ids.
@@ -17,6 +23,10 @@ pub struct HttpCluster {
     base: String,
     key: Option<String>,
     client: reqwest::Client,
+    /// Names the GPU types of the agent's devices (the shipped one until
+    /// [`HttpCluster::with_catalog`]).
+    catalog: Arc<GpuCatalog>,
+    info: InfoCache,
 }
 
 impl HttpCluster {
@@ -29,6 +39,24 @@ impl HttpCluster {
                 .connect_timeout(timeout.min(Duration::from_secs(5)))
                 .build()
                 .expect("a reqwest client builds"),
+            catalog: Arc::new(GpuCatalog::default()),
+            info: InfoCache::default(),
+        }
+    }
+
+    /// The server's GPU catalog, to tell which type each of the agent's GPUs is.
+    pub fn with_catalog(mut self, catalog: Arc<GpuCatalog>) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// `GET /v1/info`; `None` from an agent too old to have it.
+    async fn fetch_info(&self) -> Result<Option<AgentInfo>, ClusterError> {
+        let url = self.url("/v1/info");
+        match self.call::<AgentInfo>(|c| c.get(&url)).await {
+            Ok(info) => Ok(Some(info)),
+            Err(ClusterError::NotFound) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -63,6 +91,10 @@ impl HttpCluster {
             StatusCode::UNAUTHORIZED => {
                 ClusterError::Rejected(format!("{details} (check GPU_CLUSTER_API_KEY)"))
             }
+            // The agent itself found it lacks the job's device.
+            StatusCode::UNPROCESSABLE_ENTITY if body["error"] == "device_unavailable" => {
+                ClusterError::Unsuitable(details)
+            }
             _ => ClusterError::Rejected(details),
         })
     }
@@ -95,6 +127,9 @@ impl Cluster for HttpCluster {
 
     fn submit<'a>(&'a self, spec: &'a JobSpec) -> ClusterFuture<'a, String> {
         Box::pin(async move {
+            if let Some(info) = self.devices().await? {
+                devices::check(spec, &info, &self.catalog)?;
+            }
             let url = self.url("/v1/jobs");
             let done: Submitted = self.call(|c| c.post(&url).json(spec)).await?;
             Ok(done.id)
@@ -132,5 +167,9 @@ impl Cluster for HttpCluster {
 
     fn shutdown(&self) -> ClusterFuture<'_, ()> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn devices(&self) -> ClusterFuture<'_, Option<AgentInfo>> {
+        Box::pin(self.info.get(self.fetch_info()))
     }
 }

@@ -1,7 +1,8 @@
 //! `local`: the trainer's agent embedded in this server, training on this
-//! machine's CPU on its own threads, one job at a time by default, in queue
-//! order. Its job table lives in `<data dir>/trainer`, so a restart of the
-//! server resumes what was running from its last checkpoint.
+//! machine's CPU (or its CUDA GPUs, in a server built with `cuda`), one job
+//! at a time by default, in queue order. Its job table lives in
+//! `<data dir>/trainer`, so a restart of the server resumes what was
+//! running from its last checkpoint.
 
 use super::{CancelError, Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
 use brightrun_trainer::serve::Agent;
@@ -77,5 +78,10 @@ impl Cluster for LocalCluster {
             self.agent.stop().await;
             Ok(())
         })
+    }
+
+    /// This machine's CPU, and its CUDA GPUs in a `cuda` build.
+    fn devices(&self) -> ClusterFuture<'_, Option<brightrun::cluster::AgentInfo>> {
+        Box::pin(async { Ok(Some(brightrun_trainer::device::detected().clone())) })
     }
 }

@@ -7,6 +7,7 @@
 //! statuses are the app's own `JobStatus`. The job id is the idempotency key of
 //! every submit: a retried submit never starts a second run.
 
+pub mod devices;
 pub mod http;
 pub mod local;
 pub mod ray;
@@ -34,6 +35,10 @@ pub enum ClusterError {
     /// A cancel for a job that had already finished.
     #[error("the job had already finished")]
     Finished,
+    /// It lacks the device the job asks for (a GPU it does not have): the
+    /// job is refused before it starts, and says what was asked and what exists.
+    #[error("the training cluster cannot run this job: {0}")]
+    Unsuitable(String),
 }
 
 pub trait Cluster: Send + Sync {
@@ -52,4 +57,9 @@ pub trait Cluster: Send + Sync {
     fn logs<'a>(&'a self, external_id: &'a str, offset: u64) -> ClusterFuture<'a, (String, u64)>;
     /// Called once when the server stops.
     fn shutdown(&self) -> ClusterFuture<'_, ()>;
+    /// What the cluster's agent has (`GET /v1/info`): `None` where the
+    /// cluster does not say (Ray: its nodes vary; the GPU catalog applies).
+    fn devices(&self) -> ClusterFuture<'_, Option<brightrun::cluster::AgentInfo>> {
+        Box::pin(async { Ok(None) })
+    }
 }
