@@ -298,6 +298,8 @@ async fn the_ray_head_killed_mid_job_resumes_the_job_when_ray_returns(pool: PgPo
     let dataset = ready_dataset(&app, &client).await;
     let mut body = new_job(&dataset, "cpu", 24);
     body["config"]["eval_interval"] = serde_json::json!(4);
+    // Max steps is a cap: two epochs (40 steps) so the run takes all 24.
+    body["config"]["epochs"] = serde_json::json!(2);
     let id = create(&app, &client, body).await;
     tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
         b["job"]["current_step"].as_u64().unwrap_or(0) >= 8

@@ -157,18 +157,18 @@ fn record_event(job: &Job, event: &Event) {
             job.truncate_points(&mut state, *resumed_from_step);
             job.persist_or_warn(&state);
             drop(state);
+            let checkpointing = if *gradient_checkpointing {
+                ", gradient checkpointing"
+            } else {
+                ""
+            };
             let mut line = format!(
-                "started: {total_steps} steps, {examples} training examples, {validation_examples} validation examples, {truncated} truncated"
+                "started: {total_steps} steps, {examples} training examples, {validation_examples} validation examples, {truncated} truncated; on {} ({dtype} base weights{checkpointing})",
+                device.name
             );
             if *resumed_from_step > 0 {
                 line.push_str(&format!("; resumed from step {resumed_from_step}"));
             }
-            line.push_str(&format!("; on {} ({dtype} base weights", device.name));
-            line.push_str(if *gradient_checkpointing {
-                ", gradient checkpointing)"
-            } else {
-                ")"
-            });
             job.log(&line);
         }
         Event::Step(point) => {
