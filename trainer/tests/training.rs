@@ -352,7 +352,12 @@ fn bad_input_is_refused_before_training_with_a_clear_error() {
 fn the_tiny_model_written_as_a_folder_loads_back_with_the_same_logits() {
     let dir = tempfile::tempdir().unwrap();
     tiny::write_folder(dir.path(), 0).unwrap();
-    let from_folder = folder::load(&dir.path().display().to_string(), &Device::Cpu, candle_core::DType::F32).unwrap();
+    let from_folder = folder::load(
+        &dir.path().display().to_string(),
+        &Device::Cpu,
+        candle_core::DType::F32,
+    )
+    .unwrap();
     let built_in = folder::load(tiny::NAME, &Device::Cpu, candle_core::DType::F32).unwrap();
     let ids = Tensor::from_vec(vec![1u32, 70, 80, 90, 257, 258], (1, 6), &Device::Cpu).unwrap();
     let a: Vec<f32> = from_folder

@@ -2,7 +2,6 @@
 
 use super::AppState;
 use super::agent::CancelError;
-use brightrun::cluster::{JobQuery, JobView};
 use crate::spec::JobSpec;
 use axum::Json;
 use axum::body::Bytes;
@@ -10,6 +9,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use brightrun::cluster::{JobQuery, JobView};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
