@@ -11,16 +11,8 @@ use crate::rng::TrainRng;
 use candle_core::{DType, Device, Tensor};
 use std::sync::Arc;
 
-/// The projections LoRA can target, by their PEFT names.
-pub const TARGETS: [&str; 7] = [
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-];
+/// The projections LoRA can target, by their PEFT names (the contract's list).
+pub const TARGETS: [&str; 7] = brightrun::cluster::TARGET_MODULES;
 
 pub struct Layer {
     pub(super) input_layernorm: Tensor,
