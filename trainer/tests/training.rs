@@ -176,6 +176,8 @@ fn lora_gradients_match_finite_differences_through_every_layer() {
 fn loss_falls_on_eq12_and_the_adapter_is_peft_shaped() {
     let dir = tempfile::tempdir().unwrap();
     let h = HyperParams {
+        // Max steps is a cap: four epochs of 11 steps, cut at 40.
+        epochs: 4,
         max_steps: 40,
         batch_size: 4,
         max_seq_len: 64,
