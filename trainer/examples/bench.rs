@@ -38,20 +38,7 @@ fn shape(name: &str) -> ModelConfig {
 }
 
 fn peak_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(String::from)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        / 1024
+    brightrun_trainer::memory::peak_rss().unwrap_or(0) / (1024 * 1024)
 }
 
 /// Batches of 4 × 256 tokens from EQ-12 (byte-level), labels on every

@@ -86,13 +86,7 @@ pub fn cpu() -> DeviceInfo {
         })
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| format!("{} CPU", std::env::consts::ARCH));
-    let memory_bytes = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kb| kb * 1024);
+    let memory_bytes = crate::memory::proc_bytes("/proc/meminfo", "MemTotal:").unwrap_or(0);
     DeviceInfo {
         kind: DeviceKind::Cpu,
         name,

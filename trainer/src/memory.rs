@@ -41,10 +41,7 @@ pub fn available(limit_mb: u64) -> Option<u64> {
     if limit_mb > 0 {
         return Some(limit_mb * 1024 * 1024);
     }
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    proc_bytes("/proc/meminfo", "MemAvailable:")
 }
 
 /// Refuses a run that does not fit the device it was placed on.
@@ -86,8 +83,13 @@ pub fn check(
 
 /// The process's peak resident memory so far (Linux's VmHWM).
 pub fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    proc_bytes("/proc/self/status", "VmHWM:")
+}
+
+/// A `key: N kB` line of a Linux /proc file, in bytes.
+pub fn proc_bytes(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }

@@ -1,8 +1,8 @@
 //! Precision and memory: the base in bf16 (or f16) with f32 LoRA, and
 //! gradient checkpointing, each held to the f32 run without it.
 
-use brightrun_trainer::model::llama::{IGNORE, TARGETS};
-use brightrun_trainer::model::{Llama, LoraShape, tiny};
+use brightrun_trainer::model::llama::IGNORE;
+use brightrun_trainer::model::{Llama, tiny};
 use brightrun_trainer::rng::TrainRng;
 use brightrun_trainer::{Event, JobSpec, StepMetrics, train};
 use candle_core::{DType, Device, Tensor, Var};
@@ -131,24 +131,7 @@ fn bf16_base_on_the_cpu_stays_within_two_percent_of_f32_and_saves_a_peft_adapter
 /// The tiny model with rank-4 LoRA everywhere and B drawn small (so every
 /// gradient is non-zero), its base in `dtype`.
 fn tiny_with_adapters(dtype: DType) -> (Llama, Vec<Var>) {
-    let dev = Device::Cpu;
-    let mut model = tiny::model_in(5, &dev, dtype).unwrap();
-    let targets: Vec<String> = TARGETS.iter().map(|s| s.to_string()).collect();
-    let shape = LoraShape {
-        r: 4,
-        alpha: 8.0,
-        dropout: 0.1,
-    };
-    let named = model
-        .add_lora(&targets, shape, &mut TrainRng::new(1))
-        .unwrap();
-    let mut rng = TrainRng::new(2);
-    for (name, v) in &named {
-        if name.ends_with("lora_B.weight") {
-            v.set(&Tensor::from_vec(rng.normal(v.elem_count(), 0.05), v.shape(), &dev).unwrap())
-                .unwrap();
-        }
-    }
+    let (model, named) = tiny::with_every_adapter(5, &Device::Cpu, dtype, 0.1, 1, 2).unwrap();
     (model, named.into_iter().map(|(_, v)| v).collect())
 }
 

@@ -2,7 +2,7 @@
 //! credit BrightRun) with the built-in tiny model.
 
 use brightrun_trainer::model::llama::IGNORE;
-use brightrun_trainer::model::{LoraShape, folder, tiny};
+use brightrun_trainer::model::{folder, gradcheck, tiny};
 use brightrun_trainer::rng::TrainRng;
 use brightrun_trainer::{Event, HyperParams, JobSpec, Output, StepMetrics, TrainerError, train};
 use candle_core::{Device, Tensor};
@@ -68,9 +68,6 @@ fn run(
     (r, steps)
 }
 
-/// The tiny model with rank-4 LoRA on every projection of every layer. B
-/// starts at zero (so A's gradient would be zero): it gets small normal
-/// values drawn from `b_seed`.
 fn tiny_with_every_adapter(
     model_seed: u64,
     dropout: f32,
@@ -80,91 +77,31 @@ fn tiny_with_every_adapter(
     brightrun_trainer::model::Llama,
     Vec<(String, candle_core::Var)>,
 ) {
-    let dev = Device::Cpu;
-    let mut model = tiny::model(model_seed, &dev).unwrap();
-    let targets: Vec<String> = brightrun_trainer::model::llama::TARGETS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let shape = LoraShape {
-        r: 4,
-        alpha: 8.0,
+    tiny::with_every_adapter(
+        model_seed,
+        &Device::Cpu,
+        candle_core::DType::F32,
         dropout,
-    };
-    let vars = model
-        .add_lora(&targets, shape, &mut TrainRng::new(lora_seed))
-        .unwrap();
-    let mut rng = TrainRng::new(b_seed);
-    for (name, v) in &vars {
-        if name.ends_with("lora_B.weight") {
-            let t = Tensor::from_vec(rng.normal(v.elem_count(), 0.05), v.shape(), &dev).unwrap();
-            v.set(&t).unwrap();
-        }
-    }
-    (model, vars)
+        lora_seed,
+        b_seed,
+    )
+    .unwrap()
 }
 
 #[test]
 fn lora_gradients_match_finite_differences_through_every_layer() {
     let dev = Device::Cpu;
     let (model, vars) = tiny_with_every_adapter(7, 0.0, 1, 2);
-    let ids = Tensor::from_vec(
-        (0..24u32).map(|i| (i * 37) % 250).collect::<Vec<_>>(),
-        (2, 12),
-        &dev,
-    )
-    .unwrap();
-    let labels: Vec<i64> = (0..24)
-        .map(|i| {
-            if i % 12 < 4 || i % 12 == 11 {
-                IGNORE
-            } else {
-                ((i * 37 + 37) % 250) as i64
-            }
-        })
-        .collect();
-    let loss = |m: &brightrun_trainer::model::Llama| -> f64 {
-        m.loss(&ids, &labels, None)
-            .unwrap()
-            .0
-            .to_scalar::<f32>()
-            .unwrap() as f64
-    };
-    let (l, _) = model.loss(&ids, &labels, None).unwrap();
-    let grads = l.backward().unwrap();
+    let (ids, labels) = gradcheck::batch(&dev).unwrap();
     let mut checked = 0;
-    for (name, v) in &vars {
-        let g = grads
-            .get(v.as_tensor())
-            .unwrap_or_else(|| panic!("no gradient for {name}"));
-        let g: Vec<f32> = g.flatten_all().unwrap().to_vec1().unwrap();
+    for c in gradcheck::compare(&model, &vars, &ids, &labels, 1e-2).unwrap() {
+        let (name, i, gi, fd) = (&c.name, c.index, c.backprop, c.finite_difference);
         // Every adapter gets a gradient: no path is cut off.
-        assert!(
-            g.iter().any(|x| x.abs() > 0.0),
-            "{name} has a zero gradient"
-        );
-        // Compare the largest coordinate with a central difference.
-        let (i, &gi) = g
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-            .unwrap();
-        let base: Vec<f32> = v.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
-        let eps = 1e-2f32;
-        let at = |delta: f32| {
-            let mut w = base.clone();
-            w[i] += delta;
-            v.set(&Tensor::from_vec(w, v.shape(), &dev).unwrap())
-                .unwrap();
-            loss(&model)
-        };
-        let fd = (at(eps) - at(-eps)) / (2.0 * eps as f64);
-        v.set(&Tensor::from_vec(base, v.shape(), &dev).unwrap())
-            .unwrap();
+        assert!(c.any_nonzero, "{name} has a zero gradient");
         // f32 central differences: within 5%, or 1e-4 for small gradients.
-        let err = (fd - gi as f64).abs();
+        let err = (fd - gi).abs();
         assert!(
-            err < 0.05 * gi.abs() as f64 || err < 1e-4,
+            err < 0.05 * gi.abs() || err < 1e-4,
             "{name}[{i}]: backprop {gi}, finite difference {fd}"
         );
         checked += 1;

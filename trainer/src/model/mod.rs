@@ -6,6 +6,7 @@ pub mod folder;
 pub mod frozen;
 pub mod fused;
 pub mod generic;
+pub mod gradcheck;
 pub mod grads;
 pub mod layer;
 pub mod llama;

@@ -249,3 +249,39 @@ pub fn write_random_folder(dir: &Path, c: &ModelConfig, seed: u64) -> Result<()>
     write("tokenizer_config.json", &tokenizer_config_json())?;
     crate::adapter::write_safetensors(&dir.join("model.safetensors"), &model.base_weights())
 }
+
+/// The tiny model (base in `dtype` on `device`) with rank-4 LoRA on every
+/// projection of every layer, for gradient checks. B starts at zero in
+/// PEFT (so A's gradient would be zero): here it gets small normal values
+/// drawn from `b_seed`.
+pub fn with_every_adapter(
+    model_seed: u64,
+    device: &Device,
+    dtype: candle_core::DType,
+    dropout: f32,
+    lora_seed: u64,
+    b_seed: u64,
+) -> Result<(Llama, Vec<(String, candle_core::Var)>)> {
+    let mut model = model_in(model_seed, device, dtype)?;
+    let targets: Vec<String> = super::llama::TARGETS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let shape = super::LoraShape {
+        r: 4,
+        alpha: 8.0,
+        dropout,
+    };
+    let vars = model.add_lora(&targets, shape, &mut TrainRng::new(lora_seed))?;
+    let mut rng = TrainRng::new(b_seed);
+    for (name, v) in &vars {
+        if name.ends_with("lora_B.weight") {
+            v.set(&Tensor::from_vec(
+                rng.normal(v.elem_count(), 0.05),
+                v.shape(),
+                device,
+            )?)?;
+        }
+    }
+    Ok((model, vars))
+}
