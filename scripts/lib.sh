@@ -13,6 +13,9 @@ cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export BRIGHTRUN_SITE_ROOT="${BRIGHTRUN_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# A CI run builds once from a fresh clone: incremental caches would only cost
+# disk (gigabytes for the server crates) and write time.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,23 @@
+//! The server's black-box tests: the real server (`common::TestApp`) over a
+//! fresh database per test, driven over HTTP. One test binary with a module
+//! per feature, so the server links once for all of them.
+
+mod common;
+
+mod accounts;
+mod costs;
+mod cross_site;
+mod datasets;
+mod health;
+mod in_use;
+mod jobs;
+mod jobs_http;
+mod jobs_ray;
+mod jobs_ray_gpu;
+mod jobs_steps;
+mod lists;
+mod models;
+mod notifications;
+mod pages;
+mod tokens;
+mod webhooks;
