@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The header carrying `sha256=<hex HMAC-SHA256 of the body with the hook's secret>`.
+/// The header carrying `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the hook's secret>`.
 pub const SIGNATURE_HEADER: &str = "x-brightrun-signature";
+/// The header carrying the Unix time the signature covers (`<timestamp>.<body>`).
+pub const TIMESTAMP_HEADER: &str = "x-brightrun-timestamp";
 pub const EVENT_HEADER: &str = "x-brightrun-event";
 pub const DELIVERY_HEADER: &str = "x-brightrun-delivery";
 /// Attempts before a delivery is marked failed.
@@ -54,7 +56,7 @@ pub fn validate_url(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or("The URL must start with https:// (or http:// for a receiver on your network).")?;
+        .ok_or("The URL must start with https:// (or http://).")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.is_empty() {
         return Err("The URL has no host.".into());

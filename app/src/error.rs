@@ -79,9 +79,11 @@ impl From<brightrun_backend::ServiceError> for AppError {
             },
             S::Unauthenticated => Self::Unauthenticated,
             S::NotFound(_) => Self::NotFound(err.to_string()),
-            S::InvalidCredentials | S::RateLimited | S::Conflict(_) | S::TooLarge(_) => {
-                Self::Refused(err.to_string())
-            }
+            S::InvalidCredentials
+            | S::RateLimited
+            | S::Conflict(_)
+            | S::TooLarge(_)
+            | S::Forbidden(_) => Self::Refused(err.to_string()),
             S::OverBudget(m) => Self::OverBudget(m.clone()),
             S::Internal => Self::Internal {
                 request_id: brightrun_backend::http::request_id().to_string(),

@@ -35,13 +35,18 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
         .ok_or_else(|| brightrun_backend::ServiceError::Unauthenticated.into())
 }
 
-/// The client's address, for rate limiting.
+/// The client, as rate limits count it (see `accounts::client`).
 pub fn client_address() -> String {
-    use_context::<axum::http::request::Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    let parts = use_context::<axum::http::request::Parts>();
+    let peer = parts.as_ref().and_then(|p| {
+        p.extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0)
+    });
+    match (parts.as_ref(), peer, services()) {
+        (Some(parts), Some(peer), Ok(services)) => {
+            brightrun_backend::accounts::client::client_key(&services.config, peer, &parts.headers)
+        }
+        _ => "unknown".into(),
+    }
 }

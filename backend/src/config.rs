@@ -33,6 +33,11 @@ pub struct Config {
     pub session_ttl: Duration,
     /// `BRIGHTRUN_SIGNIN_LIMIT`: failed sign-ins per minute per email or client before 429.
     pub signin_failures_per_minute: u32,
+    /// `BRIGHTRUN_SIGNUP_LIMIT`: sign-ups per minute per client before 429.
+    pub signups_per_minute: u32,
+    /// `BRIGHTRUN_TRUSTED_PROXIES`: addresses and ranges of reverse proxies
+    /// whose `X-Forwarded-For` names the client (rate limits count clients).
+    pub trusted_proxies: brightrun::net::IpRanges,
     /// `BRIGHTRUN_DB_MAX_CONNECTIONS`: size of the connection pool.
     pub db_max_connections: u32,
     /// `BRIGHTRUN_STORAGE`: `local` (a folder, URLs signed by this server) or `s3`.
@@ -73,6 +78,9 @@ pub struct Config {
     pub gpu_catalog: Option<PathBuf>,
     /// `BRIGHTRUN_CPU_PRICE_PER_HOUR`: what an hour of the local trainer costs.
     pub cpu_price_per_hour: f64,
+    /// `BRIGHTRUN_CLUSTER_TIMEOUT_MS`: how long one request to the cluster
+    /// (http, Ray) may take before it is retried.
+    pub cluster_timeout: Duration,
     /// `BRIGHTRUN_POLL_MS`: how often the job poller asks the cluster.
     pub poll_interval: Duration,
     /// `BRIGHTRUN_CLUSTER_LOST_MINUTES`: a job the cluster has not answered
@@ -87,6 +95,9 @@ pub struct Config {
     /// `BRIGHTRUN_WEBHOOK_BACKOFF_MS`: the wait after a webhook's first failed
     /// attempt, doubled after each further one.
     pub webhook_backoff: Duration,
+    /// `BRIGHTRUN_WEBHOOK_ALLOW`: internal hosts and ranges webhooks may
+    /// reach (`receiver.lan, 10.1.2.0/24`); others are refused.
+    pub webhook_allow: brightrun::outbound::AllowList,
     /// `RAY_ADDRESS`: the Ray dashboard (Jobs REST API) for `ray`.
     pub ray_address: Option<String>,
     /// `RAY_AUTH_TOKEN`: sent as `Authorization: Bearer` when Ray has token auth on.
@@ -299,12 +310,26 @@ impl Config {
             ray_address,
             ray_token: var("RAY_AUTH_TOKEN").filter(|t| !t.trim().is_empty()),
             ray_entrypoint,
+            cluster_timeout: Duration::from_millis(parse(
+                &var,
+                "BRIGHTRUN_CLUSTER_TIMEOUT_MS",
+                "15000",
+                "expected whole milliseconds",
+            )?),
             webhook_backoff: Duration::from_millis(parse(
                 &var,
                 "BRIGHTRUN_WEBHOOK_BACKOFF_MS",
                 "30000",
                 "expected whole milliseconds",
             )?),
+            webhook_allow: {
+                let value = var(brightrun::outbound::ALLOW_SETTING).unwrap_or_default();
+                brightrun::outbound::AllowList::parse(&value).map_err(|_| ConfigError {
+                    name: brightrun::outbound::ALLOW_SETTING,
+                    value,
+                    reason: "expected host names, IP addresses or ranges like 10.0.0.0/8, separated by commas",
+                })?
+            },
             storage,
             storage_dir: var("BRIGHTRUN_STORAGE_DIR")
                 .map(PathBuf::from)
@@ -351,6 +376,20 @@ impl Config {
                 24 * 3600
                     * parse::<u64>(&var, "BRIGHTRUN_SESSION_DAYS", "30", "expected whole days")?,
             ),
+            signups_per_minute: parse(
+                &var,
+                "BRIGHTRUN_SIGNUP_LIMIT",
+                "5",
+                "expected a whole number of sign-ups",
+            )?,
+            trusted_proxies: {
+                let value = var("BRIGHTRUN_TRUSTED_PROXIES").unwrap_or_default();
+                brightrun::net::IpRanges::parse(&value).map_err(|_| ConfigError {
+                    name: "BRIGHTRUN_TRUSTED_PROXIES",
+                    value,
+                    reason: "expected IP addresses or ranges like 10.0.0.0/8, separated by commas",
+                })?
+            },
             signin_failures_per_minute: parse(
                 &var,
                 "BRIGHTRUN_SIGNIN_LIMIT",

@@ -17,12 +17,15 @@ pub enum ServiceError {
     /// Same message for unknown email and wrong password, by design.
     #[error("Email or password is incorrect.")]
     InvalidCredentials,
-    #[error("Too many failed sign-ins. Wait a minute and try again.")]
+    #[error("Too many attempts from here. Wait a minute and try again.")]
     RateLimited,
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("{0} not found.")]
     NotFound(&'static str),
+    /// Signed in, but this way of signing in may not do this; says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The object is in the wrong state for this; says which and what to do.
     #[error("{0}")]
     Conflict(String),
@@ -46,6 +49,7 @@ impl ServiceError {
             Self::RateLimited => "rate_limited",
             Self::Unauthenticated => "unauthenticated",
             Self::NotFound(_) => "not_found",
+            Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too_large",
             Self::OverBudget(_) => "over_budget",
@@ -60,6 +64,7 @@ impl ServiceError {
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::RateLimited => 429,
             Self::NotFound(_) => 404,
+            Self::Forbidden(_) => 403,
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
             Self::OverBudget(_) => 402,

@@ -19,6 +19,7 @@ pub mod storage;
 pub mod tokenizing;
 pub mod training;
 pub mod webhooks;
+pub mod workers;
 
 pub use config::Config;
 pub use error::ServiceError;

@@ -7,11 +7,11 @@ use crate::config::{ClusterKind, Config, StorageKind};
 use crate::jobs::cluster::{Cluster, http::HttpCluster, local::LocalCluster, ray::RayCluster};
 use crate::storage::Storage;
 use crate::storage::signing::SigningKey;
+use crate::webhooks::guard::Guard;
 use brightrun::datasets::TokenCounter;
 use brightrun::training::GpuCatalog;
 use sqlx::PgPool;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -25,6 +25,12 @@ pub struct Services {
     pub catalog: Arc<GpuCatalog>,
     /// Signs links this server serves itself (model bundles), whatever the storage.
     pub link_key: SigningKey,
+    /// Checks and makes webhook requests (`BRIGHTRUN_WEBHOOK_ALLOW`).
+    pub webhook_guard: Guard,
+    /// The client webhook deliveries use: `webhook_guard` resolves for it.
+    pub webhook_http: reqwest::Client,
+    /// The background workers' last successful ticks (`/api/health`).
+    pub workers: Arc<crate::workers::WorkerHealth>,
     wake: Arc<Notify>,
     wake_poller: Arc<Notify>,
     /// This server's own address, known once it listens: signed local URLs
@@ -107,7 +113,7 @@ impl Services {
                 HttpCluster::new(
                     config.cluster_url.as_deref().unwrap_or_default(),
                     config.cluster_key.clone(),
-                    Duration::from_secs(15),
+                    config.cluster_timeout,
                 )
                 .with_catalog(catalog.clone()),
             ),
@@ -117,11 +123,15 @@ impl Services {
                 config.ray_entrypoint.clone(),
                 storage.clone(),
                 own_url.clone(),
-                Duration::from_secs(15),
+                config.cluster_timeout,
             )),
         };
+        let webhook_guard = Guard::new(config.webhook_allow.clone());
         Ok(Self {
             pool,
+            webhook_http: webhook_guard.client(crate::webhooks::worker::TIMEOUT),
+            webhook_guard,
+            workers: Arc::default(),
             config: Arc::new(config),
             storage,
             tokenizer,

@@ -1,8 +1,8 @@
-//! Request middleware: a request id and tracing span for every request, and
-//! the sign-in gate for pages.
+//! Request middleware: a request id and tracing span for every request, the
+//! cross-site request refusal, and the sign-in gate for pages.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use brightrun::url::encode_query_value as encode;
@@ -42,6 +42,57 @@ pub async fn request_context(req: Request, next: Next) -> Response {
         })
         .instrument(span)
         .await
+}
+
+/// Why a request must be refused as cross-site, if it must: a state-changing
+/// request to the API or a server function that a browser sent from another
+/// site (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin`
+/// that is not this host). Requests with an `Authorization` header are
+/// scripts with a token, which no other site can make a browser send; so
+/// are requests with neither header (no browser sends a POST without them).
+fn cross_site_refusal(method: &Method, path: &str, headers: &HeaderMap) -> Option<&'static str> {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let guarded = path.starts_with("/api/") || path.starts_with("/rpc/");
+    if safe || !guarded || headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return None;
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site")
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Some("this request came from another site");
+    }
+    let origin = header("origin")?;
+    let host = header("host").unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'))
+        .unwrap_or("");
+    if origin_host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+        return Some("its Origin is not this site");
+    }
+    None
+}
+
+/// Refuses cross-site state-changing requests (see `cross_site_refusal`)
+/// with 403 before any handler runs.
+pub async fn same_site_only(req: Request, next: Next) -> Response {
+    match cross_site_refusal(req.method(), req.uri().path(), req.headers()) {
+        Some(why) => {
+            tracing::warn!(why, origin = ?req.headers().get("origin"), "cross-site request refused");
+            brightrun_backend::http::error_response(
+                403,
+                "cross_site",
+                &format!(
+                    "Refused: {why}. Use BrightRun from its own pages, or send an API token \
+                     (Authorization: Bearer) from scripts."
+                ),
+                None,
+            )
+        }
+        None => next.run(req).await,
+    }
 }
 
 /// Paths that need no session: sign-in, sign-up, the API and server
@@ -112,6 +163,69 @@ mod tests {
         for p in ["/", "/datasets", "/training/jobs", "/settings", "/nope"] {
             assert!(!is_public(p), "{p}");
         }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_state_changes_are_refused() {
+        let post = Method::POST;
+        let here = [("host", "app.example:3000")];
+        let refused = |path: &str, extra: &[(&'static str, &'static str)]| {
+            let mut pairs = here.to_vec();
+            pairs.extend_from_slice(extra);
+            cross_site_refusal(&post, path, &headers(&pairs)).is_some()
+        };
+        assert!(refused(
+            "/rpc/create_webhook",
+            &[("origin", "https://evil.example")]
+        ));
+        assert!(refused(
+            "/api/jobs/x/cancel",
+            &[("origin", "http://app.example:3001")]
+        ));
+        assert!(refused("/api/auth/signin", &[("origin", "null")]));
+        assert!(refused("/rpc/sign_in", &[("sec-fetch-site", "same-site")]));
+        assert!(refused(
+            "/rpc/sign_in",
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://app.example:3000")
+            ]
+        ));
+        // Same origin, typed by the user, scripts, tokens, reads and signed storage URLs pass.
+        assert!(!refused(
+            "/rpc/sign_in",
+            &[("origin", "http://app.example:3000")]
+        ));
+        assert!(!refused(
+            "/rpc/sign_in",
+            &[("origin", "https://APP.example:3000/")]
+        ));
+        assert!(!refused(
+            "/rpc/sign_in",
+            &[("sec-fetch-site", "same-origin")]
+        ));
+        assert!(!refused("/api/jobs", &[]));
+        assert!(!refused(
+            "/api/jobs",
+            &[
+                ("origin", "https://evil.example"),
+                ("authorization", "Bearer brt_x")
+            ]
+        ));
+        assert!(!refused(
+            "/storage/datasets/x",
+            &[("origin", "https://evil.example")]
+        ));
+        let get = headers(&[("origin", "https://evil.example")]);
+        assert!(cross_site_refusal(&Method::GET, "/api/jobs", &get).is_none());
     }
 
     #[test]

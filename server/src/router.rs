@@ -1,7 +1,7 @@
 //! One router for everything: pages (server-rendered, then hydrated), server
 //! functions under `/rpc`, the REST API under `/api`, and the built site's
 //! static files. Middleware order, outermost first: request id and tracing,
-//! the services extension, the page sign-in gate.
+//! the services extension, the cross-site refusal, the page sign-in gate.
 
 use crate::{api, middleware};
 use axum::body::Body;
@@ -46,6 +46,7 @@ pub fn build_router(services: Services) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(mw::from_fn(middleware::require_session))
+        .layer(mw::from_fn(middleware::same_site_only))
         .layer(Extension(services))
         .layer(mw::from_fn(middleware::request_context))
 }

@@ -24,12 +24,13 @@ pub async fn serve(
         };
         services.set_own_url(format!("http://{host}:{}", addr.port()));
     }
-    let housekeeping = tokio::spawn(housekeeping(services.clone()));
+    let housekeeping = supervised("housekeeping", &services, housekeeping);
     let workers = services.config.workers.then(|| {
+        use brightrun_backend::{datasets, jobs, webhooks};
         [
-            tokio::spawn(brightrun_backend::datasets::worker::run(services.clone())),
-            tokio::spawn(brightrun_backend::jobs::poller::run(services.clone())),
-            tokio::spawn(brightrun_backend::webhooks::worker::run(services.clone())),
+            supervised("validation", &services, datasets::worker::run),
+            supervised("poller", &services, jobs::poller::run),
+            supervised("webhooks", &services, webhooks::worker::run),
         ]
     });
     let cluster = services.cluster.clone();
@@ -49,6 +50,24 @@ pub async fn serve(
         tracing::warn!("stopping the cluster backend: {e}");
     }
     result
+}
+
+/// Spawns a worker under supervision: a panic is logged and the worker
+/// starts again a second later.
+fn supervised<Fut>(
+    name: &'static str,
+    services: &Services,
+    run: fn(Services) -> Fut,
+) -> tokio::task::JoinHandle<()>
+where
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let services = services.clone();
+    tokio::spawn(brightrun_backend::workers::supervise(
+        name,
+        Duration::from_secs(1),
+        move || run(services.clone()),
+    ))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -77,6 +96,9 @@ async fn housekeeping(services: Services) {
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "session clean-up failed"),
         }
+        if let Err(err) = brightrun_backend::accounts::rate_limit::prune(&services.pool).await {
+            tracing::warn!(%err, "rate limit clean-up failed");
+        }
         match brightrun_backend::models::cleanup::tick(&services).await {
             Ok(n) if n > 0 => tracing::info!(models = n, "deleted models' files removed"),
             Ok(_) => {}
@@ -87,5 +109,6 @@ async fn housekeeping(services: Services) {
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "storage billing failed"),
         }
+        services.workers.ticked("housekeeping");
     }
 }

@@ -1,6 +1,7 @@
 //! `PUT` and `GET /storage/{path}`: the local store's signed URLs. The PUT
 //! streams to the store and stops at the signed maximum size (413, nothing
-//! kept); a bad or expired signature is 403 and reveals nothing.
+//! kept); a bad or expired signature is 403 and reveals nothing. A dataset's
+//! file is accepted only while the dataset waits for it (409 after confirm).
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request};
@@ -53,6 +54,9 @@ async fn put_object(
         .verify_local("PUT", &path, q.expires, q.max, &q.sig)
     {
         return forbidden();
+    }
+    if let Err(err) = brightrun_backend::datasets::accepts_upload(&services, &path).await {
+        return err.into_response();
     }
     let declared = req
         .headers()

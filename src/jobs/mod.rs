@@ -2,6 +2,7 @@
 //! with its metrics, what creating one takes, the state machine and the
 //! downsampling that keeps long loss curves fast to draw.
 
+pub mod log_tail;
 pub mod records;
 pub mod series;
 pub mod transitions;
@@ -10,5 +11,5 @@ pub use records::{
     ConfigureOptions, EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint,
     ModelOption, NewJob, ReadyDataset,
 };
-pub use series::downsample;
+pub use series::{downsample, sample_indices};
 pub use transitions::{IllegalTransition, allowed, can_retry};

@@ -2,12 +2,22 @@
 //! by index, the first and the last always kept.
 
 pub fn downsample<T: Clone>(points: &[T], max: usize) -> Vec<T> {
-    if points.len() <= max || max < 2 {
-        return points.to_vec();
+    sample_indices(points.len(), max)
+        .into_iter()
+        .map(|i| points[i].clone())
+        .collect()
+}
+
+/// The positions `downsample` keeps of a series of `len` points: all of them
+/// up to `max`, else `max` evenly spread ones, the first and last included.
+/// The database reads only these rows of a long series.
+pub fn sample_indices(len: usize, max: usize) -> Vec<usize> {
+    if len <= max || max < 2 {
+        return (0..len).collect();
     }
-    let last = points.len() - 1;
+    let last = len - 1;
     (0..max)
-        .map(|i| points[(i * last + (max - 1) / 2) / (max - 1)].clone())
+        .map(|i| (i * last + (max - 1) / 2) / (max - 1))
         .collect()
 }
 

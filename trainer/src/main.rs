@@ -27,11 +27,14 @@ USAGE:
         $TMPDIR/brightrun-trainer/<job_id>.
 
     brightrun-trainer serve --bind ADDR --data-dir DIR [--token TOKEN] [--concurrency N]
+                            [--models-dir MODELS]
         Serves the cluster API on ADDR (e.g. 127.0.0.1:8080) with the job
         table in DIR. Every request needs `Authorization: Bearer TOKEN`; the
         token comes from --token or, better (not visible in ps), the
         BRIGHTRUN_TRAINER_TOKEN environment variable. N jobs train at once
         (default 1). SIGINT/SIGTERM stop it; running jobs resume on restart.
+        Jobs name their inputs and outputs by http(s) URL only, and a base
+        model by its folder name in MODELS (default DIR/models).
 
     brightrun-trainer --help
 ";
@@ -115,13 +118,21 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
 struct ServeArgs {
     bind: SocketAddr,
     data_dir: PathBuf,
+    models_dir: Option<PathBuf>,
     token: Option<String>,
     concurrency: usize,
 }
 
 fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
     let (mut bind, mut data_dir, mut token, mut concurrency) = (None, None, None, 1);
-    let known = ["--bind", "--data-dir", "--token", "--concurrency"];
+    let mut models_dir = None;
+    let known = [
+        "--bind",
+        "--data-dir",
+        "--token",
+        "--concurrency",
+        "--models-dir",
+    ];
     for (name, value) in parse_flags(args, &known)? {
         match name.as_str() {
             "--bind" => {
@@ -130,6 +141,7 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
                 })?)
             }
             "--data-dir" => data_dir = Some(PathBuf::from(value)),
+            "--models-dir" => models_dir = Some(PathBuf::from(value)),
             "--token" => token = Some(value),
             _ => {
                 concurrency = value
@@ -143,6 +155,7 @@ fn parse_serve(args: &[String]) -> Result<ServeArgs, String> {
     Ok(ServeArgs {
         bind: bind.ok_or("`serve` needs --bind ADDR (e.g. 127.0.0.1:8080)")?,
         data_dir: data_dir.ok_or("`serve` needs --data-dir DIR")?,
+        models_dir,
         token,
         concurrency,
     })
@@ -180,7 +193,7 @@ fn default_work_dir(spec: &JobSpec) -> PathBuf {
 
 fn run(args: RunArgs) -> ExitCode {
     let text = if args.spec.starts_with("http://") || args.spec.starts_with("https://") {
-        brightrun_trainer::transfer::get(&args.spec)
+        brightrun_trainer::transfer::get(&args.spec, brightrun_trainer::transfer::MAX_SPEC_BYTES)
             .map_err(|e| e.to_string())
             .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
     } else {
@@ -304,6 +317,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             token,
             concurrency: args.concurrency,
             max_resumes: brightrun_trainer::serve::MAX_RESUMES,
+            inputs: brightrun_trainer::serve::Inputs::Remote {
+                models_dir: args
+                    .models_dir
+                    .clone()
+                    .unwrap_or_else(|| args.data_dir.join("models")),
+            },
         };
         let server = match brightrun_trainer::serve::start(config).await {
             Ok(s) => s,

@@ -23,15 +23,69 @@ fn with_retries<T>(what: &str, mut f: impl FnMut() -> std::result::Result<T, Str
     Err(TrainerError::Io(format!("{what}: {last}")))
 }
 
-pub fn get(url: &str) -> Result<Vec<u8>> {
-    let c = client()?;
-    with_retries("downloading the dataset", || {
-        let r = c.get(url).send().map_err(|e| e.to_string())?;
-        if !r.status().is_success() {
-            return Err(format!("the server answered {}", r.status()));
+/// The largest file a job downloads (a dataset, a parent adapter's weights).
+pub const MAX_DOWNLOAD_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+/// The largest spec `run --spec URL` reads.
+pub const MAX_SPEC_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One GET of `url` into `sink`, stopping past `max_bytes`: a larger answer
+/// than promised is never held or written whole.
+fn fetch(
+    c: &reqwest::blocking::Client,
+    url: &str,
+    max_bytes: u64,
+    sink: &mut dyn std::io::Write,
+) -> std::result::Result<u64, String> {
+    use std::io::Read;
+    let mut r = c.get(url).send().map_err(|e| e.to_string())?;
+    if !r.status().is_success() {
+        return Err(format!("the server answered {}", r.status()));
+    }
+    let too_large = || format!("it is larger than the {max_bytes}-byte limit");
+    if r.content_length().is_some_and(|n| n > max_bytes) {
+        return Err(too_large());
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(total);
         }
-        r.bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
+        total += n as u64;
+        if total > max_bytes {
+            return Err(too_large());
+        }
+        sink.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+    }
+}
+
+/// `url`'s body, at most `max_bytes` of it (a spec).
+pub fn get(url: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    let c = client()?;
+    with_retries("downloading the spec", || {
+        let mut body = Vec::new();
+        fetch(&c, url, max_bytes, &mut body)?;
+        Ok(body)
     })
+}
+
+/// Streams `url` into `path` (through `path.part`, renamed when complete),
+/// refusing more than `max_bytes`.
+pub fn download(what: &str, url: &str, path: &std::path::Path, max_bytes: u64) -> Result<u64> {
+    let c = client()?;
+    let part = path.with_extension("part");
+    let result = with_retries(&format!("downloading {what}"), || {
+        let mut file = std::fs::File::create(&part).map_err(|e| e.to_string())?;
+        let total = fetch(&c, url, max_bytes, &mut file)?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        std::fs::rename(&part, path).map_err(|e| e.to_string())?;
+        Ok(total)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    result
 }
 
 pub fn put(url: &str, body: Vec<u8>) -> Result<()> {

@@ -27,6 +27,7 @@ async fn start(data_dir: &Path) -> Server {
         token: TOKEN.into(),
         concurrency: 1,
         max_resumes: serve::MAX_RESUMES,
+        inputs: serve::Inputs::Trusted,
     })
     .await
     .expect("server starts")

@@ -21,6 +21,8 @@ async fn start(data_dir: &Path, concurrency: usize) -> Server {
         token: TOKEN.into(),
         concurrency,
         max_resumes: serve::MAX_RESUMES,
+        // These tests name the fixture and output folders by path.
+        inputs: serve::Inputs::Trusted,
     })
     .await
     .expect("server starts")
@@ -185,6 +187,59 @@ async fn requests_without_the_right_token_get_401() {
     assert_eq!(status, 404);
     let (status, body) = api.get("/v1/jobs?ids=tj_nope").await;
     assert_eq!((status, body), (200, json!({"jobs": []})));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_spec_naming_local_paths_is_refused_and_nothing_is_read_or_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve::start(Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        token: TOKEN.into(),
+        concurrency: 1,
+        max_resumes: serve::MAX_RESUMES,
+        inputs: serve::Inputs::Remote {
+            models_dir: dir.path().join("models"),
+        },
+    })
+    .await
+    .expect("server starts");
+    let api = Api::new(&server);
+    let target = dir.path().join("written-by-a-caller");
+    let upload = json!({"upload": {"urls": {"adapter_config.json": "http://127.0.0.1:9/a"}}});
+    let mut to_folder = spec("a", &target, json!({}));
+    to_folder["dataset"] = json!("http://127.0.0.1:9/d");
+    let cases = [
+        (to_folder, "output.folder"),
+        (
+            json!({"job_id": "b", "base_model": "tiny-llama", "dataset": "/etc/passwd", "output": upload}),
+            "dataset",
+        ),
+        (
+            json!({"job_id": "c", "base_model": "/", "dataset": "http://127.0.0.1:9/d", "output": upload}),
+            "base_model",
+        ),
+        (
+            json!({"job_id": "d", "base_model": "tiny-llama", "dataset": "http://127.0.0.1:9/d",
+                   "output": {"upload": {"urls": {}, "work_dir": dir.path().display().to_string()}}}),
+            "output.upload.work_dir",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, resp) = api.post("/v1/jobs", body.to_string()).await;
+        assert_eq!(status, 400, "{resp}");
+        assert!(
+            resp["details"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{field}`")),
+            "{resp}"
+        );
+    }
+    let (_, resp) = api.get("/v1/jobs").await;
+    assert_eq!(resp, json!({"jobs": []}), "nothing was queued");
+    assert!(!target.exists());
     server.stop().await;
 }
 
@@ -626,4 +681,50 @@ async fn an_upload_that_keeps_failing_is_retried_from_the_last_checkpoint() {
     );
     assert!(text.contains("resumed from step 2"), "{text}");
     server.stop().await;
+}
+
+/// Downloads stream to disk and stop at their cap, whether or not the
+/// server says how long its answer is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_stop_at_their_cap_and_leave_nothing_behind() {
+    use axum::body::Body;
+    let big = vec![b'x'; 1 << 20];
+    let sized = big.clone();
+    let app = axum::Router::new()
+        .route(
+            "/sized",
+            axum::routing::get(move || async move { sized.clone() }),
+        )
+        .route(
+            "/streamed",
+            axum::routing::get(move || async move {
+                let chunks = (0..16).map(|_| Ok::<_, std::io::Error>(vec![b'y'; 1 << 16]));
+                Body::from_stream(futures::stream::iter(chunks))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use brightrun_trainer::transfer::download;
+        for route in ["sized", "streamed"] {
+            let url = format!("{base}/{route}");
+            let path = dir_path.join(route);
+            let err = download("the dataset", &url, &path, 1000).unwrap_err();
+            assert!(
+                err.to_string().contains("larger than the 1000-byte limit"),
+                "{err}"
+            );
+            assert!(!path.exists() && !path.with_extension("part").exists());
+            let n = download("the dataset", &url, &path, 2 << 20).unwrap();
+            assert_eq!(
+                (n, std::fs::metadata(&path).unwrap().len()),
+                (1 << 20, 1 << 20)
+            );
+        }
+    })
+    .await
+    .unwrap();
 }

@@ -10,7 +10,15 @@ use uuid::Uuid;
 /// cannot send a user elsewhere.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        // Browsers drop tabs and newlines inside URLs (`/\t/evil.example` is
+        // `//evil.example` to them), so a path with any control character or
+        // space is refused before looking at its start.
+        Some(n)
+            if n.starts_with('/')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+                && !n.starts_with("//")
+                && !n.starts_with("/\\") =>
+        {
             n.to_string()
         }
         _ => "/".to_string(),
@@ -65,7 +73,9 @@ pub async fn sign_up(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let services = crate::ssr::services()?;
-    let user = ssr::sign_up(&services.pool, &email, &password).await?;
+    let client = crate::ssr::client_address();
+    let limit = services.config.signups_per_minute;
+    let user = ssr::sign_up(&services.pool, &email, &password, &client, limit).await?;
     ssr::start_session(user.id).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -122,10 +132,24 @@ pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "create_token")]
-pub async fn create_token(name: String) -> Result<NewApiToken, AppError> {
+pub async fn create_token(
+    name: String,
+    expires_in_days: Option<String>,
+) -> Result<NewApiToken, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::accounts::tokens::create(&services.pool, user.id, &name).await?)
+    // The form's "never" is an empty value.
+    let expires_in_days = match expires_in_days.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(days) => Some(days.parse::<u32>().map_err(|_| AppError::Invalid {
+            field: Some("expires_in_days".into()),
+            message: "Choose when the token expires.".into(),
+        })?),
+    };
+    Ok(
+        brightrun_backend::accounts::tokens::create(&services.pool, &user, &name, expires_in_days)
+            .await?,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "revoke_token")]
@@ -145,6 +169,11 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\r\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/datasets?q=a%20b")), "/datasets?q=a%20b");
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -42,6 +42,15 @@ pub fn SettingsPage() -> impl IntoView {
                     <Input id="token-name" name="name" value=token_name placeholder="ci-upload-script"/>
                     <FieldError message=name_error/>
                 </div>
+                <div class="field">
+                    <Label for_id="token-expiry">"Expires"</Label>
+                    <select id="token-expiry" name="expires_in_days" class="input">
+                        <option value="">"never"</option>
+                        <option value="30">"in 30 days"</option>
+                        <option value="90">"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                    </select>
+                </div>
                 <Button button_type="submit" disabled=create.pending()>"Create token"</Button>
             </ActionForm>
             {move || create.value().get().and_then(|r| r.ok()).map(|new| view! {
@@ -61,7 +70,7 @@ pub fn SettingsPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| {
                                         let id = t.id;
@@ -71,10 +80,12 @@ pub fn SettingsPage() -> impl IntoView {
                                                 <td><code>{t.prefix}"…"</code></td>
                                                 <td>{t.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
                                                 <td>{t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                                <td>{t.expires_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into())}</td>
                                                 <td class="right">
-                                                    {match t.revoked_at {
-                                                        Some(_) => view! { <Badge tone=BadgeTone::Neutral>"revoked"</Badge> }.into_any(),
-                                                        None => view! {
+                                                    {match (t.revoked_at, t.expires_at.is_some_and(|e| e <= chrono::Utc::now())) {
+                                                        (Some(_), _) => view! { <Badge tone=BadgeTone::Neutral>"revoked"</Badge> }.into_any(),
+                                                        (None, true) => view! { <Badge tone=BadgeTone::Neutral>"expired"</Badge> }.into_any(),
+                                                        (None, false) => view! {
                                                             <Button variant="danger" size="sm" on_click=Callback::new(move |_| { revoke.dispatch(RevokeToken { id }); })>"Revoke"</Button>
                                                         }.into_any(),
                                                     }}

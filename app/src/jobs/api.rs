@@ -34,20 +34,12 @@ pub async fn get_job(id: Uuid) -> Result<JobDetail, AppError> {
     Ok(brightrun_backend::jobs::get(&services, user.id, id).await?)
 }
 
-/// The end of the job's log (at most the last 16 KB).
+/// The end of the job's log (its last whole lines, at most 16 KB).
 #[server(prefix = "/rpc", endpoint = "job_log")]
 pub async fn job_log(id: Uuid) -> Result<String, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    let (text, _) = brightrun_backend::jobs::logs(&services, user.id, id, 0).await?;
-    let keep = 16 * 1024;
-    Ok(if text.len() > keep {
-        let cut = text.len() - keep;
-        let start = text[cut..].find('\n').map_or(cut, |n| cut + n + 1);
-        text[start..].to_string()
-    } else {
-        text
-    })
+    Ok(brightrun_backend::jobs::log_tail(&services, user.id, id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "cancel_job")]

@@ -52,6 +52,7 @@ pub async fn create_webhook(url: String) -> Result<Webhook, AppError> {
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::webhooks::create(
         &services.pool,
+        &services.webhook_guard,
         user.id,
         brightrun::webhooks::NewWebhook { url },
     )

@@ -3,7 +3,7 @@
 
 use super::api::{create_webhook, delete_webhook, list_webhooks};
 use crate::ui::{Badge, BadgeTone, Button, Card, ErrorDisplay, FieldError, Input, Label, Skeleton};
-use brightrun::webhooks::{SIGNATURE_HEADER, Webhook};
+use brightrun::webhooks::{SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook};
 use leptos::prelude::*;
 
 #[component]
@@ -32,7 +32,8 @@ pub fn WebhooksCard() -> impl IntoView {
         <Card title="Webhooks">
             <p class="muted small">
                 "Every notification is POSTed as JSON to each URL here. Check the "<code>{SIGNATURE_HEADER}</code>
-                " header: "<code>"sha256="</code>" and the hex HMAC-SHA256 of the body under the hook's secret. Failed deliveries are retried with growing waits."
+                " header: "<code>"sha256="</code>" and the hex HMAC-SHA256 of "<code>"<timestamp>.<body>"</code>" under the hook's secret, with the timestamp from "<code>{TIMESTAMP_HEADER}</code>
+                " (refuse old ones). Failed deliveries are retried with growing waits. Receivers must be on public addresses."
             </p>
             <form class="inline-form" on:submit=add>
                 <div class="field grow">

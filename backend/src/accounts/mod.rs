@@ -3,6 +3,7 @@
 //! that turns either credential into the `CurrentUser` every handler and
 //! server function takes.
 
+pub mod client;
 pub mod cookies;
 pub mod extractor;
 pub mod passwords;

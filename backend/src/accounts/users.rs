@@ -25,15 +25,29 @@ impl From<UserRow> for UserProfile {
     }
 }
 
-/// Creates an account. Rules first (named field), then the unique email (409).
-#[tracing::instrument(skip(pool, password))]
+/// Creates an account. Sign-ups per client are limited (`limit` a minute);
+/// then the rules (named field), then the unique email (409), checked before
+/// the password is hashed so that a taken email costs no argon2 run.
+#[tracing::instrument(skip(pool, password, limit))]
 pub async fn sign_up(
     pool: &PgPool,
     email: &str,
     password: &str,
+    client: &str,
+    limit: u32,
 ) -> Result<UserProfile, ServiceError> {
+    rate_limit::hit(pool, &[format!("signup:{client}")], limit).await?;
     let email = Email::parse(email)?;
     validate_password(password)?;
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE email = $1 AND deleted_at IS NULL)",
+    )
+    .bind(email.as_str())
+    .fetch_one(pool)
+    .await?;
+    if taken {
+        return Err(ServiceError::EmailTaken);
+    }
     let hash = passwords::hash(password.to_string()).await?;
     let row = sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)
@@ -48,8 +62,11 @@ pub async fn sign_up(
     row.map(Into::into).ok_or(ServiceError::EmailTaken)
 }
 
-/// Checks email and password, counting failures per email and per client.
-/// Unknown email and wrong password give the same error.
+/// Checks email and password, counting failures per email and per client
+/// (`client` is already a rate-limit key: an address or an IPv6 /64). Every
+/// try is counted before the password is checked, and a success is taken
+/// back, so a concurrent burst cannot pass the limit. Unknown email and
+/// wrong password give the same error after the same work.
 #[tracing::instrument(skip(pool, password, limit))]
 pub async fn verify_credentials(
     pool: &PgPool,
@@ -58,9 +75,11 @@ pub async fn verify_credentials(
     client: &str,
     limit: u32,
 ) -> Result<UserProfile, ServiceError> {
-    let email_key = format!("email:{}", email.trim().to_lowercase());
-    let client_key = format!("client:{client}");
-    rate_limit::check(pool, &[&email_key, &client_key], limit).await?;
+    let keys = [
+        format!("email:{}", email.trim().to_lowercase()),
+        format!("client:{client}"),
+    ];
+    rate_limit::hit(pool, &keys, limit).await?;
 
     let found = match Email::parse(email) {
         Ok(email) => {
@@ -88,9 +107,9 @@ pub async fn verify_credentials(
     if passwords::verify(password.to_string(), stored).await?
         && let Some(user) = user
     {
+        rate_limit::forgive(pool, &keys).await?;
         return Ok(user.into());
     }
-    rate_limit::record_failure(pool, &[&email_key, &client_key]).await?;
     Err(ServiceError::InvalidCredentials)
 }
 

@@ -8,12 +8,15 @@ use uuid::Uuid;
 /// Largest budget accepted (the column holds 10 digits before the point).
 pub const MAX_BUDGET: f64 = 1_000_000_000.0;
 
-pub async fn get(pool: &PgPool, owner: Uuid) -> Result<Option<f64>, ServiceError> {
+pub async fn get(
+    executor: impl sqlx::PgExecutor<'_>,
+    owner: Uuid,
+) -> Result<Option<f64>, ServiceError> {
     Ok(sqlx::query_scalar::<_, Option<f64>>(
         "SELECT monthly_budget::float8 FROM users WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(owner)
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?
     .flatten())
 }
@@ -52,23 +55,38 @@ pub async fn set(
 
 /// Refuses a job whose estimate passes what is left of the month's budget,
 /// counting what active jobs are still expected to cost, unless overridden.
+/// Holds the owner's job-creation lock until the transaction ends.
+pub async fn lock_owner_jobs(
+    conn: &mut sqlx::PgConnection,
+    owner: Uuid,
+) -> Result<(), ServiceError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('jobs:' || $1::text, 0))")
+        .bind(owner)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Run inside the transaction that inserts the job, after
+/// `lock_owner_jobs`: two jobs submitted at once cannot both fit the room
+/// that only one of them has.
 pub async fn check_new_job(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     owner: Uuid,
     estimate: f64,
     overridden: bool,
 ) -> Result<(), ServiceError> {
-    let Some(budget) = get(pool, owner).await? else {
+    let Some(budget) = get(&mut *conn, owner).await? else {
         return Ok(());
     };
-    let spent = super::month_spend(pool, owner).await?;
+    let spent = super::month_spend(&mut *conn, owner).await?;
     let committed: f64 = sqlx::query_scalar(
         "SELECT coalesce(sum(greatest(coalesce((estimate->>'cost')::float8, 0) - cost_so_far::float8, 0)), 0)::float8
          FROM training_jobs
          WHERE owner_id = $1 AND status IN ('queued', 'initializing', 'running') AND deleted_at IS NULL",
     )
     .bind(owner)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     brightrun::costs::check_new_job(Some(budget), spent, committed, estimate, overridden)
         .map_err(|refusal| ServiceError::OverBudget(refusal.to_string()))

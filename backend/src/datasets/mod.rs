@@ -91,6 +91,34 @@ pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Datas
     Ok(dataset)
 }
 
+/// Whether a PUT to the stored object `path` may write it: a dataset's file
+/// only while that dataset waits for its upload (a validated file cannot be
+/// swapped under its statistics, estimate and trainer). Other objects are
+/// not datasets' and are left to their signature.
+pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), ServiceError> {
+    let Some(rest) = path.strip_prefix("lora-datasets/") else {
+        return Ok(());
+    };
+    let mut parts = rest.splitn(3, '/');
+    let (Some(owner), Some(id)) = (parts.next(), parts.next()) else {
+        return Err(ServiceError::NotFound("Dataset"));
+    };
+    let (Ok(owner), Ok(id)) = (Uuid::parse_str(owner), Uuid::parse_str(id)) else {
+        return Err(ServiceError::NotFound("Dataset"));
+    };
+    let (status, key) = queries::status_and_key(&services.pool, owner, id).await?;
+    if key != path {
+        return Err(ServiceError::NotFound("Dataset"));
+    }
+    if status != DatasetStatus::PendingUpload {
+        return Err(ServiceError::Conflict(format!(
+            "This dataset is already {}; its file cannot be replaced. Create a new dataset to upload another file.",
+            status.as_str().replace('_', " ")
+        )));
+    }
+    Ok(())
+}
+
 pub async fn list(
     services: &Services,
     owner: Uuid,

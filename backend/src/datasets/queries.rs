@@ -157,7 +157,7 @@ pub async fn list(
     .bind(f.format.map(|s| s.as_str()))
     .bind(&q)
     .bind(i64::from(per_page))
-    .bind(i64::from(page - 1) * i64::from(per_page))
+    .bind(crate::db::offset(page, per_page))
     .fetch_all(pool)
     .await?;
     Ok(DatasetPage {
@@ -231,14 +231,28 @@ pub async fn update_text(
     .try_into()
 }
 
+/// Deletes the dataset unless a queued or running job trains on it (409
+/// naming the job). The row is locked first, so a job being created on it
+/// either commits before (and is seen) or finds it deleted.
 pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
-    let done = sqlx::query(
-        "UPDATE datasets SET deleted_at = now(), updated_at = now()
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    let mut tx = pool.begin().await?;
+    let live: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE",
     )
     .bind(id)
     .bind(owner)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    ServiceError::one_row(done, "Dataset")
+    live.ok_or(ServiceError::NotFound("Dataset"))?;
+    if let Some(job) =
+        crate::jobs::queries::active_user(&mut tx, owner, id, "j.dataset_id = $1").await?
+    {
+        return Err(crate::jobs::queries::in_use("dataset", job));
+    }
+    sqlx::query("UPDATE datasets SET deleted_at = now(), updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -6,7 +6,8 @@
 
 use crate::error::ServiceError;
 use crate::services::Services;
-use brightrun::datasets::{ValidationLimits, Validator};
+use brightrun::datasets::validator::Outcome;
+use brightrun::datasets::{IssueKind, ReportIssue, ValidationLimits, ValidationReport, Validator};
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -37,47 +38,12 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
         return Ok(None);
     };
     tracing::info!(%id, "validating dataset");
-    let limits = ValidationLimits {
-        max_file_bytes: services.config.dataset_max_bytes,
-        max_seq_len: services.config.max_seq_len,
-        ..ValidationLimits::default()
+    let (outcome, read) = match services.storage.size(&key).await? {
+        Some(size) => (validate(services, id, &key).await?, size),
+        // Gone from storage (removed by hand, a lost volume): nothing to
+        // wait for; the dataset is invalid, with the reason.
+        None => (missing_file(), 0),
     };
-    let mut stream = services.storage.get_stream(&key).await?;
-    let tokenizer = services.tokenizer.clone();
-    // The validator is CPU work: it runs on the blocking pool, fed by this task.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
-    let validation = tokio::task::spawn_blocking(move || {
-        let mut v = Validator::new(tokenizer.as_ref(), limits);
-        while let Some(chunk) = rx.blocking_recv() {
-            v.push(&chunk);
-        }
-        v.finish()
-    });
-    let mut read = 0u64;
-    let mut last_progress = Instant::now();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ServiceError::internal("reading dataset object", e))?;
-        read += chunk.len() as u64;
-        if tx.send(chunk).await.is_err() {
-            break;
-        }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            last_progress = Instant::now();
-            sqlx::query(
-                "UPDATE datasets SET progress_bytes = $2, lease_until = now() + make_interval(secs => $3)
-                 WHERE id = $1 AND status = 'validating'",
-            )
-            .bind(id)
-            .bind(read as i64)
-            .bind(LEASE.as_secs_f64())
-            .execute(&services.pool)
-            .await?;
-        }
-    }
-    drop(tx);
-    let outcome = validation
-        .await
-        .map_err(|e| ServiceError::internal("validation task failed", e))?;
     let report = &outcome.report;
     let status = if report.valid { "ready" } else { "invalid" };
     let mut tx = services.pool.begin().await?;
@@ -137,16 +103,82 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
     Ok(Some(id))
 }
 
+/// Streams the object through the validator, recording progress.
+async fn validate(services: &Services, id: Uuid, key: &str) -> Result<Outcome, ServiceError> {
+    let limits = ValidationLimits {
+        max_file_bytes: services.config.dataset_max_bytes,
+        max_seq_len: services.config.max_seq_len,
+        ..ValidationLimits::default()
+    };
+    let mut stream = services.storage.get_stream(key).await?;
+    let tokenizer = services.tokenizer.clone();
+    // The validator is CPU work: it runs on the blocking pool, fed by this task.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let validation = tokio::task::spawn_blocking(move || {
+        let mut v = Validator::new(tokenizer.as_ref(), limits);
+        while let Some(chunk) = rx.blocking_recv() {
+            v.push(&chunk);
+        }
+        v.finish()
+    });
+    let mut read = 0u64;
+    let mut last_progress = Instant::now();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ServiceError::internal("reading dataset object", e))?;
+        read += chunk.len() as u64;
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            sqlx::query(
+                "UPDATE datasets SET progress_bytes = $2, lease_until = now() + make_interval(secs => $3)
+                 WHERE id = $1 AND status = 'validating'",
+            )
+            .bind(id)
+            .bind(read as i64)
+            .bind(LEASE.as_secs_f64())
+            .execute(&services.pool)
+            .await?;
+        }
+    }
+    drop(tx);
+    validation
+        .await
+        .map_err(|e| ServiceError::internal("validation task failed", e))
+}
+
+/// The outcome for a dataset whose file is no longer in storage.
+fn missing_file() -> Outcome {
+    let mut report = ValidationReport::default();
+    report.push(ReportIssue {
+        kind: IssueKind::EmptyFile,
+        line: None,
+        path: None,
+        field: None,
+        message: "The uploaded file is no longer in storage.".into(),
+        hint: "Delete this dataset and upload the file again.".into(),
+    });
+    Outcome {
+        report,
+        samples: Vec::new(),
+    }
+}
+
 /// Runs ticks until the queue is empty, then waits to be woken (or 2 s).
 pub async fn run(services: Services) {
     loop {
         match tick(&services).await {
-            Ok(Some(_)) => continue,
+            Ok(Some(_)) => {
+                services.workers.ticked("validation");
+                continue;
+            }
             Ok(None) => {}
             Err(err) => tracing::warn!(%err, "validation tick failed"),
         }
-        if let Err(err) = super::cleanup::tick(&services).await {
-            tracing::warn!(%err, "dataset clean-up failed");
+        match super::cleanup::tick(&services).await {
+            Ok(_) => services.workers.ticked("validation"),
+            Err(err) => tracing::warn!(%err, "dataset clean-up failed"),
         }
         tokio::select! {
             _ = services.work_available() => {}

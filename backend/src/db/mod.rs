@@ -18,6 +18,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 /// wildcards escaped; `None` when the box is empty.
 pub fn search_pattern(q: Option<&str>) -> Option<String> {
     q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+        // A search longer than any name can only be slow.
+        let q: String = q.chars().take(MAX_SEARCH_CHARS).collect();
         format!(
             "%{}%",
             q.replace('\\', "\\\\")
@@ -25,6 +27,15 @@ pub fn search_pattern(q: Option<&str>) -> Option<String> {
                 .replace('_', "\\_")
         )
     })
+}
+
+/// The longest search a list query uses; the rest is ignored.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// The OFFSET of a 1-based `page` of `per_page` rows, in i64: no page
+/// number overflows it (`?page=50000000` is an empty page, not a panic).
+pub fn offset(page: u32, per_page: u32) -> i64 {
+    i64::from(page.max(1) - 1) * i64::from(per_page)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,4 +100,28 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
         .connect(url)
         .await
         .map_err(DbError::Connect)
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+
+    #[test]
+    fn offsets_never_overflow() {
+        assert_eq!(offset(0, 20), 0);
+        assert_eq!(offset(1, 20), 0);
+        assert_eq!(offset(3, 20), 40);
+        assert_eq!(offset(u32::MAX, 100), i64::from(u32::MAX - 1) * 100);
+    }
+
+    #[test]
+    fn searches_are_escaped_and_capped() {
+        assert_eq!(
+            search_pattern(Some(" 50%_a\\ ")).unwrap(),
+            "%50\\%\\_a\\\\%"
+        );
+        assert_eq!(search_pattern(Some("  ")), None);
+        let long = search_pattern(Some(&"é".repeat(10_000))).unwrap();
+        assert_eq!(long.chars().count(), MAX_SEARCH_CHARS + 2);
+    }
 }

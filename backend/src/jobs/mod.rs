@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod failure;
+pub mod lease;
 pub mod poller;
 pub mod queries;
 pub mod spec;
@@ -14,13 +15,15 @@ use crate::services::Services;
 use crate::training::{self, base_models};
 use brightrun::JobStatus;
 use brightrun::jobs::{
-    EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint, NewJob, downsample,
+    EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint, NewJob, sample_indices,
 };
 use brightrun::training::{Estimate, Preset};
 use uuid::Uuid;
 
 /// Most points a chart is sent; longer series are thinned evenly.
 pub const CHART_POINTS: usize = 400;
+/// Most points one metrics call returns; ask again after the last step for more.
+pub const MAX_POINTS_PER_CALL: u32 = 5000;
 /// Longest job name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -52,8 +55,6 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
                 .into(),
         ));
     }
-    crate::costs::budget::check_new_job(&services.pool, owner, estimate.cost, new.budget_override)
-        .await?;
     let model = base_models::find(&services.config, &new.base_model)?;
     let name = match new.name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_string(),
@@ -74,8 +75,11 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
         });
     }
     let id = Uuid::new_v4();
+    let mut tx = services.pool.begin().await?;
+    crate::costs::budget::lock_owner_jobs(&mut tx, owner).await?;
+    crate::costs::budget::check_new_job(&mut tx, owner, estimate.cost, new.budget_override).await?;
     queries::insert(
-        &services.pool,
+        &mut *tx,
         id,
         owner,
         new.dataset_id,
@@ -91,6 +95,7 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
         new.parent_model_id,
     )
     .await?;
+    tx.commit().await?;
     tracing::info!(%id, "job queued");
     services.wake_poller();
     queries::get(&services.pool, owner, id).await
@@ -107,7 +112,7 @@ async fn parent_fits(
 ) -> Result<(), ServiceError> {
     let (name, parent_base, hyperparams): (String, String, serde_json::Value) = sqlx::query_as(
         "SELECT m.name, m.base_model, j.hyperparams FROM model_artifacts m
-         JOIN training_jobs j ON j.id = m.job_id
+         JOIN training_jobs j ON j.id = m.job_id AND j.owner_id = m.owner_id
          WHERE m.id = $1 AND m.owner_id = $2 AND m.deleted_at IS NULL",
     )
     .bind(parent)
@@ -160,18 +165,17 @@ pub async fn list(
 pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail, ServiceError> {
     let job = queries::get(&services.pool, owner, id).await?;
     let (config, estimate) = queries::config_and_estimate(&services.pool, owner, id).await?;
-    let all = queries::metrics(&services.pool, owner, id, None).await?;
-    let eval_points = all
-        .iter()
-        .filter(|p| p.eval_loss.is_some())
-        .cloned()
-        .collect();
+    // The chart's points only: a long run's every point is never read here.
+    let count = queries::metric_count(&services.pool, owner, id).await?;
+    let positions = sample_indices(count as usize, CHART_POINTS);
+    let metrics = queries::metrics_at(&services.pool, owner, id, &positions).await?;
+    let eval_points = queries::eval_points(&services.pool, owner, id).await?;
     Ok(JobDetail {
         job,
         config,
         estimate,
-        metric_count: all.len() as u32,
-        metrics: downsample(&all, CHART_POINTS),
+        metric_count: count.min(u64::from(u32::MAX)) as u32,
+        metrics,
         eval_points,
     })
 }
@@ -184,7 +188,17 @@ pub async fn metrics(
 ) -> Result<Vec<MetricPoint>, ServiceError> {
     // A job with no points yet and an unknown job must differ.
     queries::get(&services.pool, owner, id).await?;
-    queries::metrics(&services.pool, owner, id, after_step).await
+    queries::metrics(&services.pool, owner, id, after_step, MAX_POINTS_PER_CALL).await
+}
+
+/// The end of the job's log (its last whole lines within `TAIL_BYTES`):
+/// its length first, then one chunk from near the end, never the whole log.
+pub async fn log_tail(services: &Services, owner: Uuid, id: Uuid) -> Result<String, ServiceError> {
+    use brightrun::jobs::log_tail::{TAIL_BYTES, tail_start, whole_lines};
+    let (_, len) = logs(services, owner, id, u64::MAX).await?;
+    let start = tail_start(len, TAIL_BYTES);
+    let (chunk, _) = logs(services, owner, id, start).await?;
+    Ok(whole_lines(&chunk, start, TAIL_BYTES as usize).to_string())
 }
 
 /// The job's log from byte `offset`, as the cluster keeps it.
@@ -249,7 +263,9 @@ pub async fn cancel(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, S
 }
 
 /// Puts a failed or cancelled job back in the queue as a new attempt: its
-/// points and progress start over; the cluster sees a new idempotency key.
+/// points and progress start over; the cluster sees a new idempotency key,
+/// and the model gets a new id, so the earlier attempt's signed upload URLs
+/// (valid for days) point at a prefix the new model never reads.
 #[tracing::instrument(skip(services))]
 pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
     let job = queries::get(&services.pool, owner, id).await?;
@@ -260,13 +276,27 @@ pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, Se
         )));
     }
     let mut tx = services.pool.begin().await?;
+    let dataset_live: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM datasets WHERE id = $1 AND owner_id = $2
+                        AND deleted_at IS NULL FOR SHARE)",
+    )
+    .bind(job.dataset_id)
+    .bind(owner)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !dataset_live {
+        return Err(ServiceError::Conflict(
+            "The dataset this job trains on has been deleted; start a new job on another dataset."
+                .into(),
+        ));
+    }
     let done = sqlx::query(
         "UPDATE training_jobs
          SET status = 'queued', external_job_id = NULL, attempt = attempt + 1,
              retry_count = retry_count + 1, error_message = NULL, current_step = 0,
              current_epoch = NULL, current_metrics = NULL, cancel_requested_at = NULL,
              started_at = NULL, finished_at = NULL, cost_so_far = 0, cluster_seen_at = NULL,
-             billed_until = NULL, trained_on = NULL,
+             billed_until = NULL, trained_on = NULL, model_id = gen_random_uuid(),
              lease_until = NULL, queued_at = now(), updated_at = now()
          WHERE id = $1 AND owner_id = $2 AND status = $3 AND deleted_at IS NULL",
     )

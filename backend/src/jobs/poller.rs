@@ -22,11 +22,8 @@ use brightrun::jobs::{MetricPoint, allowed};
 use brightrun::training::TrainingConfig;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::time::Duration;
 use uuid::Uuid;
 
-/// A claim lasts this long; a tick that dies leaves its jobs to the next one after it.
-pub const LEASE: Duration = Duration::from_secs(60);
 /// Most jobs one tick works on.
 pub const CLAIM_LIMIT: i64 = 20_000;
 
@@ -43,6 +40,8 @@ pub struct TickReport {
 
 #[derive(sqlx::FromRow)]
 struct Claimed {
+    /// When this tick's claim ends (the same for every job of the tick).
+    lease_until: DateTime<Utc>,
     id: Uuid,
     owner_id: Uuid,
     name: String,
@@ -122,9 +121,9 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
                    j.total_steps, j.current_epoch, j.model_id, j.parent_model_id, j.base_model,
                    j.gpu_type, j.gpu_count, (j.estimate->>'price_per_hour')::float8 AS price_per_hour,
                    j.started_at, j.cancel_requested_at, j.cluster_seen_at, j.billed_until, j.queued_at,
-                   j.retry_count, j.attempt, j.error_message, j.trained_on",
+                   j.retry_count, j.attempt, j.error_message, j.trained_on, j.lease_until",
     )
-    .bind(LEASE.as_secs_f64())
+    .bind(super::lease::length(services.cluster.call_budget()).as_secs_f64())
     .bind(CLAIM_LIMIT)
     .bind(services.cluster.name())
     .fetch_all(&services.pool)
@@ -134,6 +133,12 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     if claimed.is_empty() {
         return Ok(report);
     }
+    // A tick that dies leaves its jobs to the next one after the lease.
+    let mut lease = super::lease::Lease::new(
+        claimed.iter().map(|j| j.id).collect(),
+        claimed[0].lease_until,
+        services.cluster.call_budget(),
+    );
     let now = Utc::now();
     let mut changes: Vec<Change> = Vec::with_capacity(claimed.len());
     for job in &claimed {
@@ -169,6 +174,9 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
                 change.finished_at = Some(at);
                 continue;
             }
+            if !lease.keep(&services.pool).await? {
+                return Ok(report);
+            }
             // The job's config and dataset are read for the spec.
             report.sql_statements += 1;
             match submit(services, job).await {
@@ -191,6 +199,9 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
         } else if job.cancel_requested_at.is_some()
             && let Some(external) = &change.external
         {
+            if !lease.keep(&services.pool).await? {
+                return Ok(report);
+            }
             report.cluster_requests += 1;
             match services.cluster.cancel(external).await {
                 Ok(()) | Err(ClusterError::Finished) | Err(ClusterError::NotFound) => {}
@@ -213,6 +224,9 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
     let mut points = Points::default();
     let mut completing: Vec<usize> = Vec::new();
     if !asks.is_empty() {
+        if !lease.keep(&services.pool).await? {
+            return Ok(report);
+        }
         report.cluster_requests += asks.len().div_ceil(super::cluster::http::QUERY_PAGE);
         match services.cluster.query(&asks).await {
             Ok(updates) => {
@@ -477,15 +491,19 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
     let (hyperparams, dataset_key, parent_prefix): (serde_json::Value, String, Option<String>) =
         sqlx::query_as(
             "SELECT j.hyperparams, d.storage_key, p.storage_prefix FROM training_jobs j
-             JOIN datasets d ON d.id = j.dataset_id
+             JOIN datasets d ON d.id = j.dataset_id AND d.owner_id = j.owner_id
+                  AND d.deleted_at IS NULL
              LEFT JOIN model_artifacts p ON p.id = j.parent_model_id AND p.owner_id = j.owner_id
                   AND p.objects_removed_at IS NULL
              WHERE j.id = $1",
         )
         .bind(job.id)
-        .fetch_one(&services.pool)
+        .fetch_optional(&services.pool)
         .await
-        .map_err(|e| ClusterError::Unreachable(format!("the database: {e}")))?;
+        .map_err(|e| ClusterError::Unreachable(format!("the database: {e}")))?
+        .ok_or_else(|| {
+            ClusterError::Rejected("its dataset has been deleted; start a new job instead".into())
+        })?;
     let config: TrainingConfig = serde_json::from_value(hyperparams).map_err(|e| {
         ClusterError::Rejected(format!("the job's stored config is unreadable: {e}"))
     })?;
@@ -793,10 +811,12 @@ impl Notes {
 pub async fn run(services: Services) {
     loop {
         match tick(&services).await {
-            Ok(r) if r.status_changes > 0 || r.points > 0 => {
-                tracing::debug!(?r, "poll tick")
+            Ok(r) => {
+                services.workers.ticked("poller");
+                if r.status_changes > 0 || r.points > 0 {
+                    tracing::debug!(?r, "poll tick")
+                }
             }
-            Ok(_) => {}
             Err(err) => tracing::warn!(%err, "poll tick failed"),
         }
         tokio::select! {

@@ -14,8 +14,10 @@ const COLUMNS: &str = "j.id, j.name, j.dataset_id, d.name AS dataset_name, j.bas
     (j.estimate->>'cost')::float8 AS estimated_cost, j.error_message, j.retry_count, \
     a.id AS model_id, j.parent_model_id, j.budget_override, j.created_at, j.started_at, j.finished_at";
 
-const FROM: &str = "training_jobs j JOIN datasets d ON d.id = j.dataset_id \
-    LEFT JOIN model_artifacts a ON a.job_id = j.id AND a.deleted_at IS NULL";
+const FROM: &str = "training_jobs j \
+    JOIN datasets d ON d.id = j.dataset_id AND d.owner_id = j.owner_id \
+    LEFT JOIN model_artifacts a ON a.job_id = j.id AND a.owner_id = j.owner_id \
+        AND a.deleted_at IS NULL";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -91,7 +93,7 @@ impl TryFrom<Row> for Job {
 /// Writes a new queued job; one statement, so one transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     owner: Uuid,
     dataset: Uuid,
@@ -106,10 +108,14 @@ pub async fn insert(
     budget_override: bool,
     parent_model: Option<Uuid>,
 ) -> Result<(), ServiceError> {
-    sqlx::query(
+    let done = sqlx::query(
+        // Only while the dataset is live: its row is share-locked until the
+        // insert commits, so a concurrent delete waits and then sees the job.
         "INSERT INTO training_jobs (id, owner_id, dataset_id, name, base_model, backend, preset,
              hyperparams, gpu_type, gpu_count, estimate, total_steps, budget_override, parent_model_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+         FROM datasets d WHERE d.id = $3 AND d.owner_id = $2 AND d.deleted_at IS NULL
+         FOR SHARE OF d",
     )
     .bind(id)
     .bind(owner)
@@ -125,9 +131,37 @@ pub async fn insert(
     .bind(estimate.total_steps.min(i32::MAX as u64) as i32)
     .bind(budget_override)
     .bind(parent_model)
-    .execute(pool)
+    .execute(executor)
     .await?;
-    Ok(())
+    ServiceError::one_row(done, "Dataset")
+}
+
+/// The first queued or running job of `owner` that `condition` (on `j`,
+/// with `$1` the row in question) selects: (name, status).
+pub async fn active_user(
+    tx: &mut sqlx::PgConnection,
+    owner: Uuid,
+    id: Uuid,
+    condition: &'static str,
+) -> Result<Option<(String, String)>, ServiceError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT j.name, j.status FROM training_jobs j
+         WHERE {condition} AND j.owner_id = $2 AND j.deleted_at IS NULL
+           AND j.status IN ('queued', 'initializing', 'running')
+         ORDER BY j.created_at LIMIT 1"
+    )))
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// 409 naming the job that still needs what is being deleted.
+pub fn in_use(what: &str, job: (String, String)) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "The job \"{}\" ({}) uses this {what}; cancel it or let it finish, then delete the {what}.",
+        job.0, job.1
+    ))
 }
 
 pub async fn get(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
@@ -187,7 +221,7 @@ pub async fn list(pool: &PgPool, owner: Uuid, filter: &JobFilter) -> Result<JobP
     .bind(status)
     .bind(&q)
     .bind(per_page as i64)
-    .bind(((page - 1) * per_page) as i64)
+    .bind(crate::db::offset(page, per_page))
     .fetch_all(pool)
     .await?;
     Ok(JobPage {
@@ -226,24 +260,80 @@ impl From<PointRow> for MetricPoint {
     }
 }
 
-/// The job's points after `after_step`, in step order; the job must be the owner's.
+const POINT_COLUMNS: &str = "m.step, m.epoch, m.train_loss, m.eval_loss, m.learning_rate,
+    m.tokens_per_second, m.grad_norm";
+const POINTS_OF_JOB: &str = "metrics_points m JOIN training_jobs j ON j.id = m.job_id
+    WHERE m.job_id = $1 AND j.owner_id = $2 AND j.deleted_at IS NULL";
+
+/// At most `limit` of the job's points after `after_step`, in step order;
+/// the job must be the owner's.
 pub async fn metrics(
     pool: &PgPool,
     owner: Uuid,
     job: Uuid,
     after_step: Option<u32>,
+    limit: u32,
 ) -> Result<Vec<MetricPoint>, ServiceError> {
-    let rows = sqlx::query_as::<_, PointRow>(
-        "SELECT m.step, m.epoch, m.train_loss, m.eval_loss, m.learning_rate,
-                m.tokens_per_second, m.grad_norm
-         FROM metrics_points m JOIN training_jobs j ON j.id = m.job_id
-         WHERE m.job_id = $1 AND j.owner_id = $2 AND j.deleted_at IS NULL
+    let rows = sqlx::query_as::<_, PointRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {POINT_COLUMNS} FROM {POINTS_OF_JOB}
            AND ($3::int IS NULL OR m.step > $3)
-         ORDER BY m.step",
-    )
+         ORDER BY m.step LIMIT $4"
+    )))
     .bind(job)
     .bind(owner)
     .bind(after_step.map(|s| s.min(i32::MAX as u32) as i32))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(MetricPoint::from).collect())
+}
+
+/// How many points the job has.
+pub async fn metric_count(pool: &PgPool, owner: Uuid, job: Uuid) -> Result<u64, ServiceError> {
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {POINTS_OF_JOB}"
+    )))
+    .bind(job)
+    .bind(owner)
+    .fetch_one(pool)
+    .await?;
+    Ok(n.max(0) as u64)
+}
+
+/// The job's points at the given positions (0-based, in step order): a
+/// thinned chart without reading every point into memory.
+pub async fn metrics_at(
+    pool: &PgPool,
+    owner: Uuid,
+    job: Uuid,
+    positions: &[usize],
+) -> Result<Vec<MetricPoint>, ServiceError> {
+    let positions: Vec<i64> = positions.iter().map(|&p| p as i64).collect();
+    let rows = sqlx::query_as::<_, PointRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT step, epoch, train_loss, eval_loss, learning_rate, tokens_per_second, grad_norm
+         FROM (SELECT {POINT_COLUMNS}, row_number() OVER (ORDER BY m.step) - 1 AS n
+               FROM {POINTS_OF_JOB}) p
+         WHERE n = ANY($3) ORDER BY step"
+    )))
+    .bind(job)
+    .bind(owner)
+    .bind(&positions)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(MetricPoint::from).collect())
+}
+
+/// The job's points that carry a validation loss (one per eval interval).
+pub async fn eval_points(
+    pool: &PgPool,
+    owner: Uuid,
+    job: Uuid,
+) -> Result<Vec<MetricPoint>, ServiceError> {
+    let rows = sqlx::query_as::<_, PointRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {POINT_COLUMNS} FROM {POINTS_OF_JOB} AND m.eval_loss IS NOT NULL ORDER BY m.step"
+    )))
+    .bind(job)
+    .bind(owner)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(MetricPoint::from).collect())

@@ -26,8 +26,15 @@ fn header(name: &str, size: u64, mtime: i64) -> [u8; BLOCK] {
     octal(100, 8, 0o644);
     octal(108, 8, 0);
     octal(116, 8, 0);
-    octal(124, 12, size);
     octal(136, 12, mtime.max(0) as u64);
+    // Eleven octal digits end at 8 GiB; larger sizes use the base-256 form
+    // GNU tar, bsdtar and Python's tarfile read (first byte 0x80).
+    if size < 8u64.pow(11) {
+        octal(124, 12, size);
+    } else {
+        h[124] = 0x80;
+        h[128..136].copy_from_slice(&size.to_be_bytes());
+    }
     h[148..156].copy_from_slice(b"        ");
     h[156] = b'0';
     h[257..263].copy_from_slice(b"ustar\0");
@@ -190,6 +197,17 @@ mod tests {
         let sum: u64 = copy.iter().map(|b| u64::from(*b)).sum();
         let stored = std::str::from_utf8(&h[148..154]).unwrap();
         assert_eq!(u64::from_str_radix(stored, 8).unwrap(), sum);
+    }
+
+    #[test]
+    fn sizes_of_8_gib_and_more_use_base_256() {
+        let just_under = 8u64.pow(11) - 1;
+        assert_eq!(&header("a", just_under, 0)[124..136], b"77777777777\0");
+        let big = 10 * 1024 * 1024 * 1024u64;
+        let h = header("a", big, 0);
+        assert_eq!(h[124], 0x80);
+        assert!(h[125..128].iter().all(|&b| b == 0));
+        assert_eq!(u64::from_be_bytes(h[128..136].try_into().unwrap()), big);
     }
 
     #[test]

@@ -17,8 +17,8 @@ const SELECT: &str = "SELECT m.id, m.name, m.description, m.base_model, m.job_id
         d.name AS dataset_name, m.parent_model_id, m.size_bytes, m.quality_metrics,
         m.quality_rating, m.created_at
      FROM model_artifacts m
-     JOIN training_jobs j ON j.id = m.job_id
-     JOIN datasets d ON d.id = j.dataset_id";
+     JOIN training_jobs j ON j.id = m.job_id AND j.owner_id = m.owner_id
+     JOIN datasets d ON d.id = j.dataset_id AND d.owner_id = m.owner_id";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -142,16 +142,28 @@ pub async fn update(
 
 /// Soft delete: the model leaves every list at once; its objects go on the
 /// next cleanup pass. Models continued from it keep their own weights.
+/// Deletes the model unless a queued or running job continues it (409
+/// naming the job): its files would go while that job still needs them.
 pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
-    let done = sqlx::query(
-        "UPDATE model_artifacts SET deleted_at = now(), updated_at = now()
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    let mut tx = services.pool.begin().await?;
+    let live: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM model_artifacts WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
+         FOR UPDATE",
     )
     .bind(id)
     .bind(owner)
-    .execute(&services.pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    ServiceError::one_row(done, "Model")?;
+    live.ok_or(ServiceError::NotFound("Model"))?;
+    let continuing = "j.parent_model_id = $1";
+    if let Some(job) = crate::jobs::queries::active_user(&mut tx, owner, id, continuing).await? {
+        return Err(crate::jobs::queries::in_use("model", job));
+    }
+    sqlx::query("UPDATE model_artifacts SET deleted_at = now(), updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     services.wake_workers();
     Ok(())
 }

@@ -61,7 +61,7 @@ pub async fn list(
     .bind(owner)
     .bind(unread_only)
     .bind(i64::from(per_page))
-    .bind(i64::from(page - 1) * i64::from(per_page))
+    .bind(crate::db::offset(page, per_page))
     .fetch_all(pool)
     .await?;
     let (total, unread): (i64, i64) = sqlx::query_as(

@@ -126,8 +126,9 @@ impl Storage {
                 let max = max_bytes.unwrap_or(0);
                 let sig = key.sign(method, path, expires, max);
                 format!(
-                    "{}{LOCAL_ROUTE}{path}?expires={expires}&max={max}&sig={sig}",
-                    self.public_url
+                    "{}{LOCAL_ROUTE}{}?expires={expires}&max={max}&sig={sig}",
+                    self.public_url,
+                    brightrun::url::encode_path(path)
                 )
             }
             Backend::S3 { s3 } => {

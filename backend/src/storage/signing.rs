@@ -27,7 +27,6 @@ impl SigningKey {
     /// Reads `storage.key` from the data folder, creating it (0600) if absent.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
         use rand::RngCore;
-        use std::os::unix::fs::PermissionsExt;
         let path = data_dir.join("storage.key");
         if let Ok(text) = std::fs::read_to_string(&path)
             && let Some(key) = Self::from_hex(&text)
@@ -37,9 +36,34 @@ impl SigningKey {
         std::fs::create_dir_all(data_dir)?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        std::fs::write(&path, hex::encode(bytes))?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Self(bytes.to_vec()))
+        // Written into a file that is 0600 from its creation, then linked
+        // into place: the key is never readable by others, not even for a
+        // moment, and of two servers starting at once the first link wins
+        // and the other reads that key.
+        let temp = data_dir.join(format!(".storage.key.{}", uuid::Uuid::new_v4()));
+        let written = (|| {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temp)?;
+            file.write_all(hex::encode(bytes).as_bytes())?;
+            file.sync_all()?;
+            std::fs::hard_link(&temp, &path)
+        })();
+        let _ = std::fs::remove_file(&temp);
+        match written {
+            Ok(()) => Ok(Self(bytes.to_vec())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(&path)?;
+                Self::from_hex(&text).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "storage.key is not hex")
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn mac(&self, method: &str, path: &str, expires: i64, max_bytes: u64) -> HmacSha256 {
@@ -99,5 +123,32 @@ mod tests {
         let a = SigningKey::load_or_create(dir.path()).unwrap();
         let b = SigningKey::load_or_create(dir.path()).unwrap();
         assert_eq!(a.sign("GET", "p", 1, 0), b.sign("GET", "p", 1, 0));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("storage.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
+    }
+
+    #[test]
+    fn servers_starting_at_once_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        SigningKey::load_or_create(&path)
+                            .unwrap()
+                            .sign("GET", "p", 1, 0)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "{keys:?}");
     }
 }

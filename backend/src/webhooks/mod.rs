@@ -1,6 +1,7 @@
 //! Webhooks: register, list, remove, and the delivery attempts. The worker
 //! in `worker.rs` POSTs each queued delivery, signed with the hook's secret.
 
+pub mod guard;
 pub mod worker;
 
 use crate::error::ServiceError;
@@ -13,17 +14,36 @@ use uuid::Uuid;
 /// Hooks one user may have.
 pub const MAX_HOOKS: i64 = 10;
 
-pub async fn create(pool: &PgPool, owner: Uuid, new: NewWebhook) -> Result<Webhook, ServiceError> {
+pub async fn create(
+    pool: &PgPool,
+    guard: &guard::Guard,
+    owner: Uuid,
+    new: NewWebhook,
+) -> Result<Webhook, ServiceError> {
     let url = new.url.trim().to_string();
     brightrun::webhooks::validate_url(&url).map_err(|message| ServiceError::Invalid {
         field: "url",
         message,
     })?;
+    guard
+        .check_url(&url)
+        .await
+        .map_err(|refused| ServiceError::Invalid {
+            field: "url",
+            message: refused.0,
+        })?;
+    // Counted and inserted under the owner's lock: parallel requests cannot
+    // all pass the cap.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1::text, 0))")
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
     let count: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM webhooks WHERE owner_id = $1 AND deleted_at IS NULL",
     )
     .bind(owner)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
     if count >= MAX_HOOKS {
         return Err(ServiceError::Conflict(format!(
@@ -41,8 +61,9 @@ pub async fn create(pool: &PgPool, owner: Uuid, new: NewWebhook) -> Result<Webho
     .bind(owner)
     .bind(&url)
     .bind(&secret)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(Webhook {
         id,
         url,
@@ -70,23 +91,26 @@ pub async fn list(pool: &PgPool, owner: Uuid) -> Result<Vec<Webhook>, ServiceErr
         .collect())
 }
 
-/// Removes the hook; its pending deliveries are dropped.
+/// Removes the hook and drops its pending deliveries, in one transaction.
 pub async fn delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE webhooks SET deleted_at = now() WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(owner)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     ServiceError::one_row(done, "Webhook")?;
     sqlx::query(
         "UPDATE webhook_deliveries SET status = 'failed', last_error = 'webhook removed'
-         WHERE webhook_id = $1 AND status = 'pending'",
+         WHERE webhook_id = $1 AND owner_id = $2 AND status = 'pending'",
     )
     .bind(id)
-    .execute(pool)
+    .bind(owner)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 
 use crate::error::ServiceError;
 use crate::services::Services;
+use crate::webhooks::guard;
 use brightrun::webhooks::{
-    DELIVERY_HEADER, EVENT_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, backoff_ms,
+    DELIVERY_HEADER, EVENT_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, backoff_ms,
 };
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -15,12 +16,20 @@ use std::time::Duration;
 use uuid::Uuid;
 
 const BATCH: i64 = 20;
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `sha256=<hex>` of `body` under `secret`: what receivers recompute.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+/// `sha256=<hex>` of `<timestamp>.<body>` under `secret`: what receivers
+/// recompute, with the `X-BrightRun-Timestamp` header's value. The signed
+/// timestamp lets a receiver refuse an old delivery replayed at it.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    hmac_hex(secret, &[format!("{timestamp}.").as_bytes(), body])
+}
+
+fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(body);
+    for part in parts {
+        mac.update(part);
+    }
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
@@ -38,20 +47,14 @@ struct Due {
     created_at: DateTime<Utc>,
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
-}
-
 /// One pass over due deliveries; returns how many were attempted.
-pub async fn tick(services: &Services, http: &reqwest::Client) -> Result<usize, ServiceError> {
+pub async fn tick(services: &Services) -> Result<usize, ServiceError> {
     let due: Vec<Due> = sqlx::query_as(
         "WITH due AS (
              SELECT id FROM webhook_deliveries
              WHERE status = 'pending' AND next_attempt_at <= now()
+               AND EXISTS (SELECT 1 FROM webhooks w
+                           WHERE w.id = webhook_id AND w.deleted_at IS NULL)
              ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
          ), claimed AS (
              UPDATE webhook_deliveries d SET next_attempt_at = now() + interval '2 minutes'
@@ -61,13 +64,13 @@ pub async fn tick(services: &Services, http: &reqwest::Client) -> Result<usize, 
          SELECT c.id, c.attempts, c.event, w.url, w.secret, c.notification_id,
                 n.title, n.message, n.link, n.created_at
          FROM claimed c
-         JOIN webhooks w ON w.id = c.webhook_id
-         JOIN notifications n ON n.id = c.notification_id",
+         JOIN webhooks w ON w.id = c.webhook_id AND w.deleted_at IS NULL
+         JOIN notifications n ON n.id = c.notification_id AND n.owner_id = w.owner_id",
     )
     .bind(BATCH)
     .fetch_all(&services.pool)
     .await?;
-    let attempts = due.iter().map(|d| deliver(services, http, d));
+    let attempts = due.iter().map(|d| deliver(services, d));
     let results = futures::future::join_all(attempts).await;
     for (d, result) in due.iter().zip(results) {
         let attempts = d.attempts + 1;
@@ -112,11 +115,7 @@ pub async fn tick(services: &Services, http: &reqwest::Client) -> Result<usize, 
 }
 
 /// POSTs one event; the status code on a 2xx, else what went wrong.
-async fn deliver(
-    services: &Services,
-    http: &reqwest::Client,
-    d: &Due,
-) -> Result<u16, (Option<u16>, String)> {
+async fn deliver(services: &Services, d: &Due) -> Result<u16, (Option<u16>, String)> {
     let body = serde_json::to_vec(&serde_json::json!({
         "id": d.id,
         "event": d.event,
@@ -131,17 +130,27 @@ async fn deliver(
         }
     }))
     .expect("json");
-    let response = http
+    let timestamp = Utc::now().timestamp();
+    services
+        .webhook_guard
+        .check_literal(&d.url)
+        .map_err(|refused| (None, refused.0))?;
+    let response = services
+        .webhook_http
         .post(&d.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::USER_AGENT, "BrightRun-Webhooks/1")
         .header(EVENT_HEADER, &d.event)
         .header(DELIVERY_HEADER, d.id.to_string())
-        .header(SIGNATURE_HEADER, signature(&d.secret, &body))
+        .header(TIMESTAMP_HEADER, timestamp.to_string())
+        .header(SIGNATURE_HEADER, signature(&d.secret, timestamp, &body))
         .body(body)
         .send()
         .await
         .map_err(|e| {
+            if let Some(refused) = guard::refusal(&e) {
+                return (None, refused);
+            }
             let what = if e.is_timeout() {
                 "timed out after 10 s".to_string()
             } else if e.is_connect() {
@@ -161,11 +170,14 @@ async fn deliver(
 
 /// Delivers until the server stops, checking the queue every second.
 pub async fn run(services: Services) {
-    let http = client();
     loop {
-        match tick(&services, &http).await {
-            Ok(n) if n == BATCH as usize => continue,
-            Ok(_) => {}
+        match tick(&services).await {
+            Ok(n) => {
+                services.workers.ticked("webhooks");
+                if n == BATCH as usize {
+                    continue;
+                }
+            }
             Err(err) => tracing::warn!(%err, "webhook tick failed"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -177,11 +189,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signature_is_hmac_sha256_hex() {
-        // RFC 4231 test case 2.
+    fn signature_is_hmac_sha256_hex_of_the_timestamp_and_body() {
+        // RFC 4231 test case 2, split across parts.
         assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
+            hmac_hex("Jefe", &[b"what do ya ", b"want for nothing?"]),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            signature("k", 1700000000, b"{}"),
+            hmac_hex("k", &[b"1700000000.{}"])
+        );
+        assert_ne!(
+            signature("k", 1700000000, b"{}"),
+            signature("k", 1700000001, b"{}")
         );
     }
 }

@@ -7,7 +7,7 @@ use axum::http::header::{SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use brightrun_backend::Services;
-use brightrun_backend::accounts::{CurrentUser, cookies, sessions, users};
+use brightrun_backend::accounts::{CurrentUser, client::client_key, cookies, sessions, users};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -19,10 +19,18 @@ pub struct Credentials {
 
 pub async fn sign_up(
     Extension(services): Extension<Services>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = users::sign_up(&services.pool, &body.email, &body.password).await?;
+    let user = users::sign_up(
+        &services.pool,
+        &body.email,
+        &body.password,
+        &client_key(&services.config, peer, &headers),
+        services.config.signups_per_minute,
+    )
+    .await?;
     let mut response = created(&user);
     start_session(&services, &headers, user.id, &mut response).await?;
     Ok(response)
@@ -30,17 +38,16 @@ pub async fn sign_up(
 
 pub async fn sign_in(
     Extension(services): Extension<Services>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
-    let limit = services.config.signin_failures_per_minute;
     let user = users::verify_credentials(
         &services.pool,
         &body.email,
         &body.password,
-        &client.ip().to_string(),
-        limit,
+        &client_key(&services.config, peer, &headers),
+        services.config.signin_failures_per_minute,
     )
     .await?;
     let mut response = ok(&user);

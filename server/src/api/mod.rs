@@ -16,8 +16,9 @@ mod webhooks;
 pub use error::ApiError;
 pub use json::{ApiJson, created, ok};
 
-use axum::Router;
 use axum::routing::{delete, get, patch, post};
+use axum::{Extension, Router};
+use brightrun_backend::Services;
 use leptos::config::LeptosOptions;
 
 pub fn router() -> Router<LeptosOptions> {
@@ -73,8 +74,9 @@ pub fn router() -> Router<LeptosOptions> {
         .fallback(not_found)
 }
 
-async fn health() -> axum::response::Response {
-    ok(serde_json::json!({ "status": "ok" }))
+/// Up, and when each background worker last finished a tick.
+async fn health(Extension(services): Extension<Services>) -> axum::response::Response {
+    ok(serde_json::json!({ "status": "ok", "workers": services.workers.report() }))
 }
 
 async fn not_found() -> ApiError {

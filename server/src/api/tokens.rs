@@ -13,6 +13,9 @@ use uuid::Uuid;
 #[derive(Deserialize)]
 pub struct NewToken {
     name: String,
+    /// Days until it expires; absent: never.
+    #[serde(default)]
+    expires_in_days: Option<u32>,
 }
 
 pub async fn create(
@@ -21,7 +24,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
     Ok(created(
-        tokens::create(&services.pool, user.id, &body.name).await?,
+        tokens::create(&services.pool, &user, &body.name, body.expires_in_days).await?,
     ))
 }
 

@@ -20,7 +20,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewWebhook>,
 ) -> Result<Response, ApiError> {
     Ok(created(
-        webhooks::create(&services.pool, user.id, body).await?,
+        webhooks::create(&services.pool, &services.webhook_guard, user.id, body).await?,
     ))
 }
 

@@ -80,6 +80,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResul
         )
     })?;
     let spec = JobSpec::from_json(text)
+        .and_then(|spec| super::inputs::admit(spec, &state.inputs))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_spec", e.to_string()))?;
     if let Some(refused) = super::info::refusal(&spec, &state.info) {
         return Err(refused);

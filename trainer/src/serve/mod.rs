@@ -9,12 +9,14 @@
 mod agent;
 mod api;
 mod info;
+mod inputs;
 mod jobs;
 mod store;
 mod worker;
 
 pub use agent::{Agent, CancelError};
 pub use brightrun::cluster::{JobQuery, JobUpdate, JobView, Progress};
+pub use inputs::Inputs;
 pub use jobs::{MAX_RESUMES, Status};
 
 use axum::Router;
@@ -42,12 +44,16 @@ pub struct Config {
     /// Resumes from the last checkpoint a job gets (after a restart or a
     /// passing failure) before it is failed; [`MAX_RESUMES`] by default.
     pub max_resumes: u32,
+    /// What submitted specs may name: only URLs and the models folder
+    /// (`serve`), or local paths too (callers in this process).
+    pub inputs: Inputs,
 }
 
 pub struct AppState {
     agent: Arc<Agent>,
     /// What `GET /v1/info` answers, found once at start.
     info: brightrun::cluster::AgentInfo,
+    inputs: Inputs,
     token_hash: [u8; 32],
 }
 
@@ -97,6 +103,7 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     let state = Arc::new(AppState {
         agent: agent.clone(),
         info: crate::device::detected().clone(),
+        inputs: config.inputs.clone(),
         token_hash: Sha256::digest(config.token.as_bytes()).into(),
     });
     let (stop, mut stop_rx) = watch::channel(false);

@@ -24,8 +24,12 @@ pub fn run_job(
             on_event(&Event::Log {
                 message: "downloading the dataset".into(),
             });
-            let bytes = crate::transfer::get(&spec.dataset)?;
-            std::fs::write(&path, bytes).map_err(|e| TrainerError::io(path.display(), e))?;
+            crate::transfer::download(
+                "the dataset",
+                &spec.dataset,
+                &path,
+                crate::transfer::MAX_DOWNLOAD_BYTES,
+            )?;
         }
         local.dataset = path.display().to_string();
     }
@@ -51,9 +55,12 @@ pub fn run_job(
                     on_event(&Event::Log {
                         message: format!("downloading the parent adapter's {file}"),
                     });
-                    let bytes = crate::transfer::get(source)?;
-                    std::fs::write(&path, bytes)
-                        .map_err(|e| TrainerError::io(path.display(), e))?;
+                    crate::transfer::download(
+                        &format!("the parent adapter's {file}"),
+                        source,
+                        &path,
+                        crate::transfer::MAX_DOWNLOAD_BYTES,
+                    )?;
                 }
                 *target = path.display().to_string();
             }

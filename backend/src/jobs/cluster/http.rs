@@ -27,6 +27,7 @@ pub struct HttpCluster {
     /// [`HttpCluster::with_catalog`]).
     catalog: Arc<GpuCatalog>,
     info: InfoCache,
+    timeout: Duration,
 }
 
 impl HttpCluster {
@@ -34,6 +35,7 @@ impl HttpCluster {
         Self {
             base: base.trim_end_matches('/').to_string(),
             key,
+            timeout,
             client: reqwest::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -121,6 +123,10 @@ struct LogChunk {
 }
 
 impl Cluster for HttpCluster {
+    fn call_budget(&self) -> Duration {
+        super::retry::budget(self.timeout)
+    }
+
     fn name(&self) -> &'static str {
         "http"
     }

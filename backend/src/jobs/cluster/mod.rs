@@ -57,6 +57,11 @@ pub trait Cluster: Send + Sync {
     fn logs<'a>(&'a self, external_id: &'a str, offset: u64) -> ClusterFuture<'a, (String, u64)>;
     /// Called once when the server stops.
     fn shutdown(&self) -> ClusterFuture<'_, ()>;
+    /// The longest one call can take, its retries included: the poller's
+    /// lease outlasts it.
+    fn call_budget(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(15)
+    }
     /// What the cluster's agent has (`GET /v1/info`): `None` where the
     /// cluster does not say (Ray: its nodes vary; the GPU catalog applies).
     fn devices(&self) -> ClusterFuture<'_, Option<brightrun::cluster::AgentInfo>> {

@@ -38,6 +38,7 @@ pub struct RayCluster {
     storage: Storage,
     own_url: OwnUrl,
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 /// Where a Ray job's spec and reports live.
@@ -153,6 +154,7 @@ impl RayCluster {
             entrypoint,
             storage,
             own_url,
+            timeout,
             client: reqwest::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(timeout.min(Duration::from_secs(5)))
@@ -234,6 +236,10 @@ impl RayCluster {
 }
 
 impl Cluster for RayCluster {
+    fn call_budget(&self) -> Duration {
+        super::retry::budget(self.timeout)
+    }
+
     fn name(&self) -> &'static str {
         "ray"
     }

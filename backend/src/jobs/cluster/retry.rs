@@ -8,6 +8,13 @@ use std::time::Duration;
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
+/// The longest `send` takes when each attempt may take `timeout`: every
+/// attempt timing out, and the waits between them.
+pub fn budget(timeout: std::time::Duration) -> std::time::Duration {
+    let waits: Duration = (0..ATTEMPTS - 1).map(|i| FIRST_BACKOFF * 2u32.pow(i)).sum();
+    timeout * ATTEMPTS + waits
+}
+
 /// The first answer that is not worth retrying, or `Unreachable` with the
 /// last reason after the last attempt.
 pub async fn send(
@@ -35,4 +42,18 @@ pub async fn send(
         }
     }
     Err(ClusterError::Unreachable(last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_every_attempt_timing_out_plus_the_waits() {
+        // 4 × 15 s + 0.2 + 0.4 + 0.8 s.
+        assert_eq!(
+            budget(Duration::from_secs(15)),
+            Duration::from_millis(61_400)
+        );
+    }
 }

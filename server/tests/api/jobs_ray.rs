@@ -1,0 +1,366 @@
+//! Jobs on a real Ray cluster (a head node on loopback with token auth,
+//! started by `scripts/ray-head` — `./scripts/test` does it and sets
+//! BRIGHTRUN_TEST_RAY_DIR): the whole job with the tiny model through the
+//! Ray Jobs REST API, cancel, an idempotent resubmit, the head killed
+//! mid-job, and a trainer failure that Ray calls a success.
+//! These tests share one Ray head, so nextest runs them one at a time.
+
+use crate::common::{TestApp, create, new_job, ready_dataset, stored_artifacts, tick_until};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+struct Ray {
+    dir: PathBuf,
+    address: String,
+    token: String,
+}
+
+fn ray() -> Ray {
+    let dir = PathBuf::from(std::env::var("BRIGHTRUN_TEST_RAY_DIR").expect(
+        "the Ray backend's tests need a Ray head: run ./scripts/test, or `scripts/ray-head start DIR` \
+         and set BRIGHTRUN_TEST_RAY_DIR=DIR",
+    ));
+    let env =
+        std::fs::read_to_string(dir.join("ray.env")).expect("DIR/ray.env from scripts/ray-head");
+    let get = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in ray.env"))
+            .to_string()
+    };
+    let address = get("RAY_ADDRESS");
+    assert!(
+        address.starts_with("http://127.0.0.1:"),
+        "loopback only: {address}"
+    );
+    Ray {
+        address,
+        token: get("RAY_AUTH_TOKEN"),
+        dir,
+    }
+}
+
+impl Ray {
+    fn ctl(&self, cmd: &str) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/ray-head");
+        let out = std::process::Command::new(script)
+            .arg(cmd)
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ray-head {cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// BrightRun's jobs as Ray lists them.
+    async fn jobs(&self) -> Vec<Value> {
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/jobs/", self.address))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let all: Vec<Value> = res.json().await.unwrap();
+        all.into_iter()
+            .filter(|j| j["metadata"]["brightrun"] == "1")
+            .collect()
+    }
+
+    async fn job(&self, id: &str) -> Vec<Value> {
+        self.jobs()
+            .await
+            .into_iter()
+            .filter(|j| j["submission_id"] == id)
+            .collect()
+    }
+
+    /// The job once Ray has finished it (Ray marks its end a moment after
+    /// the trainer reports its own): it is asked until its status is final.
+    async fn finished_job(&self, id: &str) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let jobs = self.job(id).await;
+            let done = jobs.iter().all(|j| {
+                matches!(
+                    j["status"].as_str(),
+                    Some("SUCCEEDED" | "FAILED" | "STOPPED")
+                )
+            });
+            if !jobs.is_empty() && done {
+                return jobs;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "Ray never finished: {jobs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+async fn app_for(pool: PgPool, ray: &Ray, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("BRIGHTRUN_CLUSTER", "ray"),
+        ("RAY_ADDRESS", ray.address.as_str()),
+        ("RAY_AUTH_TOKEN", ray.token.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    TestApp::spawn_with(pool, &vars).await
+}
+
+fn status(b: &Value) -> &str {
+    b["job"]["status"].as_str().unwrap()
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_job_trains_through_ray_with_live_progress_into_one_model(pool: PgPool) {
+    let ray = ray();
+    let app = app_for(pool, &ray, &[]).await;
+    let client = app.signed_in("ray@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let (_, options) = app.get(&client, "/api/training/options").await;
+    assert_eq!(options["data"]["backend"], "ray");
+
+    let submitted = Instant::now();
+    let id = create(&app, &client, new_job(&dataset, "cpu", 6)).await;
+    let running = tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
+        b["job"]["current_step"].as_u64().unwrap_or(0) > 0 || status(b) == "failed"
+    })
+    .await;
+    eprintln!(
+        "submit to first metric through Ray: {:.1} s",
+        submitted.elapsed().as_secs_f64()
+    );
+    assert_ne!(status(&running), "failed", "{running}");
+    assert!(
+        !running["metrics"].as_array().unwrap().is_empty(),
+        "progress from the trainer's report"
+    );
+
+    let done = tick_until(&app, &client, &id, Duration::from_secs(240), |b| {
+        matches!(status(b), "completed" | "failed")
+    })
+    .await;
+    assert_eq!(status(&done), "completed", "{done}");
+    assert_eq!(done["metric_count"], 6);
+    let ray_job = ray.finished_job(&id).await;
+    assert_eq!(ray_job.len(), 1);
+    assert_eq!(ray_job[0]["status"], "SUCCEEDED");
+    let owner: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ray_job[0]["metadata"]["brightrun_owner"], owner.to_string());
+    assert!(
+        ray_job[0]["entrypoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("brightrun-trainer run --spec 'http://127.0.0.1:"),
+        "{}",
+        ray_job[0]["entrypoint"]
+    );
+
+    // The adapter is in storage and the model row was written once.
+    let model = done["job"]["model_id"].as_str().unwrap();
+    for (file, size) in stored_artifacts(&app, model).await {
+        assert!(size > 0, "{file} in storage");
+    }
+    brightrun_backend::jobs::poller::tick(&app.services)
+        .await
+        .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM model_artifacts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+
+    // The log panel reads Ray's log of the job.
+    let (status_code, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
+    assert_eq!(status_code, 200, "{logs}");
+    let text = logs["data"]["text"].as_str().unwrap();
+    assert!(text.contains(r#""event":"completed""#), "{text}");
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn cancel_stops_the_ray_job_and_a_resubmit_starts_no_second_run(pool: PgPool) {
+    let ray = ray();
+    let app = app_for(pool, &ray, &[]).await;
+    let client = app.signed_in("ray-cancel@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let mut body = new_job(&dataset, "cpu", 5000);
+    body["config"]["epochs"] = serde_json::json!(50);
+    let id = create(&app, &client, body).await;
+    tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
+        b["job"]["current_step"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
+    let (code, _) = app
+        .post(
+            &client,
+            &format!("/api/jobs/{id}/cancel"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let done = tick_until(&app, &client, &id, Duration::from_secs(60), |b| {
+        status(b) == "cancelled"
+    })
+    .await;
+    let steps = done["metric_count"].as_u64().unwrap();
+    assert!(steps < 5000);
+    // Ray stopped it, and the trainer is gone: no new points arrive.
+    let start = Instant::now();
+    loop {
+        let j = ray.job(&id).await;
+        if j[0]["status"] == "STOPPED" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{j:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let status_obj = app
+        .services
+        .storage
+        .get_bytes(&brightrun_backend::jobs::cluster::ray::report_key(
+            &id,
+            "status.json",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&status_obj).unwrap();
+    assert!(
+        report["progress"]["step"].as_u64().unwrap() <= steps + 1,
+        "the trainer stopped: {report}"
+    );
+
+    // Submitting the same job id again finds the job; Ray still has one.
+    let spec: brightrun_trainer::JobSpec = serde_json::from_slice(
+        &app.services
+            .storage
+            .get_bytes(&brightrun_backend::jobs::cluster::ray::report_key(
+                &id,
+                "spec.json",
+            ))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(app.services.cluster.submit(&spec).await.unwrap(), id);
+    let jobs = ray.job(&id).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["status"], "STOPPED");
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_trainer_failure_that_ray_calls_a_success_is_a_failure(pool: PgPool) {
+    let ray = ray();
+    // The trainer fails (it cannot make its work folder) but the entrypoint
+    // exits 0; and a second "trainer" never reports at all.
+    let app = app_for(
+        pool,
+        &ray,
+        &[(
+            "BRIGHTRUN_RAY_ENTRYPOINT",
+            "brightrun-trainer run --spec {spec} --work-dir /proc/brightrun-no-such/work; exit 0",
+        )],
+    )
+    .await;
+    let client = app.signed_in("ray-fail@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let id = create(&app, &client, new_job(&dataset, "cpu", 2)).await;
+    let done = tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
+        matches!(status(b), "completed" | "failed")
+    })
+    .await;
+    assert_eq!(ray.finished_job(&id).await[0]["status"], "SUCCEEDED");
+    assert_eq!(status(&done), "failed", "{done}");
+    let reason = done["job"]["error_message"].as_str().unwrap();
+    assert!(
+        reason.contains("/proc/brightrun-no-such/work"),
+        "the trainer's own reason: {reason}"
+    );
+
+    let silent = app_for(
+        app.pool.clone(),
+        &ray,
+        &[("BRIGHTRUN_RAY_ENTRYPOINT", "true {spec}")],
+    )
+    .await;
+    let id = create(&silent, &client, new_job(&dataset, "cpu", 2)).await;
+    // The same database and user: the new server polls the new job.
+    let done = tick_until(&silent, &client, &id, Duration::from_secs(120), |b| {
+        matches!(status(b), "completed" | "failed")
+    })
+    .await;
+    assert_eq!(status(&done), "failed", "{done}");
+    assert!(
+        done["job"]["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("never reported finishing"),
+        "{done}"
+    );
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn the_ray_head_killed_mid_job_resumes_the_job_when_ray_returns(pool: PgPool) {
+    let ray = ray();
+    let app = app_for(pool, &ray, &[]).await;
+    let client = app.signed_in("ray-crash@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let mut body = new_job(&dataset, "cpu", 24);
+    body["config"]["eval_interval"] = serde_json::json!(4);
+    // Max steps is a cap: two epochs (40 steps) so the run takes all 24.
+    body["config"]["epochs"] = serde_json::json!(2);
+    let id = create(&app, &client, body).await;
+    tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
+        b["job"]["current_step"].as_u64().unwrap_or(0) >= 8
+    })
+    .await;
+
+    ray.ctl("stop");
+    // While Ray is down the job stays running (the poller cannot ask).
+    for _ in 0..3 {
+        brightrun_backend::jobs::poller::tick(&app.services)
+            .await
+            .unwrap();
+    }
+    let (_, during) = app.get(&client, &format!("/api/jobs/{id}")).await;
+    assert_eq!(during["data"]["job"]["status"], "running", "{during}");
+
+    ray.ctl("start");
+    let done = tick_until(&app, &client, &id, Duration::from_secs(300), |b| {
+        matches!(status(b), "completed" | "failed")
+    })
+    .await;
+    assert_eq!(status(&done), "completed", "{done}");
+    assert_eq!(done["job"]["retry_count"], 1, "resubmitted once: {done}");
+    assert_eq!(done["metric_count"], 24);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM model_artifacts")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    let (_, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
+    let text = logs["data"]["text"].as_str().unwrap();
+    // A checkpoint every 4 steps: the rerun starts from the last one, not from 0.
+    let resumed: u64 = text
+        .split(r#""resumed_from_step":"#)
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no start event in the rerun's log: {text}"));
+    assert!(
+        resumed >= 8 && resumed.is_multiple_of(4),
+        "the rerun resumed from its checkpoint at step {resumed}: {text}"
+    );
+}
