@@ -11,11 +11,18 @@ fn client() -> Result<reqwest::blocking::Client> {
         .map_err(|e| TrainerError::io("http client", e))
 }
 
+/// The message of a download refused for its size: final, not retried.
+const TOO_LARGE: &str = "-byte limit";
+
 fn with_retries<T>(what: &str, mut f: impl FnMut() -> std::result::Result<T, String>) -> Result<T> {
     let mut last = String::new();
     for attempt in 0..3 {
         match f() {
             Ok(v) => return Ok(v),
+            // A body over its cap is as large the next time: no retry.
+            Err(e) if e.contains(TOO_LARGE) => {
+                return Err(TrainerError::Io(format!("{what}: {e}")));
+            }
             Err(e) => last = e,
         }
         std::thread::sleep(Duration::from_millis(500 << attempt));
@@ -41,7 +48,7 @@ fn fetch(
     if !r.status().is_success() {
         return Err(format!("the server answered {}", r.status()));
     }
-    let too_large = || format!("it is larger than the {max_bytes}-byte limit");
+    let too_large = || format!("it is larger than the {max_bytes}{TOO_LARGE}");
     if r.content_length().is_some_and(|n| n > max_bytes) {
         return Err(too_large());
     }
