@@ -46,8 +46,10 @@ pub struct Config {
     pub storage_dir: PathBuf,
     /// `BRIGHTRUN_STORAGE_KEY`: hex HMAC key for local URLs (default: made once, kept in the data folder).
     pub storage_key: Option<String>,
-    /// `BRIGHTRUN_S3_BUCKET`: the bucket when `BRIGHTRUN_STORAGE=s3` (credentials from `AWS_*`).
-    pub s3_bucket: Option<String>,
+    /// `BRIGHTRUN_S3_BUCKET` with `AWS_ENDPOINT_URL`, `AWS_REGION`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`
+    /// when `BRIGHTRUN_STORAGE=s3` (unset ones fall back to the AWS defaults).
+    pub s3: Option<crate::storage::s3::S3Settings>,
     /// `BRIGHTRUN_PUBLIC_URL`: prefix of signed local URLs (default: none, same origin).
     pub public_url: String,
     /// `BRIGHTRUN_DATASET_MAX_MB`: largest dataset accepted.
@@ -150,7 +152,7 @@ impl std::fmt::Debug for Config {
             .field("storage", &self.storage)
             .field("storage_dir", &self.storage_dir)
             .field("storage_key", &self.storage_key.as_ref().map(|_| "<set>"))
-            .field("s3_bucket", &self.s3_bucket)
+            .field("s3", &self.s3)
             .field("dataset_max_bytes", &self.dataset_max_bytes)
             .field("tokenizer", &self.tokenizer)
             .field("cluster", &self.cluster)
@@ -189,14 +191,24 @@ impl Config {
                 });
             }
         };
-        let s3_bucket = var("BRIGHTRUN_S3_BUCKET");
-        if storage == StorageKind::S3 && s3_bucket.is_none() {
-            return Err(ConfigError {
-                name: "BRIGHTRUN_S3_BUCKET",
-                value: String::new(),
-                reason: "required when BRIGHTRUN_STORAGE=s3",
-            });
-        }
+        let s3 = match (storage, var("BRIGHTRUN_S3_BUCKET")) {
+            (StorageKind::S3, None) => {
+                return Err(ConfigError {
+                    name: "BRIGHTRUN_S3_BUCKET",
+                    value: String::new(),
+                    reason: "required when BRIGHTRUN_STORAGE=s3",
+                });
+            }
+            (StorageKind::S3, Some(bucket)) => Some(crate::storage::s3::S3Settings {
+                bucket,
+                endpoint: var("AWS_ENDPOINT_URL").or_else(|| var("AWS_ENDPOINT")),
+                region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+                access_key_id: var("AWS_ACCESS_KEY_ID"),
+                secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+                session_token: var("AWS_SESSION_TOKEN"),
+            }),
+            (StorageKind::Local, _) => None,
+        };
         let cluster = match var("BRIGHTRUN_CLUSTER").as_deref().map(str::trim) {
             None | Some("local") => ClusterKind::Local,
             Some("http") => ClusterKind::Http,
@@ -335,7 +347,7 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("storage")),
             storage_key: var("BRIGHTRUN_STORAGE_KEY"),
-            s3_bucket,
+            s3,
             public_url: var("BRIGHTRUN_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_string())
                 .unwrap_or_default(),

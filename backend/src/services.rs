@@ -93,7 +93,7 @@ impl Services {
                         )
                     })?
             }
-            StorageKind::S3 => Storage::s3(config.s3_bucket.as_deref().unwrap_or_default())
+            StorageKind::S3 => Storage::s3(&config.s3.clone().unwrap_or_default())
                 .map_err(|e| format!("cannot configure S3 storage: {e}"))?,
         };
         let tokenizer = crate::tokenizing::load(config.tokenizer.as_deref())?;

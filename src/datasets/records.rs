@@ -65,13 +65,18 @@ pub struct NewDataset {
     pub size_bytes: u64,
 }
 
-/// The URL to PUT the file to, and its limits.
+/// Where and how to send the file, and its limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadTarget {
     pub url: String,
+    /// `PUT` (send the file as the body) or `POST` (a form: `fields`, then
+    /// the file as the last field, named `file`).
     pub method: String,
     pub expires_at: DateTime<Utc>,
     pub max_bytes: u64,
+    /// The form fields of a `POST` upload; empty for `PUT`.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -109,6 +109,14 @@ impl ChatTokenizer {
                 "the chat template does not render the target after the prompt; BrightRun needs a template that renders conversations prefix by prefix".into(),
             ));
         };
+        // A template that drops the reply (or mangles it) would train on
+        // nothing but markers: refuse it rather than train silently on less.
+        let reply = ex.messages[n - 1].content.trim();
+        if !target.contains(reply) {
+            return Err(TrainerError::UnsupportedModel(
+                "the chat template does not render the assistant's reply as written; BrightRun needs a template that includes each message's content".into(),
+            ));
+        }
         let p = self.encode_text(&prompt)?;
         let t = self.encode_text(target)?;
         let mut ids = p.clone();
@@ -128,6 +136,49 @@ impl ChatTokenizer {
 mod tests {
     use super::*;
     use brightrun::datasets::Message;
+
+    /// Found by scripts/fuzz (fuzz_chat): a template whose assistant branch
+    /// is broken rendered the reply as nothing, and the example was accepted
+    /// with no target token.
+    #[test]
+    fn a_template_that_drops_the_reply_is_refused() {
+        let broken = "{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}";
+        let chat = ChatTokenizer::new(
+            crate::model::tiny::tokenizer(),
+            Some(broken.into()),
+            String::new(),
+            "</s>".into(),
+        )
+        .unwrap();
+        let ex = TrainingExample {
+            messages: vec![
+                Message {
+                    role: Role::System,
+                    content: String::new(),
+                },
+                Message {
+                    role: Role::Assistant,
+                    content: "a".into(),
+                },
+            ],
+            ..TrainingExample::default()
+        };
+        let err = chat.encode(&ex, 64).unwrap_err().to_string();
+        assert!(
+            err.contains("does not render the assistant's reply"),
+            "{err}"
+        );
+        // The same conversation through ChatML trains on the reply.
+        let chatml = ChatTokenizer::new(
+            crate::model::tiny::tokenizer(),
+            None,
+            String::new(),
+            "</s>".into(),
+        )
+        .unwrap();
+        let ok = chatml.encode(&ex, 64).unwrap();
+        assert!(ok.target.iter().any(|&t| t));
+    }
 
     #[test]
     fn only_the_target_is_marked_and_truncation_keeps_the_end() {

@@ -1,6 +1,7 @@
 //! Browser-only helpers for the upload wizard: read the chosen file in 4 MB
-//! slices through the shared validator, and PUT it to the signed URL with
-//! XMLHttpRequest so upload progress can be shown.
+//! slices through the shared validator, and send it to the upload target
+//! (a signed PUT, or S3's presigned POST form) with XMLHttpRequest so upload
+//! progress can be shown.
 
 use brightrun::datasets::validator::Outcome;
 use brightrun::datasets::{CharEstimate, ValidationLimits, Validator};
@@ -51,17 +52,22 @@ pub async fn validate_file(
     Ok(v.finish())
 }
 
-/// Starts the PUT; `progress(loaded, total)` on every progress event,
+/// Starts the upload; `progress(loaded, total)` on every progress event,
 /// `done(Ok)` on a 2xx, `done(Err(message))` otherwise.
 pub fn upload(
-    url: &str,
+    target: &brightrun::datasets::UploadTarget,
     file: &web_sys::File,
     progress: impl Fn(f64, f64) + 'static,
     done: impl Fn(Result<(), String>) + 'static,
 ) -> Result<web_sys::XmlHttpRequest, String> {
     let xhr =
         web_sys::XmlHttpRequest::new().map_err(|_| "the browser cannot upload".to_string())?;
-    xhr.open("PUT", url)
+    let method = if target.method == "POST" {
+        "POST"
+    } else {
+        "PUT"
+    };
+    xhr.open(method, &target.url)
         .map_err(|_| "cannot open the upload".to_string())?;
     let on_progress =
         Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
@@ -85,6 +91,7 @@ pub fn upload(
             let details = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["details"].as_str().map(str::to_string))
+                .or_else(|| s3_error(&body))
                 .unwrap_or_else(|| format!("the server answered {status}"));
             done_load(Err(details));
         }
@@ -96,7 +103,26 @@ pub fn upload(
     });
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    xhr.send_with_opt_blob(Some(file))
-        .map_err(|_| "cannot send the file".to_string())?;
+    let sent = if method == "POST" {
+        // S3's form: the policy's fields first, the file last.
+        let form = web_sys::FormData::new().map_err(|_| "the browser cannot upload".to_string())?;
+        for (name, value) in &target.fields {
+            form.append_with_str(name, value)
+                .map_err(|_| "cannot build the upload form".to_string())?;
+        }
+        form.append_with_blob("file", file)
+            .map_err(|_| "cannot build the upload form".to_string())?;
+        xhr.send_with_opt_form_data(Some(&form))
+    } else {
+        xhr.send_with_opt_blob(Some(file))
+    };
+    sent.map_err(|_| "cannot send the file".to_string())?;
     Ok(xhr)
+}
+
+/// The message of an S3 error document (`<Error><Message>…</Message>`).
+fn s3_error(body: &str) -> Option<String> {
+    let start = body.find("<Message>")? + "<Message>".len();
+    let end = start + body[start..].find("</Message>")?;
+    Some(format!("storage refused the upload: {}", &body[start..end]))
 }

@@ -146,7 +146,7 @@ pub fn NewDatasetPage() -> impl IntoView {
                 created.set(Some(id));
                 let started = js_sys::Date::now();
                 let request = super::browser::upload(
-                    &made.upload.url,
+                    &made.upload,
                     &f,
                     move |loaded, total| {
                         let secs = ((js_sys::Date::now() - started) / 1000.0).max(0.001);

@@ -18,7 +18,7 @@ pub async fn tick(services: &Services) -> Result<usize, ServiceError> {
     .fetch_all(&services.pool)
     .await?;
     for (id, key) in &stale {
-        services.storage.delete(key).await?;
+        super::delete_objects(services, key).await?;
         // An abandoned upload leaves no row; a deleted dataset keeps its row
         // (jobs may refer to it) without an object.
         sqlx::query("DELETE FROM datasets WHERE id = $1 AND status = 'pending_upload' AND deleted_at IS NULL")
@@ -45,7 +45,7 @@ pub async fn cancel_upload(services: &Services, owner: Uuid, id: Uuid) -> Result
     .fetch_optional(&services.pool)
     .await?;
     match key {
-        Some(key) => services.storage.delete(&key).await,
+        Some(key) => super::delete_objects(services, &key).await,
         None => Err(ServiceError::NotFound("Pending upload")),
     }
 }

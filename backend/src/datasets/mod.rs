@@ -50,7 +50,11 @@ pub async fn create(
     let key = keys::dataset_object(owner, id, &new.file_name)?;
     let upload = services
         .storage
-        .upload_url(&key, new.size_bytes.min(limit), UPLOAD_TTL)
+        .browser_upload(
+            &keys::dataset_upload_object(&key),
+            new.size_bytes.min(limit),
+            UPLOAD_TTL,
+        )
         .await?;
     let dataset = queries::insert(&services.pool, id, owner, &new, &key).await?;
     Ok(CreatedDataset {
@@ -60,6 +64,7 @@ pub async fn create(
             method: upload.method.to_string(),
             expires_at: upload.expires_at,
             max_bytes: new.size_bytes.min(limit),
+            fields: upload.fields.into_iter().collect(),
         },
     })
 }
@@ -74,25 +79,35 @@ pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Datas
             status.as_str().replace('_', " ")
         )));
     }
+    // The upload moves to the dataset's own object: whatever is sent to the
+    // upload URL later (it cannot be revoked on S3) is never read. A dataset
+    // created before uploads had their own object has its file in place.
+    services
+        .storage
+        .rename(&keys::dataset_upload_object(&key), &key)
+        .await?;
     let Some(size) = services.storage.size(&key).await? else {
         return Err(ServiceError::Conflict(
-            "No uploaded file was found. PUT the file to the upload URL first, then confirm."
+            "No uploaded file was found. Send the file to the upload URL first, then confirm."
                 .into(),
         ));
     };
-    if size > services.config.dataset_max_bytes {
+    // The upload URL carries the declared size as its limit; an S3 server
+    // that ignores a POST policy's range is caught here too.
+    let declared = queries::declared_size(&services.pool, owner, id).await?;
+    if size > declared.min(services.config.dataset_max_bytes) {
         services.storage.delete(&key).await?;
-        return Err(ServiceError::TooLarge(
-            "The uploaded file is over the size limit.".into(),
-        ));
+        return Err(ServiceError::TooLarge(format!(
+            "The uploaded file is {size} bytes, more than the {declared} bytes this dataset was created for. Create the dataset again with the file's real size."
+        )));
     }
     let dataset = queries::mark_uploaded(&services.pool, owner, id, size).await?;
     services.wake_workers();
     Ok(dataset)
 }
 
-/// Whether a PUT to the stored object `path` may write it: a dataset's file
-/// only while that dataset waits for its upload (a validated file cannot be
+/// Whether a PUT to the stored object `path` may write it: a dataset's upload
+/// object only while that dataset waits for its upload (a validated file cannot be
 /// swapped under its statistics, estimate and trainer). Other objects are
 /// not datasets' and are left to their signature.
 pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), ServiceError> {
@@ -107,7 +122,7 @@ pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), Servi
         return Err(ServiceError::NotFound("Dataset"));
     };
     let (status, key) = queries::status_and_key(&services.pool, owner, id).await?;
-    if key != path {
+    if keys::dataset_upload_object(&key) != path {
         return Err(ServiceError::NotFound("Dataset"));
     }
     if status != DatasetStatus::PendingUpload {
@@ -159,4 +174,13 @@ pub async fn update(
 /// Soft delete; the object is removed by the clean-up.
 pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
     queries::soft_delete(&services.pool, owner, id).await
+}
+
+/// Deletes a dataset's file and anything left at its upload object.
+pub(crate) async fn delete_objects(services: &Services, key: &str) -> Result<(), ServiceError> {
+    services.storage.delete(key).await?;
+    services
+        .storage
+        .delete(&keys::dataset_upload_object(key))
+        .await
 }

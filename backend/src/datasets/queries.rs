@@ -106,6 +106,19 @@ pub async fn status_and_key(
     ))
 }
 
+/// The size a dataset was created for (the upload URL's limit).
+pub async fn declared_size(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<u64, ServiceError> {
+    let size: i64 = sqlx::query_scalar(
+        "SELECT size_bytes FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(owner)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ServiceError::NotFound("Dataset"))?;
+    Ok(size.max(0) as u64)
+}
+
 pub async fn mark_uploaded(
     pool: &PgPool,
     owner: Uuid,

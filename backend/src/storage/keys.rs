@@ -15,6 +15,18 @@ pub fn dataset_object(user: Uuid, dataset: Uuid, file_name: &str) -> Result<Stri
     ))
 }
 
+/// Where a dataset's file is uploaded before it is confirmed:
+/// `lora-datasets/{user_id}/{dataset_id}/upload/{file_name}` for the dataset
+/// object `key`. Confirming moves it to `key`, so nothing written through the
+/// upload URL afterwards (it stays valid until it expires, and an S3 URL
+/// cannot be revoked) reaches the file that was validated and is trained on.
+pub fn dataset_upload_object(key: &str) -> String {
+    match key.rsplit_once('/') {
+        Some((folder, file)) => format!("{folder}/upload/{file}"),
+        None => format!("upload/{key}"),
+    }
+}
+
 /// `lora-models/{user_id}/{model_id}/{kind}/{file_name}`
 pub fn model_object(
     user: Uuid,
@@ -58,6 +70,14 @@ pub fn safe_file_name(name: &str) -> Result<&str, ServiceError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_datasets_upload_object_is_beside_its_file_in_upload() {
+        assert_eq!(
+            super::dataset_upload_object("lora-datasets/u/d/chat.jsonl"),
+            "lora-datasets/u/d/upload/chat.jsonl"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 //! memory stays flat whatever the size.
 
 pub mod keys;
+pub mod s3;
 pub mod signing;
 
 use crate::error::ServiceError;
@@ -26,6 +27,8 @@ enum Backend {
     },
     S3 {
         s3: Arc<object_store::aws::AmazonS3>,
+        bucket: String,
+        post: s3::PostTarget,
     },
 }
 
@@ -44,6 +47,8 @@ pub struct SignedUrl {
     pub method: &'static str,
     pub expires_at: chrono::DateTime<chrono::Utc>,
     pub max_bytes: Option<u64>,
+    /// Form fields to post before the file (a presigned POST); empty for PUT.
+    pub fields: Vec<(String, String)>,
 }
 
 /// Why a streamed upload stopped.
@@ -79,16 +84,18 @@ impl Storage {
         })
     }
 
-    /// S3-compatible storage configured from the standard `AWS_*` variables.
-    pub fn s3(bucket: &str) -> Result<Self, object_store::Error> {
-        let s3 = Arc::new(
-            object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()?,
-        );
+    /// S3-compatible storage: `settings` over the standard `AWS_*` variables.
+    pub fn s3(settings: &s3::S3Settings) -> Result<Self, object_store::Error> {
+        let builder = settings.builder();
+        let post = s3::PostTarget::from_builder(&builder);
+        let s3 = Arc::new(builder.build()?);
         Ok(Self {
             store: s3.clone(),
-            backend: Backend::S3 { s3 },
+            backend: Backend::S3 {
+                s3,
+                bucket: settings.bucket.clone(),
+                post,
+            },
             public_url: String::new(),
         })
     }
@@ -105,6 +112,37 @@ impl Storage {
         ttl: Duration,
     ) -> Result<SignedUrl, ServiceError> {
         self.signed("PUT", path, Some(max_bytes), ttl).await
+    }
+
+    /// Where a browser or an API client sends a user's file: the signed PUT
+    /// URL of the local store, which checks the size itself, or on S3 a
+    /// presigned POST form whose policy makes S3 refuse anything over
+    /// `max_bytes` (a presigned PUT cannot carry a size limit).
+    pub async fn browser_upload(
+        &self,
+        path: &str,
+        max_bytes: u64,
+        ttl: Duration,
+    ) -> Result<SignedUrl, ServiceError> {
+        let Backend::S3 { s3, bucket, post } = &self.backend else {
+            return self.upload_url(path, max_bytes, ttl).await;
+        };
+        let credential = s3
+            .credentials()
+            .get_credential()
+            .await
+            .map_err(|e| ServiceError::internal("S3 credentials", e))?;
+        let now = chrono::Utc::now();
+        let expires_at =
+            now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
+        let form = s3::presigned_post(post, bucket, &credential, path, max_bytes, now, expires_at);
+        Ok(SignedUrl {
+            url: form.url,
+            method: "POST",
+            expires_at,
+            max_bytes: Some(max_bytes),
+            fields: form.fields,
+        })
     }
 
     pub async fn download_url(&self, path: &str, ttl: Duration) -> Result<SignedUrl, ServiceError> {
@@ -131,7 +169,7 @@ impl Storage {
                     brightrun::url::encode_path(path)
                 )
             }
-            Backend::S3 { s3 } => {
+            Backend::S3 { s3, .. } => {
                 use object_store::signer::Signer;
                 let m = if method == "PUT" {
                     http::Method::PUT
@@ -149,6 +187,7 @@ impl Storage {
             method,
             expires_at,
             max_bytes,
+            fields: Vec::new(),
         })
     }
 
@@ -248,6 +287,20 @@ impl Storage {
             Ok(result) => Ok(result.into_stream()),
             Err(object_store::Error::NotFound { .. }) => Err(ServiceError::NotFound("Object")),
             Err(e) => Err(ServiceError::internal("storage get failed", e)),
+        }
+    }
+
+    /// Moves an object to another path (S3: copy, then delete); `false` when
+    /// there is nothing at `from`.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<bool, ServiceError> {
+        match self
+            .store
+            .rename(&object_path(from)?, &object_path(to)?)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(ServiceError::internal("storage rename failed", e)),
         }
     }
 

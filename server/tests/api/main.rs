@@ -19,5 +19,6 @@ mod lists;
 mod models;
 mod notifications;
 mod pages;
+mod storage_s3;
 mod tokens;
 mod webhooks;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::Duration;
 
-async fn stored(app: &TestApp, key: &str) -> Vec<u8> {
+pub(crate) async fn stored(app: &TestApp, key: &str) -> Vec<u8> {
     let mut stream = app.services.storage.get_stream(key).await.unwrap();
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -22,7 +22,7 @@ async fn stored(app: &TestApp, key: &str) -> Vec<u8> {
     out
 }
 
-async fn prefix_of(app: &TestApp, model: &str) -> String {
+pub(crate) async fn prefix_of(app: &TestApp, model: &str) -> String {
     sqlx::query_scalar("SELECT storage_prefix FROM model_artifacts WHERE id = $1::uuid")
         .bind(model)
         .fetch_one(&app.pool)
@@ -31,7 +31,11 @@ async fn prefix_of(app: &TestApp, model: &str) -> String {
 }
 
 /// Trains a short run to completion; (job id, model id).
-async fn trained(app: &TestApp, client: &reqwest::Client, body: Value) -> (String, String) {
+pub(crate) async fn trained(
+    app: &TestApp,
+    client: &reqwest::Client,
+    body: Value,
+) -> (String, String) {
     let id = create(app, client, body).await;
     let done = tick_until(app, client, &id, Duration::from_secs(240), |b| {
         b["job"]["status"] == "completed" || b["job"]["status"] == "failed"
@@ -42,7 +46,7 @@ async fn trained(app: &TestApp, client: &reqwest::Client, body: Value) -> (Strin
     (id, model)
 }
 
-fn untar(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn untar(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
     let mut files = BTreeMap::new();
     for entry in archive.entries().unwrap() {

@@ -189,15 +189,8 @@ pub async fn upload(
         .unwrap()
         .to_string();
     assert_eq!(created["data"]["dataset"]["status"], "pending_upload");
-    let url = created["data"]["upload"]["url"].as_str().unwrap();
-    assert!(url.starts_with("/storage/lora-datasets/"), "{url}");
-    let res = reqwest::Client::new()
-        .put(app.url(url))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = send_upload(app, &created["data"]["upload"], bytes).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     let (status, confirmed) = json(
         client
             .post(app.url(&format!("/api/datasets/{id}/confirm")))
@@ -209,6 +202,42 @@ pub async fn upload(
     assert_eq!(status, 200, "{confirmed}");
     assert_eq!(confirmed["data"]["status"], "uploaded");
     id
+}
+
+/// Sends `bytes` to an upload target as a browser would: the local store's
+/// signed PUT, or S3's presigned POST form (fields, then the file).
+pub async fn send_upload(
+    app: &TestApp,
+    target: &serde_json::Value,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let url = target["url"].as_str().unwrap();
+    match target["method"].as_str().unwrap() {
+        "PUT" => {
+            assert!(url.starts_with("/storage/lora-datasets/"), "{url}");
+            assert!(target["fields"].as_object().unwrap().is_empty());
+            reqwest::Client::new()
+                .put(app.url(url))
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+        }
+        "POST" => {
+            let mut form = reqwest::multipart::Form::new();
+            for (name, value) in target["fields"].as_object().unwrap() {
+                form = form.text(name.clone(), value.as_str().unwrap().to_string());
+            }
+            form = form.part("file", reqwest::multipart::Part::bytes(bytes));
+            reqwest::Client::new()
+                .post(url)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+        other => panic!("an upload method {other}"),
+    }
 }
 
 /// EQ-12 (JSONL) uploaded and validated: a `ready` dataset's id.
