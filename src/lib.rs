@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod costs;
 pub mod dashboard;
 pub mod datasets;
+pub mod generation;
 pub mod jobs;
 pub mod models;
 pub mod net;

@@ -83,7 +83,8 @@ impl From<brightrun_backend::ServiceError> for AppError {
             | S::RateLimited
             | S::Conflict(_)
             | S::TooLarge(_)
-            | S::Forbidden(_) => Self::Refused(err.to_string()),
+            | S::Forbidden(_)
+            | S::Unavailable(_) => Self::Refused(err.to_string()),
             S::OverBudget(m) => Self::OverBudget(m.clone()),
             S::Internal => Self::Internal {
                 request_id: brightrun_backend::http::request_id().to_string(),

@@ -35,6 +35,10 @@ pub enum ServiceError {
     /// A job's estimate passes what is left of the monthly budget; says by how much.
     #[error("{0}")]
     OverBudget(String),
+    /// What is asked needs a part that is not there or not answering
+    /// (a backend that cannot serve models, an unreachable trainer); says which.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on our side.")]
     Internal,
 }
@@ -53,6 +57,7 @@ impl ServiceError {
             Self::Conflict(_) => "conflict",
             Self::TooLarge(_) => "too_large",
             Self::OverBudget(_) => "over_budget",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal => "internal",
         }
     }
@@ -68,6 +73,7 @@ impl ServiceError {
             Self::Conflict(_) => 409,
             Self::TooLarge(_) => 413,
             Self::OverBudget(_) => 402,
+            Self::Unavailable(_) => 503,
             Self::Internal => 500,
         }
     }

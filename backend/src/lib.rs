@@ -10,6 +10,8 @@ pub mod dashboard;
 pub mod datasets;
 pub mod db;
 pub mod error;
+pub mod generation;
+pub mod hmac_sha256;
 pub mod http;
 pub mod jobs;
 pub mod models;

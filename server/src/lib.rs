@@ -7,6 +7,7 @@
 pub mod api;
 pub mod dataset_cli;
 pub mod middleware;
+pub mod openai;
 pub mod router;
 pub mod serve;
 pub mod storage_routes;

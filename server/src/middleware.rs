@@ -113,7 +113,7 @@ fn is_public(path: &str) -> bool {
 pub async fn require_session(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if req.method() != Method::GET
-        || ["/api/", "/rpc/", "/pkg/", "/storage/"]
+        || ["/api/", "/rpc/", "/pkg/", "/storage/", "/v1/"]
             .iter()
             .any(|p| path.starts_with(p))
     {

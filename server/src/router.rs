@@ -42,6 +42,7 @@ pub fn build_router(services: Services) -> Router {
             post(server_fn_handler).get(server_fn_handler),
         )
         .nest("/api", api::router())
+        .nest("/v1", crate::openai::router())
         .merge(crate::storage_routes::router())
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)

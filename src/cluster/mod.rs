@@ -4,6 +4,7 @@
 //! these; a job's statuses on the wire are the app's own [`JobStatus`].
 
 pub mod device;
+pub mod generate;
 pub mod hyperparams;
 pub mod metrics;
 pub mod placement;
@@ -12,6 +13,7 @@ pub mod view;
 
 pub use crate::status::JobStatus;
 pub use device::{AgentInfo, BaseDtype, DeviceInfo, DeviceKind, DeviceRequest};
+pub use generate::{GenerateEvent, GenerateSpec, GenerateUsage};
 pub use hyperparams::{
     CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on,
 };

@@ -128,14 +128,19 @@ pub fn load_weights(path: &Path, vars: &[(String, candle_core::Var)]) -> Result<
 
 /// Loads an adapter folder written by `write` (or by PEFT) onto the model.
 pub fn apply(model: &mut crate::model::Llama, dir: &Path) -> Result<()> {
-    let shape = read_shape(&dir.join(CONFIG_FILE))?;
+    apply_files(model, &dir.join(CONFIG_FILE), &dir.join(WEIGHTS_FILE))
+}
+
+/// Loads an adapter from its config and weights files onto the model.
+pub fn apply_files(model: &mut crate::model::Llama, config: &Path, weights: &Path) -> Result<()> {
+    let shape = read_shape(config)?;
     let lora = crate::model::LoraShape {
         r: shape.r,
         alpha: shape.alpha,
         dropout: 0.0,
     };
     let vars = model.add_lora(&shape.targets, lora, &mut crate::rng::TrainRng::new(0))?;
-    load_weights(&dir.join(WEIGHTS_FILE), &vars)
+    load_weights(weights, &vars)
 }
 
 #[cfg(test)]

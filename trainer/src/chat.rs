@@ -3,7 +3,7 @@
 //! loss mask that covers the assistant's target only.
 
 use crate::error::{Result, TrainerError};
-use brightrun::datasets::{Role, TrainingExample};
+use brightrun::datasets::{Message, Role, TrainingExample};
 use minijinja::{Environment, context};
 
 pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -56,8 +56,8 @@ impl ChatTokenizer {
         })
     }
 
-    fn render(&self, ex: &TrainingExample, upto: usize, generation_prompt: bool) -> Result<String> {
-        let messages: Vec<_> = ex.messages[..upto]
+    fn render(&self, messages: &[Message], generation_prompt: bool) -> Result<String> {
+        let messages: Vec<_> = messages
             .iter()
             .map(|m| {
                 let role = match m.role {
@@ -92,6 +92,46 @@ impl ChatTokenizer {
             .to_vec())
     }
 
+    /// The conversation so far, rendered for the assistant to answer next
+    /// (the template's generation prompt after it), as token ids.
+    pub fn prompt_ids(&self, messages: &[Message]) -> Result<Vec<u32>> {
+        self.encode_text(&self.render(messages, true)?)
+    }
+
+    /// The tokens that end an answer: the end-of-text token and the special
+    /// token the template puts right after an assistant's message (ChatML's
+    /// `<|im_end|>`, Llama 3's `<|eot_id|>`), plus the model's own `eos`.
+    pub fn stop_ids(&self, model_eos: &[u32]) -> Vec<u32> {
+        let mut ids: Vec<u32> = model_eos.to_vec();
+        ids.extend(self.tokenizer.token_to_id(&self.eos_token));
+        ids.extend(self.end_of_turn());
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn end_of_turn(&self) -> Option<u32> {
+        let reply = "Noted.";
+        let turn = [
+            Message {
+                role: Role::User,
+                content: "Hello".into(),
+            },
+            Message {
+                role: Role::Assistant,
+                content: reply.into(),
+            },
+        ];
+        let full = self.render(&turn, false).ok()?;
+        let after = full[full.rfind(reply)? + reply.len()..].trim_start();
+        let first = *self.encode_text(after).ok()?.first()?;
+        self.tokenizer
+            .get_added_tokens_decoder()
+            .get(&first)
+            .filter(|t| t.special)
+            .map(|_| first)
+    }
+
     /// The prompt (everything before the target, with the assistant header)
     /// and the target (its content and end marker) tokenized apart, then
     /// cut from the front to `max_len`.
@@ -102,8 +142,8 @@ impl ChatTokenizer {
                 "an example does not end with the assistant's target".into(),
             ));
         }
-        let prompt = self.render(ex, n - 1, true)?;
-        let full = self.render(ex, n, false)?;
+        let prompt = self.render(&ex.messages[..n - 1], true)?;
+        let full = self.render(&ex.messages, false)?;
         let Some(target) = full.strip_prefix(prompt.as_str()) else {
             return Err(TrainerError::UnsupportedModel(
                 "the chat template does not render the target after the prompt; BrightRun needs a template that renders conversations prefix by prefix".into(),
@@ -135,7 +175,6 @@ impl ChatTokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use brightrun::datasets::Message;
 
     /// Found by scripts/fuzz (fuzz_chat): a template whose assistant branch
     /// is broken rendered the reply as nothing, and the example was accepted

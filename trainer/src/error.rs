@@ -21,6 +21,10 @@ pub enum TrainerError {
     Device(String),
     #[error("training diverged: {0}")]
     Diverged(String),
+    /// A generation request the model cannot answer as asked (a setting
+    /// out of range, a prompt longer than the model reads).
+    #[error("{0}")]
+    Request(String),
     #[error("cancelled")]
     Cancelled,
     #[error("checkpoint {0}: {1}")]

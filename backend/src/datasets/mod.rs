@@ -72,7 +72,11 @@ pub async fn create(
 /// Marks an upload complete once the object is really there.
 #[tracing::instrument(skip(services))]
 pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Dataset, ServiceError> {
-    let (status, key) = queries::status_and_key(&services.pool, owner, id).await?;
+    let queries::UploadState {
+        status,
+        key,
+        declared_size: declared,
+    } = queries::upload_state(&services.pool, owner, id).await?;
     if status != DatasetStatus::PendingUpload {
         return Err(ServiceError::Conflict(format!(
             "This dataset is already {}; only a pending upload can be confirmed.",
@@ -94,7 +98,6 @@ pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Datas
     };
     // The upload URL carries the declared size as its limit; an S3 server
     // that ignores a POST policy's range is caught here too.
-    let declared = queries::declared_size(&services.pool, owner, id).await?;
     if size > declared.min(services.config.dataset_max_bytes) {
         services.storage.delete(&key).await?;
         return Err(ServiceError::TooLarge(format!(
@@ -121,7 +124,8 @@ pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), Servi
     let (Ok(owner), Ok(id)) = (Uuid::parse_str(owner), Uuid::parse_str(id)) else {
         return Err(ServiceError::NotFound("Dataset"));
     };
-    let (status, key) = queries::status_and_key(&services.pool, owner, id).await?;
+    let queries::UploadState { status, key, .. } =
+        queries::upload_state(&services.pool, owner, id).await?;
     if keys::dataset_upload_object(&key) != path {
         return Err(ServiceError::NotFound("Dataset"));
     }

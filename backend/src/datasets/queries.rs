@@ -85,38 +85,35 @@ pub async fn insert(
     .try_into()
 }
 
-pub async fn status_and_key(
+/// What uploading to a dataset depends on: its status, its object's key and
+/// the size it was created for (the upload URL's limit).
+pub struct UploadState {
+    pub status: DatasetStatus,
+    pub key: String,
+    pub declared_size: u64,
+}
+
+pub async fn upload_state(
     pool: &PgPool,
     owner: Uuid,
     id: Uuid,
-) -> Result<(DatasetStatus, String), ServiceError> {
-    let (status, key): (String, String) = sqlx::query_as(
-        "SELECT status, storage_key FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+) -> Result<UploadState, ServiceError> {
+    let (status, key, size): (String, String, i64) = sqlx::query_as(
+        "SELECT status, storage_key, size_bytes FROM datasets
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(owner)
     .fetch_optional(pool)
     .await?
     .ok_or(ServiceError::NotFound("Dataset"))?;
-    Ok((
-        status
+    Ok(UploadState {
+        status: status
             .parse()
             .map_err(|e| ServiceError::internal("dataset row", e))?,
         key,
-    ))
-}
-
-/// The size a dataset was created for (the upload URL's limit).
-pub async fn declared_size(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<u64, ServiceError> {
-    let size: i64 = sqlx::query_scalar(
-        "SELECT size_bytes FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(ServiceError::NotFound("Dataset"))?;
-    Ok(size.max(0) as u64)
+        declared_size: size.max(0) as u64,
+    })
 }
 
 pub async fn mark_uploaded(

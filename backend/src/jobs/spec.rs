@@ -94,6 +94,21 @@ pub struct SpecInput<'a> {
     pub gpu_count: u32,
 }
 
+/// Signed download URLs of the adapter stored under `prefix`, for a trainer.
+pub async fn adapter_urls(services: &Services, prefix: &str) -> Result<InitAdapter, ServiceError> {
+    let url = async |file: &str| -> Result<String, ServiceError> {
+        let signed = services
+            .storage
+            .download_url(&format!("{prefix}{file}"), URL_TTL)
+            .await?;
+        Ok(services.absolute_url(&signed.url))
+    };
+    Ok(InitAdapter {
+        config: url("adapter_config.json").await?,
+        weights: url("adapter_model.safetensors").await?,
+    })
+}
+
 pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
     let base = crate::training::base_models::find(&services.config, input.base_model)?;
     let dataset = services
@@ -110,19 +125,7 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
         urls.insert(file.to_string(), services.absolute_url(&signed.url));
     }
     let init_adapter = match input.parent_prefix {
-        Some(prefix) => {
-            let url = async |file: &str| -> Result<String, ServiceError> {
-                let signed = services
-                    .storage
-                    .download_url(&format!("{prefix}{file}"), URL_TTL)
-                    .await?;
-                Ok(services.absolute_url(&signed.url))
-            };
-            Some(InitAdapter {
-                config: url("adapter_config.json").await?,
-                weights: url("adapter_model.safetensors").await?,
-            })
-        }
+        Some(prefix) => Some(adapter_urls(services, prefix).await?),
         None => None,
     };
     Ok(JobSpec {

@@ -2,9 +2,8 @@
 //! POST forms whose policy S3 itself enforces (this exact key, at most
 //! `max_bytes`, until the expiry) — a presigned PUT carries no size limit.
 
-use hmac::{Hmac, Mac};
+use crate::hmac_sha256;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
-use sha2::Sha256;
 
 /// Where and as whom to reach the bucket. Anything unset falls back to the
 /// standard `AWS_*` variables and the default credential chain.
@@ -146,14 +145,12 @@ pub fn presigned_post(
     }
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac_sha256::sign(key, &[data])
 }
 
 /// SigV4's derived key for S3 in `region` on `date` (YYYYMMDD).
-fn signing_key(secret: &str, date: &str, region: &str) -> Vec<u8> {
+fn signing_key(secret: &str, date: &str, region: &str) -> [u8; 32] {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, b"s3");

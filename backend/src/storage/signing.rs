@@ -2,11 +2,8 @@
 //! expiry and maximum size. The key is made on first run and kept in the data
 //! folder (or given by `BRIGHTRUN_STORAGE_KEY`); changing it voids every URL.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use crate::hmac_sha256;
 use std::path::Path;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The signing key; no `Serialize`, and `Debug` redacts it.
 #[derive(Clone)]
@@ -66,18 +63,13 @@ impl SigningKey {
         }
     }
 
-    fn mac(&self, method: &str, path: &str, expires: i64, max_bytes: u64) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(format!("{method}\n{path}\n{expires}\n{max_bytes}").as_bytes());
-        mac
+    fn message(method: &str, path: &str, expires: i64, max_bytes: u64) -> String {
+        format!("{method}\n{path}\n{expires}\n{max_bytes}")
     }
 
     pub fn sign(&self, method: &str, path: &str, expires: i64, max_bytes: u64) -> String {
-        hex::encode(
-            self.mac(method, path, expires, max_bytes)
-                .finalize()
-                .into_bytes(),
-        )
+        let message = Self::message(method, path, expires, max_bytes);
+        hex::encode(hmac_sha256::sign(&self.0, &[message.as_bytes()]))
     }
 
     /// Constant-time check of a signature.
@@ -92,9 +84,8 @@ impl SigningKey {
         let Ok(sig) = hex::decode(signature) else {
             return false;
         };
-        self.mac(method, path, expires, max_bytes)
-            .verify_slice(&sig)
-            .is_ok()
+        let message = Self::message(method, path, expires, max_bytes);
+        hmac_sha256::verify(&self.0, &[message.as_bytes()], &sig)
     }
 }
 

@@ -4,14 +4,13 @@
 //! A failure is retried with doubling waits up to `MAX_ATTEMPTS`.
 
 use crate::error::ServiceError;
+use crate::hmac_sha256;
 use crate::services::Services;
 use crate::webhooks::guard;
 use brightrun::webhooks::{
     DELIVERY_HEADER, EVENT_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, backoff_ms,
 };
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -26,11 +25,8 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    for part in parts {
-        mac.update(part);
-    }
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    let mac = hmac_sha256::sign(secret.as_bytes(), parts);
+    format!("sha256={}", hex::encode(mac))
 }
 
 #[derive(sqlx::FromRow)]

@@ -10,6 +10,7 @@ mod jobs;
 mod json;
 mod models;
 mod notifications;
+mod playground;
 mod tokens;
 mod webhooks;
 
@@ -55,6 +56,7 @@ pub fn router() -> Router<LeptosOptions> {
                 .delete(models::delete),
         )
         .route("/models/{id}/download", get(models::download))
+        .route("/models/{id}/chat", post(playground::chat))
         .route("/models/{id}/bundle.tar.gz", get(models::bundle))
         .route("/costs", get(costs::list))
         .route("/costs/summary", get(costs::summary))

@@ -114,6 +114,19 @@ async fn app_for(pool: PgPool, ray: &Ray, extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn_with(pool, &vars).await
 }
 
+/// The job's log once it contains `needle` (or, after 60 s, as it is).
+async fn log_containing(app: &TestApp, client: &reqwest::Client, id: &str, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let (_, logs) = app.get(client, &format!("/api/jobs/{id}/logs")).await;
+        let text = logs["data"]["text"].as_str().unwrap().to_owned();
+        if text.contains(needle) || start.elapsed() > Duration::from_secs(60) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 fn status(b: &Value) -> &str {
     b["job"]["status"].as_str().unwrap()
 }
@@ -350,8 +363,11 @@ async fn the_ray_head_killed_mid_job_resumes_the_job_when_ray_returns(pool: PgPo
         .await
         .unwrap();
     assert_eq!(rows, 1);
-    let (_, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
-    let text = logs["data"]["text"].as_str().unwrap();
+    // Ray writes the trainer's output to its log a moment after the
+    // trainer reports: the log is read once Ray has finished the job, and
+    // until the start event is in it.
+    ray.finished_job(&id).await;
+    let text = log_containing(&app, &client, &id, r#""resumed_from_step":"#).await;
     // A checkpoint every 4 steps: the rerun starts from the last one, not from 0.
     let resumed: u64 = text
         .split(r#""resumed_from_step":"#)

@@ -25,15 +25,15 @@ pub struct Llama {
     /// None when tied to the embeddings.
     pub(super) lm_head: Option<Tensor>,
     /// [positions, head_dim / 2], f32.
-    cos: Tensor,
-    sin: Tensor,
+    pub(super) cos: Tensor,
+    pub(super) sin: Tensor,
     /// cos and sin as plain tables, for the fused RoPE kernel.
     rope: Arc<Tables>,
-    device: Device,
-    dtype: DType,
+    pub(super) device: Device,
+    pub(super) dtype: DType,
     /// Use the fused CPU kernels where they apply (on by default; off runs
     /// the generic ops, which the tests compare them with): `set_fused`.
-    fused: bool,
+    pub(super) fused: bool,
 }
 
 impl Llama {

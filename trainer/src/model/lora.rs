@@ -59,6 +59,16 @@ impl Linear {
         Ok(())
     }
 
+    /// x: [n, in] → [n, out] through the frozen weight alone, as if there
+    /// were no adapter (the base model's answer, from the same weights).
+    pub fn forward_base(&self, x: &Tensor) -> Result<Tensor> {
+        let y = super::frozen::linear(x, &self.weight)?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(b),
+            None => Ok(y),
+        }
+    }
+
     /// x: [n, in] → [n, out]. With `rng`, LoRA dropout is applied (training).
     pub fn forward(&self, x: &Tensor, rng: Option<&mut TrainRng>) -> Result<Tensor> {
         if let Some(l) = self

@@ -2,6 +2,7 @@
 //! Face folder or built in (`tiny-llama`), with LoRA on chosen projections.
 
 pub mod config;
+pub mod decode;
 pub mod folder;
 pub mod frozen;
 pub mod fused;

@@ -7,6 +7,7 @@
 //! (the embedded cluster, tests), whose specs name local paths.
 
 use crate::spec::{JobSpec, Output, SpecError};
+use brightrun::cluster::GenerateSpec;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +63,21 @@ pub fn admit(mut spec: JobSpec, inputs: &Inputs) -> Result<JobSpec, SpecError> {
                 url_only(&format!("output.upload.urls.{name}"), url)?;
             }
         }
+    }
+    spec.base_model = base_model_folder(&spec.base_model, models_dir)?;
+    Ok(spec)
+}
+
+/// A generation `spec` as this agent runs it: checked, and from a remote
+/// caller only URLs for the adapter and a model of its own models folder.
+pub fn admit_generate(mut spec: GenerateSpec, inputs: &Inputs) -> Result<GenerateSpec, SpecError> {
+    spec.check()?;
+    let Inputs::Remote { models_dir } = inputs else {
+        return Ok(spec);
+    };
+    if let Some(adapter) = &spec.adapter {
+        url_only("adapter.config", &adapter.config)?;
+        url_only("adapter.weights", &adapter.weights)?;
     }
     spec.base_model = base_model_folder(&spec.base_model, models_dir)?;
     Ok(spec)

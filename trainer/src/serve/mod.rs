@@ -8,6 +8,8 @@
 
 mod agent;
 mod api;
+mod generate;
+mod generate_api;
 mod info;
 mod inputs;
 mod jobs;
@@ -16,6 +18,8 @@ mod worker;
 
 pub use agent::{Agent, CancelError};
 pub use brightrun::cluster::{JobQuery, JobUpdate, JobView, Progress};
+pub use generate::{DEFAULT_CACHE_BYTES, Generator};
+pub use generate_api::event_lines;
 pub use inputs::Inputs;
 pub use jobs::{MAX_RESUMES, Status};
 
@@ -51,6 +55,7 @@ pub struct Config {
 
 pub struct AppState {
     agent: Arc<Agent>,
+    generator: Arc<Generator>,
     /// What `GET /v1/info` answers, found once at start.
     info: brightrun::cluster::AgentInfo,
     inputs: Inputs,
@@ -102,6 +107,11 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     );
     let state = Arc::new(AppState {
         agent: agent.clone(),
+        generator: Arc::new(Generator::new(
+            config.data_dir.join("generate"),
+            config.inputs.clone(),
+            DEFAULT_CACHE_BYTES,
+        )),
         info: crate::device::detected().clone(),
         inputs: config.inputs.clone(),
         token_hash: Sha256::digest(config.token.as_bytes()).into(),
@@ -150,6 +160,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs/{id}/logs", get(api::logs))
         .route("/v1/jobs/{id}/cancel", post(api::cancel))
         .route("/v1/info", get(info::info))
+        .route("/v1/generate", post(generate_api::generate))
         .fallback(api::no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth))

@@ -5,6 +5,7 @@
 use super::{Event, TrainOutcome, train};
 use crate::error::{Result, TrainerError};
 use crate::spec::JobSpec;
+use brightrun::cluster::InitAdapter;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -35,37 +36,8 @@ pub fn run_job(
     }
     if let Some(init) = &spec.init_adapter {
         let dir = work_dir.join("init_adapter");
-        std::fs::create_dir_all(&dir).map_err(|e| TrainerError::io(dir.display(), e))?;
-        let mut fetched = init.clone();
-        for (source, file, target) in [
-            (
-                &init.config,
-                crate::adapter::CONFIG_FILE,
-                &mut fetched.config,
-            ),
-            (
-                &init.weights,
-                crate::adapter::WEIGHTS_FILE,
-                &mut fetched.weights,
-            ),
-        ] {
-            if source.starts_with("http://") || source.starts_with("https://") {
-                let path = dir.join(file);
-                if !path.is_file() {
-                    on_event(&Event::Log {
-                        message: format!("downloading the parent adapter's {file}"),
-                    });
-                    crate::transfer::download(
-                        &format!("the parent adapter's {file}"),
-                        source,
-                        &path,
-                        crate::transfer::MAX_DOWNLOAD_BYTES,
-                    )?;
-                }
-                *target = path.display().to_string();
-            }
-        }
-        local.init_adapter = Some(fetched);
+        let mut log = |message: String| on_event(&Event::Log { message });
+        local.init_adapter = Some(fetch_adapter(init, "the parent adapter", &dir, &mut log)?);
     }
     let outcome = train(&local, work_dir, on_event, cancel)?;
     if let crate::spec::Output::Upload { urls, .. } = &spec.output {
@@ -84,4 +56,43 @@ pub fn run_job(
         }
     }
     Ok(outcome)
+}
+
+/// An adapter's files where they can be read: each URL downloaded into
+/// `dir` (once; a file already there is kept), each path as it is.
+pub fn fetch_adapter(
+    adapter: &InitAdapter,
+    what: &str,
+    dir: &Path,
+    log: &mut dyn FnMut(String),
+) -> Result<InitAdapter> {
+    std::fs::create_dir_all(dir).map_err(|e| TrainerError::io(dir.display(), e))?;
+    let mut fetched = adapter.clone();
+    for (source, file, target) in [
+        (
+            &adapter.config,
+            crate::adapter::CONFIG_FILE,
+            &mut fetched.config,
+        ),
+        (
+            &adapter.weights,
+            crate::adapter::WEIGHTS_FILE,
+            &mut fetched.weights,
+        ),
+    ] {
+        if source.starts_with("http://") || source.starts_with("https://") {
+            let path = dir.join(file);
+            if !path.is_file() {
+                log(format!("downloading {what}'s {file}"));
+                crate::transfer::download(
+                    &format!("{what}'s {file}"),
+                    source,
+                    &path,
+                    crate::transfer::MAX_DOWNLOAD_BYTES,
+                )?;
+            }
+            *target = path.display().to_string();
+        }
+    }
+    Ok(fetched)
 }

@@ -14,7 +14,7 @@ mod fetch;
 
 pub use brightrun::cluster::StepMetrics;
 pub use data::evaluate;
-pub use fetch::run_job;
+pub use fetch::{fetch_adapter, run_job};
 
 use crate::adapter;
 use crate::chat::Encoded;

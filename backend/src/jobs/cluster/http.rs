@@ -6,6 +6,8 @@
 //! agent's `GET /v1/info` is read first (kept briefly, `devices::InfoCache`)
 //! and a job asking for a GPU the agent lacks is refused before it is sent.
 
+mod generate;
+
 use super::devices::{self, InfoCache};
 use super::{Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
 use brightrun::cluster::AgentInfo;
@@ -177,5 +179,9 @@ impl Cluster for HttpCluster {
 
     fn devices(&self) -> ClusterFuture<'_, Option<AgentInfo>> {
         Box::pin(self.info.get(self.fetch_info()))
+    }
+
+    fn generate(&self, spec: super::GenerateSpec) -> ClusterFuture<'_, super::Generation> {
+        Box::pin(async move { self.start_generation(&spec).await })
     }
 }

@@ -4,13 +4,17 @@
 //! `<data dir>/trainer`, so a restart of the server resumes what was
 //! running from its last checkpoint.
 
-use super::{CancelError, Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
-use brightrun_trainer::serve::Agent;
+use super::{
+    CancelError, Cluster, ClusterError, ClusterFuture, GenerateSpec, Generation, JobQuery, JobSpec,
+    JobUpdate,
+};
+use brightrun_trainer::serve::{Agent, DEFAULT_CACHE_BYTES, Generator, Inputs};
 use std::path::Path;
 use std::sync::Arc;
 
 pub struct LocalCluster {
     agent: Arc<Agent>,
+    generator: Arc<Generator>,
 }
 
 impl LocalCluster {
@@ -19,6 +23,11 @@ impl LocalCluster {
     pub fn start(data_dir: &Path, concurrency: usize, max_resumes: u32) -> std::io::Result<Self> {
         Ok(Self {
             agent: Arc::new(Agent::start(data_dir, concurrency, max_resumes)?),
+            generator: Arc::new(Generator::new(
+                data_dir.join("generate"),
+                Inputs::Trusted,
+                DEFAULT_CACHE_BYTES,
+            )),
         })
     }
 }
@@ -77,6 +86,15 @@ impl Cluster for LocalCluster {
         Box::pin(async move {
             self.agent.stop().await;
             Ok(())
+        })
+    }
+
+    /// The embedded trainer answers on this machine, one request at a time.
+    fn generate(&self, spec: GenerateSpec) -> ClusterFuture<'_, Generation> {
+        Box::pin(async move {
+            self.generator
+                .spawn(spec)
+                .map_err(|e| ClusterError::Rejected(e.to_string()))
         })
     }
 

@@ -13,7 +13,9 @@ pub mod local;
 pub mod ray;
 pub mod retry;
 
-pub use brightrun::cluster::{JobQuery, JobSpec, JobUpdate, JobView, StepMetrics};
+pub use brightrun::cluster::{
+    GenerateEvent, GenerateSpec, JobQuery, JobSpec, JobUpdate, JobView, StepMetrics,
+};
 pub use brightrun_trainer::serve::CancelError;
 
 use std::future::Future;
@@ -67,4 +69,19 @@ pub trait Cluster: Send + Sync {
     fn devices(&self) -> ClusterFuture<'_, Option<brightrun::cluster::AgentInfo>> {
         Box::pin(async { Ok(None) })
     }
+    /// Starts answering a generation request; its events arrive on the
+    /// receiver, and dropping the receiver stops it. `Unsuitable` where
+    /// the backend cannot serve models.
+    fn generate(&self, spec: GenerateSpec) -> ClusterFuture<'_, Generation> {
+        let _ = spec;
+        Box::pin(async move {
+            Err(ClusterError::Unsuitable(format!(
+                "the {} backend cannot run models outside training jobs yet; the playground and the OpenAI-compatible endpoint need the local or http backend",
+                self.name()
+            )))
+        })
+    }
 }
+
+/// The events of one answer as the cluster sends them.
+pub type Generation = tokio::sync::mpsc::Receiver<GenerateEvent>;

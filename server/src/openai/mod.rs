@@ -1,0 +1,31 @@
+//! The OpenAI-compatible API under `/v1`: code written for OpenAI's client
+//! libraries talks to a BrightRun model by changing only `base_url` and the
+//! key (a BrightRun API token). Errors keep OpenAI's shape.
+
+mod chat;
+mod error;
+mod models;
+mod wire;
+
+pub use error::OpenAiError;
+
+use axum::Router;
+use axum::routing::{get, post};
+use leptos::config::LeptosOptions;
+
+pub fn router() -> Router<LeptosOptions> {
+    Router::new()
+        .route("/chat/completions", post(chat::completions))
+        .route("/models", get(models::list))
+        .fallback(not_found)
+}
+
+async fn not_found() -> OpenAiError {
+    OpenAiError {
+        status: 404,
+        message: "BrightRun's OpenAI-compatible API has /v1/chat/completions and /v1/models."
+            .into(),
+        param: None,
+        code: "unknown_url",
+    }
+}
