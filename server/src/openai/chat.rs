@@ -113,7 +113,11 @@ async fn whole(
     let mut text = String::new();
     let mut next = Some(first);
     loop {
-        match next.take().or(events.recv().await) {
+        let event = match next.take() {
+            Some(first) => Some(first),
+            None => events.recv().await,
+        };
+        match event {
             Some(GenerateEvent::Text { text: t }) => text.push_str(&t),
             Some(GenerateEvent::Done(u)) => {
                 return Ok(axum::Json(json!({

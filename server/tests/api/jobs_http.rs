@@ -531,3 +531,43 @@ async fn a_tick_longer_than_its_lease_keeps_its_jobs_from_a_second_poller(pool: 
     assert_eq!(submitted.lock().unwrap().len(), 24);
     real.stop().await;
 }
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_model_trained_on_an_agent_answers_through_it(pool: PgPool) {
+    use crate::generation::{api_token, messages, playground, text_of};
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent(&dir.path().join("agent"), "127.0.0.1:0".parse().unwrap()).await;
+    let app = app_for(pool, &format!("http://{}", agent.addr()), KEY).await;
+    let client = app.signed_in("agent-chat@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let (_, model) = crate::models::trained(&app, &client, new_job(&dataset, "cpu", 4)).await;
+
+    // The agent fetches the adapter through signed URLs and streams back.
+    let body = j!({"messages": messages(), "sampling": {"temperature": 0.0, "repetition_penalty": 5.0}, "max_tokens": 20});
+    let (events, chunks) = playground(&app, &client, &model, body).await;
+    assert_eq!(events[0]["type"], "loading", "{events:?}");
+    let texts = events.iter().filter(|e| e["type"] == "text").count();
+    assert!(texts > 1 && chunks > 1, "{texts} pieces in {chunks} chunks");
+    assert_eq!(events.last().unwrap()["type"], "done", "{events:?}");
+
+    let key = api_token(&app, &client).await;
+    let (status, whole) = crate::common::json(
+        app.script()
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(
+                &j!({"model": model, "messages": messages(), "temperature": 0,
+                "repetition_penalty": 5.0, "max_tokens": 20}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(
+        whole["choices"][0]["message"]["content"],
+        text_of(&events).as_str()
+    );
+    agent.stop().await;
+}

@@ -380,3 +380,30 @@ async fn the_ray_head_killed_mid_job_resumes_the_job_when_ray_returns(pool: PgPo
         "the rerun resumed from its checkpoint at step {resumed}: {text}"
     );
 }
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn the_ray_backend_says_it_cannot_serve_models_instead_of_hanging(pool: PgPool) {
+    let ray = ray();
+    let app = app_for(pool, &ray, &[]).await;
+    let client = app.signed_in("ray-chat@example.com").await;
+    let key = crate::generation::api_token(&app, &client).await;
+    let (status, e) = crate::common::json(
+        app.script()
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"model": "tiny-llama",
+                "messages": crate::generation::messages()}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 503, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ray backend cannot run models"),
+        "{e}"
+    );
+}

@@ -8,6 +8,7 @@ mod accounts;
 mod costs;
 mod cross_site;
 mod datasets;
+mod generation;
 mod health;
 mod in_use;
 mod jobs;

@@ -47,11 +47,9 @@ impl<'a> TextStream<'a> {
             self.released = at.max(self.released);
             return Piece::Stopped(piece);
         }
-        let mut end = text.len();
-        // Hold back a character still being completed…
-        if text.ends_with('\u{FFFD}') {
-            end -= '\u{FFFD}'.len_utf8();
-        }
+        // Hold back a character still being completed (its bytes so far
+        // decode as one or more replacement characters)…
+        let mut end = text.trim_end_matches('\u{FFFD}').len();
         // …and a tail that may be the start of a stop sequence.
         end -= self.pending_stop(&text[..end]);
         if end <= self.released {
@@ -105,13 +103,20 @@ mod tests {
     #[test]
     fn a_character_split_across_tokens_is_released_whole() {
         let tok = crate::model::tiny::tokenizer();
-        let ids = tok.encode_fast("£5", false).unwrap().get_ids().to_vec();
-        assert_eq!(ids.len(), 3, "£ is two bytes");
+        let ids = tok.encode_fast("£5€", false).unwrap().get_ids().to_vec();
+        assert_eq!(ids.len(), 6, "£ is two bytes, € three");
         let mut s = TextStream::new(&tok, &[]);
         assert_eq!(s.push(ids[0]), Piece::Text(String::new()));
         assert_eq!(s.push(ids[1]), Piece::Text("£".into()));
         assert_eq!(s.push(ids[2]), Piece::Text("5".into()));
+        assert_eq!(s.push(ids[3]), Piece::Text(String::new()));
+        assert_eq!(s.push(ids[4]), Piece::Text(String::new()));
+        assert_eq!(s.push(ids[5]), Piece::Text("€".into()));
         assert_eq!(s.finish(), "");
+        // Bytes that never become a character are shown at the end.
+        let mut broken = TextStream::new(&tok, &[]);
+        assert_eq!(broken.push(ids[3]), Piece::Text(String::new()));
+        assert_eq!(broken.finish(), "\u{FFFD}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::model::{Llama, folder};
 use brightrun::cluster::{DeviceRequest, GenerateEvent, GenerateSpec, GenerateUsage};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Sender;
@@ -48,6 +49,8 @@ pub struct Generator {
     cache: Mutex<Vec<Cached>>,
     queue: Mutex<Queue>,
     turn: Condvar,
+    /// Text pieces sent since start, all requests together.
+    pieces: AtomicU64,
 }
 
 impl Generator {
@@ -59,6 +62,7 @@ impl Generator {
             cache: Mutex::new(Vec::new()),
             queue: Mutex::new(Queue::default()),
             turn: Condvar::new(),
+            pieces: AtomicU64::new(0),
         }
     }
 
@@ -123,6 +127,7 @@ impl Generator {
         let loaded = self.loaded(&spec, send)?;
         let answer =
             crate::generate::answer(&loaded.model, &loaded.chat, &spec.request, &mut |t| {
+                self.pieces.fetch_add(1, Ordering::Relaxed);
                 send(GenerateEvent::Text { text: t.into() })
             })?;
         Ok(GenerateUsage {
@@ -203,6 +208,16 @@ impl Generator {
         });
     }
 
+    /// Text pieces sent since start, all requests together.
+    pub fn pieces_sent(&self) -> u64 {
+        self.pieces.load(Ordering::Relaxed)
+    }
+
+    /// Whether no generation is running now.
+    pub fn is_idle(&self) -> bool {
+        !self.queue.lock().expect("queue lock").busy
+    }
+
     /// How many models are cached, for tests and health.
     pub fn cached(&self) -> usize {
         self.cache.lock().expect("cache lock").len()
@@ -260,3 +275,6 @@ impl Drop for Turn<'_> {
         self.0.turn.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests;
