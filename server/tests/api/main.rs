@@ -19,6 +19,7 @@ mod jobs_steps;
 mod lists;
 mod models;
 mod notifications;
+mod openai_client;
 mod pages;
 mod storage_s3;
 mod tokens;
