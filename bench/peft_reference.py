@@ -3,6 +3,10 @@
   speed MODEL_DIR BATCHES_JSON THREADS   LoRA (q,v, r16, alpha 32, dropout 0.05)
                                          training tokens/s on the same batches
                                          BrightRun trained on; peak RSS.
+  generate MODEL_DIR ADAPTER_DIR PROMPT_JSON TOKENS THREADS
+                                         generation at batch 1 with the adapter
+                                         (greedy, KV cache): time to first token
+                                         and tokens/s, as JSON.
   parity MODEL_DIR ADAPTER_DIR IDS_JSON LOGITS_JSON [DEVICE]
                                          loads base + PeftModel.from_pretrained,
                                          compares logits with BrightRun's (f32).
@@ -69,5 +73,34 @@ def parity(model_dir, adapter_dir, ids_path, logits_path, device="cpu"):
         sys.exit(f"the adapter changes the logits by only {effect}: nothing was trained")
 
 
+def generate(model_dir, adapter_dir, prompt_path, tokens, threads):
+    """Generation at batch 1 with the adapter through PEFT: greedy, exactly
+    TOKENS new tokens (no stop), KV cache on; time to first token and
+    tokens/s after it, as BrightRun's `bench generate` measures them."""
+    from peft import PeftModel
+
+    torch.set_num_threads(int(threads))
+    tokens = int(tokens)
+    base = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, adapter_dir)
+    model.eval()
+    ids = torch.tensor([json.load(open(prompt_path))])
+    mask = torch.ones_like(ids)
+
+    def run(n):
+        start = time.perf_counter()
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n,
+                                 do_sample=False, use_cache=True, pad_token_id=0)
+        return time.perf_counter() - start, out[0, ids.shape[1]:].tolist()
+
+    run(4)  # warm-up
+    first, _ = run(1)
+    total, out = run(tokens)
+    assert len(out) == tokens, len(out)
+    print(json.dumps({"ttft_ms": first * 1e3, "tokens_per_second": (tokens - 1) / (total - first),
+                      "first_ids": out[:8]}))
+
+
 if __name__ == "__main__":
-    {"speed": speed, "parity": parity}[sys.argv[1]](*sys.argv[2:])
+    {"speed": speed, "parity": parity, "generate": generate}[sys.argv[1]](*sys.argv[2:])

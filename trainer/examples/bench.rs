@@ -6,6 +6,9 @@
 //!                                         prints tokens/s and peak RSS as JSON
 //!   bench logits MODEL ADAPTER IDS_JSON [DEVICE]
 //!                                         logits of base+adapter for the ids, as JSON
+//!   bench generate SHAPE DIR TOKENS       tiny|100m: generation at batch 1 with a LoRA
+//!                                         adapter, greedy; time to first token and
+//!                                         tokens/s as JSON (bench/generate.sh)
 //!   bench gradcheck DEVICE                LoRA gradients against central differences
 //!                                         through every layer, f32, on DEVICE
 //!   bench shape-speed SHAPE STEPS DEVICE DTYPE BATCH SEQ
@@ -21,6 +24,8 @@ use candle_core::{Device, Tensor};
 use std::path::Path;
 use std::time::Instant;
 
+#[path = "bench/generate.rs"]
+mod generate;
 #[path = "bench/gradcheck.rs"]
 mod gradcheck;
 #[path = "bench/shape_speed.rs"]
@@ -184,6 +189,9 @@ fn main() {
         ["logits", model, adapter, ids] => logits(model, Path::new(adapter), ids, "cpu"),
         ["logits", model, adapter, ids, dev] => logits(model, Path::new(adapter), ids, dev),
         ["gradcheck", dev] => gradcheck::run(&device(dev)),
+        ["generate", shape, dir, tokens] => {
+            generate::run(shape, Path::new(dir), tokens.parse().unwrap())
+        }
         ["shape-speed", shape, steps, dev, dtype, batch, seq] => shape_speed::run(
             shape,
             steps.parse().unwrap(),
@@ -194,7 +202,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
+                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | generate tiny|100m DIR TOKENS | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
             );
             std::process::exit(2);
         }

@@ -6,6 +6,7 @@
 use super::api::{delete_model, get_model};
 use super::download_panel::DownloadPanel;
 use super::edit_form::EditForm;
+use super::playground::Playground;
 use super::stars::Stars;
 use super::versions::VersionHistory;
 use crate::datasets::status_badge::megabytes;
@@ -157,6 +158,7 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
             }.into_any(),
             None => view! { <p class="muted">"No quality metrics: the run recorded no loss."</p> }.into_any(),
         }}
+        <Playground id/>
         <div class="two-column">
             <DownloadPanel id/>
             <VersionHistory current=id lineage children/>

@@ -2,10 +2,13 @@
 //! downloads, versions, edit), and their server functions.
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+pub mod chat_stream;
 pub mod detail_page;
 pub mod download_panel;
 pub mod edit_form;
 pub mod list_page;
+pub mod playground;
 pub mod stars;
 pub mod versions;
 
