@@ -164,7 +164,8 @@ mod tests {
     #[test]
     fn each_out_of_range_setting_is_named() {
         assert_eq!(request().validate(), Ok(()));
-        let cases: [(&str, fn(&mut GenerationRequest)); 7] = [
+        type Spoil = fn(&mut GenerationRequest);
+        let cases: [(&str, Spoil); 7] = [
             ("temperature", |r| r.sampling.temperature = 2.5),
             ("top_p", |r| r.sampling.top_p = 0.0),
             ("repetition_penalty", |r| {

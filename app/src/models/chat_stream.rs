@@ -82,9 +82,8 @@ pub fn send(
     };
     xhr.set_onload(Some(load.as_ref().unchecked_ref()));
     load.forget();
-    let error = Closure::<dyn Fn()>::new(move || {
-        on_end(Err("the connection to BrightRun failed".into()))
-    });
+    let error =
+        Closure::<dyn Fn()>::new(move || on_end(Err("the connection to BrightRun failed".into())));
     xhr.set_onerror(Some(error.as_ref().unchecked_ref()));
     error.forget();
     let body = serde_json::to_string(request).map_err(|e| e.to_string())?;
