@@ -39,8 +39,9 @@ o = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 t = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 med = lambda rs, k: statistics.median(r[k] for r in rs)
 for name, rs in (("brightrun", o), ("peft", t)):
+    runs = ", ".join("%.0f" % r["tokens_per_second"] for r in rs)
     print(f"{name:10}: {med(rs, 'tokens_per_second'):8.1f} tokens/s  time to first token {med(rs, 'ttft_ms'):7.1f} ms  "
-          f"(runs: {', '.join(f'{r['tokens_per_second']:.0f}' for r in rs)})  first ids {rs[0]['first_ids']}")
+          f"(runs: {runs})  first ids {rs[0]['first_ids']}")
 print(f"ratio     : {med(o, 'tokens_per_second') / med(t, 'tokens_per_second'):.2f}x tokens/s, "
       f"{med(t, 'ttft_ms') / med(o, 'ttft_ms'):.2f}x time to first token  ({o[0]['parameters']:,} parameters, {o[0]['prompt_tokens']} prompt tokens)")
 PY
