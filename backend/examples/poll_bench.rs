@@ -80,6 +80,7 @@ fn point(step: u64) -> StepMetrics {
         elapsed_s: 1.2 * step as f64,
         eta_s: 1.2 * TOTAL_STEPS.saturating_sub(step) as f64,
         val_loss: None,
+        evaluations: Vec::new(),
     }
 }
 

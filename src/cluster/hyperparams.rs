@@ -53,6 +53,9 @@ pub struct HyperParams {
     pub validation_split: f64,
     /// Validation loss every N optimizer steps (0 = each epoch's end only).
     pub eval_every: u64,
+    /// Held-out validation prompts answered (greedy) at each evaluation,
+    /// the first before training (0 = none).
+    pub eval_samples: usize,
     /// Checkpoint every N optimizer steps (0 = none).
     pub checkpoint_every: u64,
     /// Stop when validation loss has not improved this many evaluations (0 = never).
@@ -85,6 +88,7 @@ impl Default for HyperParams {
             seed: 42,
             validation_split: 0.0,
             eval_every: 0,
+            eval_samples: 3,
             checkpoint_every: 0,
             early_stopping_patience: 0,
             memory_limit_mb: 0,

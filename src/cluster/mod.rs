@@ -17,6 +17,6 @@ pub use generate::{GenerateEvent, GenerateSpec, GenerateUsage};
 pub use hyperparams::{
     CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on,
 };
-pub use metrics::StepMetrics;
+pub use metrics::{Evaluation, MAX_SAMPLES, Sample, StepMetrics};
 pub use spec::{GpuRequest, InitAdapter, JobSpec, Output, Report, SpecError};
 pub use view::{JobQuery, JobUpdate, JobView, Progress};

@@ -166,6 +166,7 @@ impl JobSpec {
             ("lora_alpha", h.lora_alpha),
             ("lora_dropout", h.lora_dropout as f64),
             ("max_seq_len", h.max_seq_len as f64),
+            ("eval_samples", h.eval_samples as f64),
             ("validation_split", h.validation_split),
         ];
         if h.max_steps == 0 || h.epochs > 0 {

@@ -56,6 +56,8 @@ pub struct TrainingConfig {
     pub validation_split: f64,
     /// Validation loss every this many optimizer steps.
     pub eval_interval: u32,
+    /// Held-out prompts the model answers at each evaluation (0: none).
+    pub eval_samples: u32,
     pub seed: u64,
     /// Stop after this many optimizer steps (0: run every epoch).
     pub max_steps: u32,
@@ -176,6 +178,14 @@ pub const RANGES: &[FieldRange] = &[
         help: "Optimizer steps between validation losses.",
     },
     FieldRange {
+        field: "eval_samples",
+        label: "Samples per evaluation",
+        min: 0.0,
+        max: crate::cluster::MAX_SAMPLES as f64,
+        step: 1.0,
+        help: "Held-out prompts the model answers at each evaluation, to read beside their reference.",
+    },
+    FieldRange {
         field: "seed",
         label: "Seed",
         min: 0.0,
@@ -242,6 +252,7 @@ impl TrainingConfig {
             "max_seq_len" => self.max_seq_len as f64,
             "validation_split" => self.validation_split,
             "eval_interval" => self.eval_interval as f64,
+            "eval_samples" => self.eval_samples as f64,
             "seed" => self.seed as f64,
             "max_steps" => self.max_steps as f64,
             _ => return None,
@@ -271,6 +282,7 @@ impl TrainingConfig {
                     "lora_alpha" => self.lora_alpha = n.min(u32::MAX as f64) as u32,
                     "max_seq_len" => self.max_seq_len = n.min(u32::MAX as f64) as u32,
                     "eval_interval" => self.eval_interval = n.min(u32::MAX as f64) as u32,
+                    "eval_samples" => self.eval_samples = n.min(u32::MAX as f64) as u32,
                     "seed" => self.seed = n as u64,
                     "max_steps" => self.max_steps = n.min(u32::MAX as f64) as u32,
                     _ => return false,
@@ -413,6 +425,14 @@ mod tests {
         assert!(!c.set("batch_size", "2.5"));
         assert!(!c.set("epochs", "many"));
         assert_eq!(c.batch_size, 16);
+        assert_eq!(c.eval_samples, 3, "three samples by default");
+        assert!(c.set("eval_samples", "11"));
+        assert_eq!(
+            c.error_of("eval_samples").unwrap(),
+            "Samples per evaluation must be between 0 and 10."
+        );
+        assert!(c.set("eval_samples", "0"));
+        assert_eq!(c.check(), vec![]);
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Preset {
             max_seq_len: 1024,
             validation_split: 0.1,
             eval_interval: 50,
+            eval_samples: 3,
             seed: 42,
             max_steps: 0,
             dtype: None,

@@ -189,12 +189,80 @@ fn loss_falls_on_eq12_and_the_adapter_is_peft_shaped() {
 }
 
 #[test]
+fn evaluations_answer_held_out_prompts_before_and_after_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = HyperParams {
+        validation_split: 0.2,
+        eval_every: 6,
+        eval_samples: 2,
+        learning_rate: 1e-2,
+        target_modules: brightrun::cluster::TARGET_MODULES
+            .iter()
+            .map(|m| m.to_string())
+            .collect(),
+        ..small(12)
+    };
+    let s = spec(dir.path(), h);
+    let (r, steps) = run(&s, &dir.path().join("work"), None);
+    r.unwrap();
+    let evals: Vec<_> = steps.iter().flat_map(|m| m.evaluations.clone()).collect();
+    // Before training (on the first line), then every 6 steps.
+    assert_eq!(evals.iter().map(|e| e.step).collect::<Vec<_>>(), [0, 6, 12]);
+    assert_eq!(steps[0].evaluations[0].step, 0);
+    assert_eq!(steps[5].evaluations[0].step, 6);
+    assert_eq!(steps[5].val_loss, Some(evals[1].val_loss));
+    let fixture = std::fs::read(fixture()).unwrap();
+    let examples = brightrun::datasets::training_examples(&fixture).unwrap();
+    for e in &evals {
+        assert_eq!(e.samples.len(), 2, "step {}", e.step);
+        for s in &e.samples {
+            // The dataset's own answer and question, verbatim.
+            let ex = examples
+                .iter()
+                .find(|x| x.target() == s.reference)
+                .expect("the reference is a held-out example's target");
+            assert!(ex.messages.iter().any(|m| m.content == s.prompt));
+            assert!(!s.answer.is_empty());
+        }
+        // The same held-out prompts every time.
+        assert_eq!(e.samples[0].prompt, evals[0].samples[0].prompt);
+    }
+    // Training changed what the model says, and its validation loss.
+    let answers = |i: usize| {
+        evals[i]
+            .samples
+            .iter()
+            .map(|s| s.answer.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(answers(0), answers(2));
+    assert!(
+        evals[2].val_loss < evals[0].val_loss,
+        "{} -> {}",
+        evals[0].val_loss,
+        evals[2].val_loss
+    );
+    // Written to metrics.jsonl with the step they rode on.
+    let adapter = dir.path().join("adapter");
+    let first: StepMetrics = serde_json::from_str(
+        std::fs::read_to_string(adapter.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first.evaluations, steps[0].evaluations);
+}
+
+#[test]
 fn the_same_seed_gives_the_same_curve_and_resume_continues_it() {
     let dir = tempfile::tempdir().unwrap();
     let h = HyperParams {
         checkpoint_every: 3,
         lora_dropout: 0.1,
         gradient_accumulation: 2,
+        validation_split: 0.1,
         ..small(8)
     };
     let a = spec(&dir.path().join("a"), h.clone());
@@ -219,6 +287,9 @@ fn the_same_seed_gives_the_same_curve_and_resume_continues_it() {
     rc.unwrap();
     assert_eq!(rest.first().map(|m| m.step), Some(4));
     assert_eq!(losses(&rest), losses(&curve_a[3..]));
+    // The "before" evaluation is the first run's; a resumed run has none.
+    assert_eq!(first[0].evaluations[0].step, 0);
+    assert!(rest.iter().flat_map(|m| &m.evaluations).all(|e| e.step > 0));
     let metrics = std::fs::read_to_string(work.join("metrics.jsonl")).unwrap();
     let steps: Vec<u64> = metrics
         .lines()

@@ -61,6 +61,7 @@ pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams
         seed: config.seed,
         validation_split: config.validation_split,
         eval_every: config.eval_interval as u64,
+        eval_samples: config.eval_samples as usize,
         // A checkpoint at every evaluation: a restarted trainer resumes there.
         checkpoint_every: config.eval_interval as u64,
         gradient_checkpointing: config.gradient_checkpointing,

@@ -89,18 +89,32 @@ pub fn answer(
         .map_err(|e| TrainerError::Request(e.to_string()))?;
     let started = Instant::now();
     let prompt = chat.prompt_ids(&req.messages)?;
-    let stop_ids = chat.stop_ids(&model.config.eos_token_ids);
     let settings = Settings {
         sampling: req.sampling,
         max_tokens: req.max_tokens as usize,
         adapter: req.adapter,
     };
-    let mut text = TextStream::new(&chat.tokenizer, &req.stop);
+    answer_prompt(model, chat, &prompt, settings, &req.stop, started, on_text)
+}
+
+/// The model's answer after `prompt` (token ids, already rendered), as
+/// [`answer`] gives it; `started` is when the request began.
+pub fn answer_prompt(
+    model: &Llama,
+    chat: &ChatTokenizer,
+    prompt: &[u32],
+    settings: Settings,
+    stops: &[String],
+    started: Instant,
+    on_text: &mut dyn FnMut(&str) -> bool,
+) -> Result<Answer> {
+    let stop_ids = chat.stop_ids(&model.config.eos_token_ids);
+    let mut text = TextStream::new(&chat.tokenizer, stops);
     let mut shown = String::new();
     let mut first_token = None;
     let mut stopped = false;
     let mut completion = 0;
-    let result = generate_ids(model, &prompt, &stop_ids, settings, &mut |id| {
+    let result = generate_ids(model, prompt, &stop_ids, settings, &mut |id| {
         first_token.get_or_insert_with(|| started.elapsed());
         completion += 1;
         let (piece, stop) = match text.push(id) {

@@ -175,8 +175,17 @@ fn record_event(job: &Job, event: &Event) {
             let mut state = job.lock();
             job.add_point(&mut state, point);
         }
-        Event::Eval { step, val_loss } => {
-            job.log(&format!("step {step}: validation loss {val_loss:.4}"));
+        Event::Eval(e) => {
+            let when = if e.step == 0 {
+                "before training".to_string()
+            } else {
+                format!("step {}", e.step)
+            };
+            job.log(&format!(
+                "{when}: validation loss {:.4}, {} samples answered",
+                e.val_loss,
+                e.samples.len()
+            ));
         }
         Event::Checkpoint { step } => job.log(&format!("step {step}: checkpoint saved")),
         Event::Log { message } => job.log(message),

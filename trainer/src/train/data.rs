@@ -8,7 +8,7 @@ use crate::rng::TrainRng;
 use candle_core::{Device, Tensor};
 
 /// Holds out `n_val` examples, chosen by the seed.
-pub fn split(mut all: Vec<Encoded>, n_val: usize, seed: u64) -> (Vec<Encoded>, Vec<Encoded>) {
+pub fn split<T>(mut all: Vec<T>, n_val: usize, seed: u64) -> (Vec<T>, Vec<T>) {
     if n_val == 0 || all.len() < 2 {
         return (all, Vec::new());
     }

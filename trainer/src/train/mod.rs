@@ -11,13 +11,14 @@
 mod checkpoint;
 mod data;
 mod fetch;
+mod samples;
 
-pub use brightrun::cluster::StepMetrics;
+pub use brightrun::cluster::{Evaluation, StepMetrics};
 pub use data::evaluate;
 pub use fetch::{fetch_adapter, run_job};
 
 use crate::adapter;
-use crate::chat::Encoded;
+use crate::chat::{ChatTokenizer, Encoded};
 use crate::device::{self, Resolved};
 use crate::error::{Result, TrainerError};
 use crate::model::{Llama, LoraShape, folder};
@@ -50,10 +51,7 @@ pub enum Event {
         gradient_checkpointing: bool,
     },
     Step(StepMetrics),
-    Eval {
-        step: u64,
-        val_loss: f64,
-    },
+    Eval(Evaluation),
     Checkpoint {
         step: u64,
     },
@@ -96,6 +94,9 @@ pub struct Trainer {
     opt: AdamW,
     train_set: Vec<Encoded>,
     val_set: Vec<Encoded>,
+    /// The held-out conversations answered at each evaluation.
+    sample_prompts: Vec<samples::SamplePrompt>,
+    chat: ChatTokenizer,
     steps: RunSteps,
     /// Micro-batches in one pass over the training examples.
     batches_per_epoch: u64,
@@ -131,18 +132,27 @@ impl Trainer {
         let memory_estimate = crate::memory::check(&config, h, &placed, checkpointing)?;
         let base = folder::load(&spec.base_model, &placed.device, candle_dtype(placed.dtype))?;
         let mut encoded = Vec::with_capacity(examples.len());
-        for ex in &examples {
-            encoded.push(base.chat.encode(ex, h.max_seq_len)?);
+        for ex in examples {
+            encoded.push((base.chat.encode(&ex, h.max_seq_len)?, ex));
         }
-        encoded.retain(|e| e.target.iter().any(|t| *t));
+        encoded.retain(|(e, _)| e.target.iter().any(|t| *t));
         if encoded.is_empty() {
             return Err(TrainerError::Dataset(
                 "the dataset has no trainable examples (no pair with a target)".into(),
             ));
         }
-        let truncated = encoded.iter().filter(|e| e.truncated > 0).count();
+        let truncated = encoded.iter().filter(|(e, _)| e.truncated > 0).count();
         let steps = h.steps(encoded.len() as u64);
-        let (train_set, val_set) = data::split(encoded, steps.validation_examples as usize, h.seed);
+        let (train, val) = data::split(encoded, steps.validation_examples as usize, h.seed);
+        let train_set: Vec<Encoded> = train.into_iter().map(|(e, _)| e).collect();
+        let (val_set, val_examples): (Vec<Encoded>, Vec<_>) = val.into_iter().unzip();
+        let sample_prompts = samples::pick(
+            &base.chat,
+            val_examples,
+            h.eval_samples,
+            h.max_seq_len,
+            &base.model,
+        );
         let mut model = base.model;
         let shape = LoraShape {
             r: h.lora_r,
@@ -165,6 +175,8 @@ impl Trainer {
             opt,
             train_set,
             val_set,
+            sample_prompts,
+            chat: base.chat,
             steps,
             state: CheckpointState {
                 step: 0,
@@ -315,21 +327,40 @@ impl Trainer {
         })
     }
 
-    /// Validation loss now, recorded for early stopping and the best so far.
-    pub fn evaluate(&mut self) -> Result<f64> {
+    /// Validation loss now and the model's answers to the held-out sample
+    /// prompts. The loss is recorded for early stopping and the best so
+    /// far, except before training (step 0), which is only the "before".
+    pub fn evaluate(&mut self) -> Result<Evaluation> {
         let v = data::evaluate(
             &self.model,
             &self.val_set,
             self.h().batch_size,
             &self.placed.device,
         )?;
-        if self.state.best_val_loss.is_none_or(|b| v < b) {
-            self.state.best_val_loss = Some(v);
-            self.state.evals_without_improvement = 0;
-        } else {
-            self.state.evals_without_improvement += 1;
+        let step = self.state.step;
+        if step > 0 {
+            if self.state.best_val_loss.is_none_or(|b| v < b) {
+                self.state.best_val_loss = Some(v);
+                self.state.evals_without_improvement = 0;
+            } else {
+                self.state.evals_without_improvement += 1;
+            }
         }
-        Ok(v)
+        Ok(Evaluation {
+            step,
+            val_loss: v,
+            samples: samples::answer(&self.model, &self.chat, &self.sample_prompts)?,
+        })
+    }
+
+    /// The evaluation before the first step: the base model's validation
+    /// loss and answers. None when there is no validation set, or the run
+    /// resumes past step 0.
+    fn evaluate_before(&mut self) -> Result<Option<Evaluation>> {
+        if self.val_set.is_empty() || self.state.step > 0 {
+            return Ok(None);
+        }
+        self.evaluate().map(Some)
     }
 
     /// Whether validation is due after the step just taken.
@@ -455,6 +486,11 @@ pub fn train(
     let resumed_at = trainer.state.step;
     let mut last_loss = f64::NAN;
     let mut stopped_early = false;
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    if let Some(before) = trainer.evaluate_before()? {
+        on_event(&Event::Eval(before.clone()));
+        evaluations.push(before);
+    }
     while !trainer.done() {
         if cancel.load(Ordering::Relaxed) {
             return Err(TrainerError::Cancelled);
@@ -463,11 +499,10 @@ pub fn train(
         let r = trainer.step()?;
         last_loss = r.train_loss;
         let val_loss = if trainer.eval_due() {
-            let v = trainer.evaluate()?;
-            on_event(&Event::Eval {
-                step: trainer.state.step,
-                val_loss: v,
-            });
+            let e = trainer.evaluate()?;
+            on_event(&Event::Eval(e.clone()));
+            let v = e.val_loss;
+            evaluations.push(e);
             Some(v)
         } else {
             None
@@ -486,6 +521,7 @@ pub fn train(
             elapsed_s: elapsed,
             eta_s: per_step * (trainer.steps.total_steps - trainer.state.step) as f64,
             val_loss,
+            evaluations: std::mem::take(&mut evaluations),
         };
         writeln!(
             metrics_file,
