@@ -43,6 +43,10 @@ pub struct Evaluation {
 /// A held-out validation conversation and the model's answer to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
+    /// The conversation's system prompt, where it has one (the playground
+    /// starts from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// The conversation's last user message: what the model answered.
     pub prompt: String,
     /// The dataset's own answer.
@@ -67,6 +71,7 @@ impl Evaluation {
                 .iter()
                 .take(MAX_SAMPLES)
                 .map(|s| Sample {
+                    system: s.system.as_deref().map(clip),
                     prompt: clip(&s.prompt),
                     reference: clip(&s.reference),
                     answer: clip(&s.answer),
@@ -90,6 +95,7 @@ mod tests {
 
     fn sample(text: &str) -> Sample {
         Sample {
+            system: Some(text.into()),
             prompt: text.into(),
             reference: text.into(),
             answer: text.into(),
@@ -116,6 +122,10 @@ mod tests {
         assert_eq!(b.samples.len(), MAX_SAMPLES);
         assert_eq!(b.samples[0].answer.chars().count(), SAMPLE_TEXT_CHARS + 1);
         assert!(b.samples[0].answer.ends_with('…'));
+        assert_eq!(
+            b.samples[0].system.as_ref().unwrap().chars().count(),
+            SAMPLE_TEXT_CHARS + 1
+        );
         let short = Evaluation {
             step: 0,
             val_loss: 2.0,

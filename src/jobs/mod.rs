@@ -4,6 +4,7 @@
 
 pub mod log_tail;
 pub mod records;
+pub mod samples;
 pub mod series;
 pub mod transitions;
 
@@ -11,5 +12,6 @@ pub use records::{
     ConfigureOptions, EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint,
     ModelOption, NewJob, ReadyDataset,
 };
+pub use samples::{Comparison, JobSamples};
 pub use series::{downsample, sample_indices};
 pub use transitions::{IllegalTransition, allowed, can_retry};

@@ -84,6 +84,10 @@ pub struct JobDetail {
     pub metric_count: u32,
     /// Every validation loss (they are few, and the chart needs them all).
     pub eval_points: Vec<MetricPoint>,
+    /// What the model answered to held-out prompts before training and at
+    /// its latest evaluation.
+    #[serde(default)]
+    pub samples: super::JobSamples,
 }
 
 impl JobDetail {

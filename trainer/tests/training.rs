@@ -222,6 +222,7 @@ fn evaluations_answer_held_out_prompts_before_and_after_training() {
                 .find(|x| x.target() == s.reference)
                 .expect("the reference is a held-out example's target");
             assert!(ex.messages.iter().any(|m| m.content == s.prompt));
+            assert_eq!(s.system.as_deref(), Some(ex.messages[0].content.as_str()));
             assert!(!s.answer.is_empty());
         }
         // The same held-out prompts every time.

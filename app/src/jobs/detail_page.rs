@@ -6,6 +6,7 @@
 
 use super::api::{cancel_job, get_job, job_log, retry_job};
 use super::loss_chart::LossChart;
+use super::samples::LatestSamples;
 use super::status_badge::JobStatusBadge;
 use crate::ui::format::{duration, loss, money, thousands};
 use crate::ui::{Button, Card, EmptyState, ErrorDisplay, Progress, Skeleton, StatsCard};
@@ -89,6 +90,7 @@ pub fn JobPage() -> impl IntoView {
                     }.into_any(),
                     Ok(Some(d)) => {
                         let j = d.job.clone();
+                        let active = j.is_active();
                         view! {
                             <leptos_meta::Title text=format!("{} · BrightRun", j.name)/>
                             <header class="page-header">
@@ -136,6 +138,7 @@ pub fn JobPage() -> impl IntoView {
                                     {(d.metric_count as usize > d.metrics.len()).then(|| format!(" Showing {} of {} steps.", d.metrics.len(), d.metric_count))}
                                 </p>
                             </Card>
+                            <LatestSamples samples=d.samples.clone() active/>
                             <Card title="Trainer log">
                                 <pre class="log-panel" data-testid="job-log">{move || log.get().unwrap_or_default()}</pre>
                             </Card>

@@ -5,6 +5,7 @@ pub mod api;
 pub mod detail_page;
 pub mod list_page;
 pub mod loss_chart;
+pub mod samples;
 pub mod status_badge;
 
 pub use detail_page::JobPage;

@@ -4,6 +4,7 @@
 //! "Continue training".
 
 use super::api::{delete_model, get_model};
+use super::before_after::BeforeAfter;
 use super::download_panel::DownloadPanel;
 use super::edit_form::EditForm;
 use super::playground::Playground;
@@ -158,7 +159,8 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
             }.into_any(),
             None => view! { <p class="muted">"No quality metrics: the run recorded no loss."</p> }.into_any(),
         }}
-        <Playground id/>
+        <BeforeAfter samples=job.samples.clone()/>
+        <Playground id system=job.samples.system_prompt().map(str::to_string)/>
         <div class="two-column">
             <DownloadPanel id/>
             <VersionHistory current=id lineage children/>

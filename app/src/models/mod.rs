@@ -2,7 +2,7 @@
 //! downloads, versions, edit), and their server functions.
 
 pub mod api;
-#[cfg(feature = "hydrate")]
+pub mod before_after;
 pub mod chat_stream;
 pub mod detail_page;
 pub mod download_panel;

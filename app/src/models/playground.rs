@@ -102,6 +102,9 @@ fn request(
     Ok(r)
 }
 
+/// The system prompt when the dataset's is not known (no held-out samples).
+const DEFAULT_SYSTEM: &str = "You are a helpful assistant.";
+
 /// A fresh seed per message (the browser's clock), so sampling varies.
 fn js_seed() -> u64 {
     #[cfg(feature = "hydrate")]
@@ -111,8 +114,12 @@ fn js_seed() -> u64 {
 }
 
 #[component]
-pub fn Playground(id: Uuid) -> impl IntoView {
-    let system = RwSignal::new("You are a warm, practical financial coach.".to_string());
+pub fn Playground(
+    id: Uuid,
+    /// The dataset's system prompt (from its held-out conversations).
+    system: Option<String>,
+) -> impl IntoView {
+    let system = RwSignal::new(system.unwrap_or_else(|| DEFAULT_SYSTEM.to_string()));
     let history = RwSignal::new(Vec::<Message>::new());
     let input = RwSignal::new(String::new());
     let temperature = RwSignal::new("0.7".to_string());
@@ -123,8 +130,7 @@ pub fn Playground(id: Uuid) -> impl IntoView {
     let tuned = RwSignal::new(Answer::default());
     let base = RwSignal::new(Answer::default());
     let error = RwSignal::new(None::<String>);
-    #[cfg(feature = "hydrate")]
-    let requests = StoredValue::new_local(Vec::<web_sys::XmlHttpRequest>::new());
+    let streams = super::chat_stream::Streams::for_page();
     let running = move || tuned.with(|a| a.running) || base.with(|a| a.running);
 
     let send = move |_| {
@@ -157,43 +163,34 @@ pub fn Playground(id: Uuid) -> impl IntoView {
                 status: "Sending…".into(),
                 ..Answer::default()
             });
-            let _ = (&req, adapter);
-            #[cfg(feature = "hydrate")]
-            {
-                let req = GenerationRequest {
-                    adapter,
-                    ..req.clone()
-                };
-                let sent = super::chat_stream::send(
-                    id,
-                    &req,
-                    move |e| side.update(|a| a.apply(e)),
-                    move |end| {
-                        side.update(|a| {
-                            if let Err(e) = end {
-                                a.status = e;
-                            }
-                            a.running = false;
-                        });
-                        // The fine-tuned model's answer continues the conversation.
-                        if adapter {
-                            let reply = side.get_untracked().text;
-                            history.update(|h| {
-                                h.push(Message {
-                                    role: Role::Assistant,
-                                    content: reply,
-                                })
-                            });
-                        }
-                    },
-                );
-                match sent {
-                    Ok(xhr) => requests.update_value(|r| r.push(xhr)),
-                    Err(e) => side.update(|a| {
+            let req = GenerationRequest {
+                adapter,
+                ..req.clone()
+            };
+            let on_end = move |end: Result<(), String>| {
+                side.update(|a| {
+                    if let Err(e) = end {
                         a.status = e;
-                        a.running = false;
-                    }),
+                    }
+                    a.running = false;
+                });
+                // The fine-tuned model's answer continues the conversation.
+                if adapter {
+                    let reply = side.get_untracked().text;
+                    history.update(|h| {
+                        h.push(Message {
+                            role: Role::Assistant,
+                            content: reply,
+                        })
+                    });
                 }
+            };
+            let sent = streams.start(id, &req, move |e| side.update(|a| a.apply(e)), on_end);
+            if let Err(e) = sent {
+                side.update(|a| {
+                    a.status = e;
+                    a.running = false;
+                });
             }
         };
         start(tuned, true);
@@ -203,22 +200,7 @@ pub fn Playground(id: Uuid) -> impl IntoView {
             base.set(Answer::default());
         }
     };
-    let stop_now = move |_| {
-        #[cfg(feature = "hydrate")]
-        requests.update_value(|r| {
-            for xhr in r.drain(..) {
-                let _ = xhr.abort();
-            }
-        });
-    };
-    #[cfg(feature = "hydrate")]
-    on_cleanup(move || {
-        requests.try_update_value(|r| {
-            for xhr in r.drain(..) {
-                let _ = xhr.abort();
-            }
-        });
-    });
+    let stop_now = move |_| streams.stop_all();
 
     view! {
         <Card title="Playground">

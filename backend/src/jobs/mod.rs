@@ -4,6 +4,7 @@
 //! jobs through their states.
 
 pub mod cluster;
+pub mod evaluations;
 pub mod failure;
 pub mod lease;
 pub mod poller;
@@ -170,6 +171,7 @@ pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail
     let positions = sample_indices(count as usize, CHART_POINTS);
     let metrics = queries::metrics_at(&services.pool, owner, id, &positions).await?;
     let eval_points = queries::eval_points(&services.pool, owner, id).await?;
+    let samples = evaluations::samples_of(&services.pool, owner, id).await?;
     Ok(JobDetail {
         job,
         config,
@@ -177,6 +179,7 @@ pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail
         metric_count: count.min(u64::from(u32::MAX)) as u32,
         metrics,
         eval_points,
+        samples,
     })
 }
 

@@ -222,6 +222,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
         })
         .collect();
     let mut points = Points::default();
+    let mut evaluations = super::evaluations::Batch::default();
     let mut completing: Vec<usize> = Vec::new();
     if !asks.is_empty() {
         if !lease.keep(&services.pool).await? {
@@ -242,7 +243,7 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
                     match by_id.get(external.as_str()) {
                         Some(update) => {
                             change.seen_at = Some(now);
-                            apply(job, change, update, &mut points, now);
+                            apply(job, change, update, (&mut points, &mut evaluations), now);
                             if change.status == JobStatus::Completed {
                                 completing.push(i);
                             }
@@ -311,6 +312,10 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
         .bind(&points.grad_norm)
         .execute(&mut *tx)
         .await?;
+        report.sql_statements += 1;
+    }
+    if !evaluations.is_empty() {
+        evaluations.insert(&mut tx).await?;
         report.sql_statements += 1;
     }
     for (&i, &size) in &artifact_sizes {
@@ -539,7 +544,7 @@ fn apply(
     job: &Claimed,
     change: &mut Change,
     update: &JobUpdate,
-    points: &mut Points,
+    (points, evaluations): (&mut Points, &mut super::evaluations::Batch),
     now: DateTime<Utc>,
 ) {
     let mut last: Option<&StepMetrics> = None;
@@ -555,6 +560,7 @@ fn apply(
         points.learning_rate.push(finite(p.learning_rate));
         points.tokens_per_second.push(finite(p.tokens_per_second));
         points.grad_norm.push(finite(p.grad_norm));
+        evaluations.push(job.id, p);
         last = Some(p);
     }
     if let Some(p) = last {

@@ -3,7 +3,8 @@
 //! the poller's ticks driven by the test, the adapter in real storage.
 
 use crate::common::{
-    TestApp, create, json, new_job, ready_dataset, short_config, stored_artifacts, tick_until,
+    TestApp, assert_samples, create, json, new_job, ready_dataset, short_config, stored_artifacts,
+    tick_until,
 };
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -65,6 +66,8 @@ async fn a_job_trains_on_the_local_cluster_into_a_model_with_its_adapter_in_stor
     assert!(job["metrics"][0]["tokens_per_second"].as_f64().unwrap() > 0.0);
     // Validation loss every 2 steps.
     assert_eq!(job["eval_points"].as_array().unwrap().len(), 2);
+    // What the model said before training and at step 4.
+    assert_samples(&job, 4, 2);
     assert_eq!(job["config"]["max_steps"], 4);
     assert_eq!(job["job"]["preset"], "custom");
     assert!(job["job"]["started_at"].is_string() && job["job"]["finished_at"].is_string());

@@ -5,7 +5,7 @@
 //! with stand-ins, a job never sent where its GPU is missing, retries with
 //! backoff and a job that is failed (never stuck) once the cluster is lost.
 
-use crate::common::{TestApp, job, ready_dataset, tick_until};
+use crate::common::{TestApp, assert_samples, job, ready_dataset, tick_until};
 use brightrun_trainer::serve::{self, Server};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -54,7 +54,8 @@ fn new_job(dataset: &str, gpu_type: &str, max_steps: u32) -> Value {
         "preset": "custom",
         "config": {
             "learning_rate": 0.001, "batch_size": 2, "epochs": 50, "lora_r": 8, "lora_alpha": 16,
-            "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "max_steps": max_steps
+            "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "eval_samples": 2,
+            "max_steps": max_steps
         },
         "gpu_type": gpu_type,
     })
@@ -115,6 +116,8 @@ async fn a_job_trains_on_a_real_agent_that_is_stopped_and_restarted_mid_job(pool
         (1..=12).collect::<Vec<u64>>(),
         "one point per step, none twice"
     );
+    // The samples before training survive the agent's restart.
+    assert_samples(&done, 12, 2);
     assert!(stored_before >= 3);
     let (rows,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM model_artifacts WHERE job_id = $1::uuid")

@@ -5,7 +5,9 @@
 //! mid-job, and a trainer failure that Ray calls a success.
 //! These tests share one Ray head, so nextest runs them one at a time.
 
-use crate::common::{TestApp, create, new_job, ready_dataset, stored_artifacts, tick_until};
+use crate::common::{
+    TestApp, assert_samples, create, new_job, ready_dataset, stored_artifacts, tick_until,
+};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::path::PathBuf;
@@ -162,6 +164,7 @@ async fn a_job_trains_through_ray_with_live_progress_into_one_model(pool: PgPool
     .await;
     assert_eq!(status(&done), "completed", "{done}");
     assert_eq!(done["metric_count"], 6);
+    assert_samples(&done, 6, 2);
     let ray_job = ray.finished_job(&id).await;
     assert_eq!(ray_job.len(), 1);
     assert_eq!(ray_job[0]["status"], "SUCCEEDED");

@@ -25,6 +25,7 @@ pub struct SamplePrompt {
     max_tokens: usize,
     /// The last user message, as shown beside the answer.
     shown: String,
+    system: Option<String>,
     reference: String,
 }
 
@@ -62,6 +63,10 @@ fn prepare(chat: &ChatTokenizer, ex: &TrainingExample, window: usize) -> Option<
         ids,
         max_tokens,
         shown: clip(&shown.content),
+        system: asked
+            .iter()
+            .find(|m| m.role == Role::System)
+            .map(|m| clip(&m.content)),
         reference: clip(&target.content),
     })
 }
@@ -90,6 +95,7 @@ pub fn answer(
                 &mut |_| true,
             )?;
             Ok(Sample {
+                system: p.system.clone(),
                 prompt: p.shown.clone(),
                 reference: p.reference.clone(),
                 answer: clip(&said.text),

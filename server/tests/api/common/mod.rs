@@ -296,9 +296,35 @@ pub fn short_config(max_steps: u32) -> serde_json::Value {
         "learning_rate": 0.001, "batch_size": 2, "gradient_accumulation": 1, "epochs": 1,
         "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
         "target_modules": ["q_proj", "v_proj"], "warmup_ratio": 0.0, "scheduler": "cosine",
-        "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "seed": 7,
+        "max_seq_len": 128, "validation_split": 0.1, "eval_interval": 2, "eval_samples": 2, "seed": 7,
         "max_steps": max_steps
     })
+}
+
+/// The job detail's samples: the base model's answers before training and
+/// the latest evaluation's at `last_eval`, `n` of each, to the same
+/// held-out EQ-12 prompts, with the EQ-12 answer as the reference.
+pub fn assert_samples(detail: &serde_json::Value, last_eval: u64, n: usize) {
+    let s = &detail["samples"];
+    assert_eq!(s["before"]["step"], 0, "{s}");
+    assert_eq!(s["latest"]["step"], last_eval, "{s}");
+    assert!(s["before"]["val_loss"].as_f64().unwrap() > 0.0, "{s}");
+    let fixture = fixture("EQ-12-conversations-demo.jsonl");
+    let examples = brightrun::datasets::training_examples(&fixture).unwrap();
+    let before = s["before"]["samples"].as_array().unwrap();
+    let latest = s["latest"]["samples"].as_array().unwrap();
+    assert_eq!((before.len(), latest.len()), (n, n), "{s}");
+    for (b, l) in before.iter().zip(latest) {
+        assert_eq!(b["prompt"], l["prompt"]);
+        assert_eq!(b["reference"], l["reference"]);
+        let reference = b["reference"].as_str().unwrap();
+        let ex = examples.iter().find(|e| e.target() == reference);
+        let ex = ex.expect("the reference is an EQ-12 answer");
+        assert_eq!(b["system"], ex.messages[0].content.as_str());
+        assert!(
+            !b["answer"].as_str().unwrap().is_empty() && !l["answer"].as_str().unwrap().is_empty()
+        );
+    }
 }
 
 pub fn new_job(dataset: &str, gpu: &str, max_steps: u32) -> serde_json::Value {
