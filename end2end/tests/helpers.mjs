@@ -70,3 +70,37 @@ export async function uploadReadyDataset(page) {
   await page.waitForSelector('[data-testid=dataset-status][data-status=ready]', { timeout: 60_000 });
   return page.url();
 }
+
+/**
+ * On the configure page: a short CPU run of `steps` steps (sequence length
+ * 128, an evaluation every 2 steps answering `samples` held-out prompts),
+ * once the estimate counts those steps. Starting it is the caller's.
+ */
+export async function fillShortRun(page, steps, samples = 2) {
+  await hydrated(page);
+  await page.waitForSelector('[data-testid=estimate]', { timeout: 30_000 });
+  await page.click('[data-testid=advanced] summary');
+  await page.fill('#field-max_steps', String(steps));
+  await page.fill('#field-max_seq_len', '128');
+  await page.fill('#field-eval_interval', '2');
+  await page.fill('#field-eval_samples', String(samples));
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid=estimate-steps]')?.textContent.replace(/,/g, '') === String(n),
+    steps, { timeout: 10_000 },
+  );
+}
+
+/** After Start: waits on the job page until the run completes. */
+export async function waitForCompletedJob(page) {
+  await page.waitForURL(/\/training\/jobs\/[0-9a-f-]{36}$/, { timeout: 30_000 });
+  await hydrated(page);
+  await page.waitForSelector('[data-testid=job-status][data-status=completed]', { timeout: 240_000 });
+}
+
+/** From a completed job's page to its model's page; the model's id. */
+export async function openModel(page) {
+  await page.click('[data-testid=model-link]');
+  await page.waitForURL(/\/models\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  return page.url().split('/').pop();
+}

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { BASE, OUTPUT, hydrated, launch, newPage, signUp, uniqueEmail, uploadReadyDataset } from './helpers.mjs';
+import {
+  BASE, OUTPUT, fillShortRun, hydrated, launch, newPage, openModel, signUp, uniqueEmail, uploadReadyDataset,
+  waitForCompletedJob,
+} from './helpers.mjs';
 
 const STORAGE = process.env.BRIGHTRUN_E2E_STORAGE;
 
@@ -41,16 +44,7 @@ function untar(buf) {
 
 /** Starts a short run from the configure page, overriding the budget when asked. */
 async function startShortRun(page, steps) {
-  await hydrated(page);
-  await page.waitForSelector('[data-testid=estimate]', { timeout: 30_000 });
-  await page.click('[data-testid=advanced] summary');
-  await page.fill('#field-max_steps', String(steps));
-  await page.fill('#field-max_seq_len', '128');
-  await page.fill('#field-eval_interval', '2');
-  await page.waitForFunction(
-    (n) => document.querySelector('[data-testid=estimate-steps]')?.textContent.replace(/,/g, '') === String(n),
-    steps, { timeout: 10_000 },
-  );
+  await fillShortRun(page, steps);
   await page.click('[data-testid=start-job]');
   // The estimate passes the $0.01 budget: refused with the numbers.
   await page.waitForSelector('[data-testid=over-budget]');
@@ -58,13 +52,8 @@ async function startShortRun(page, steps) {
   assert.match(page.url(), /\/training\/configure/);
   await page.check('[data-testid=budget-override]');
   await page.click('[data-testid=start-job]');
-  await page.waitForURL(/\/training\/jobs\/[0-9a-f-]{36}$/, { timeout: 30_000 });
-  await hydrated(page);
-  await page.waitForSelector('[data-testid=job-status][data-status=completed]', { timeout: 240_000 });
-  await page.click('[data-testid=model-link]');
-  await page.waitForURL(/\/models\/[0-9a-f-]{36}$/);
-  await hydrated(page);
-  return page.url().split('/').pop();
+  await waitForCompletedJob(page);
+  return openModel(page);
 }
 
 test('download, continue training, budget alert, notifications, costs', async () => {

@@ -1,11 +1,19 @@
-// The playground in a real browser: a short run trained on the machine's
-// CPU, then on its model's page a message sent with "compare with the base
-// model" on; the fine-tuned answer arrives in more than one piece while
-// the base model waits its turn in the queue, and both finish with their
-// token counts; the conversation keeps the exchange.
+// What the model says, in a real browser: a short run trained on the
+// machine's CPU answers two held-out prompts at each evaluation; the job
+// page shows the latest answers beside the reference, the model page the
+// base model's, the adapter's and the reference with the validation loss
+// before and after. Then the playground, started from the dataset's own
+// system prompt: a message sent with "compare with the base model" on; the
+// fine-tuned answer arrives in more than one piece while the base model
+// waits its turn in the queue, and both finish with their token counts;
+// the conversation keeps the exchange.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { OUTPUT, hydrated, launch, newPage, signUp, uniqueEmail, uploadReadyDataset } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import {
+  EQ12_JSONL, OUTPUT, fillShortRun, launch, newPage, openModel, signUp, uniqueEmail, uploadReadyDataset,
+  waitForCompletedJob,
+} from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -17,19 +25,33 @@ test('train, open the playground, see the answer stream in', async () => {
   await uploadReadyDataset(page);
   await page.click('[data-testid=train-link]');
   await page.waitForURL(/\/training\/configure\?datasetId=/);
-  await hydrated(page);
-  await page.waitForSelector('[data-testid=estimate]', { timeout: 30_000 });
-  await page.click('[data-testid=advanced] summary');
-  await page.fill('#field-max_steps', '4');
-  await page.fill('#field-max_seq_len', '128');
-  await page.fill('#field-eval_interval', '2');
+  await fillShortRun(page, 4, 2);
   await page.click('[data-testid=start-job]');
-  await page.waitForURL(/\/training\/jobs\/[0-9a-f-]{36}$/, { timeout: 30_000 });
-  await hydrated(page);
-  await page.waitForSelector('[data-testid=job-status][data-status=completed]', { timeout: 240_000 });
-  await page.click('[data-testid=model-link]');
-  await page.waitForURL(/\/models\/[0-9a-f-]{36}$/);
-  await hydrated(page);
+  await waitForCompletedJob(page);
+
+  // The job monitor: the answers at the last evaluation, beside EQ-12's own.
+  await page.waitForSelector('[data-testid=job-samples]');
+  assert.match(await page.textContent('[data-testid=samples-when]'), /at step 4 · validation loss \d/);
+  const answers = await page.$$eval('[data-testid=sample-answer]', (els) => els.map((e) => e.textContent));
+  const references = await page.$$eval('[data-testid=sample-reference]', (els) => els.map((e) => e.textContent));
+  assert.equal(answers.length, 2);
+  const fixture = readFileSync(EQ12_JSONL, 'utf8');
+  for (const r of references) assert.ok(fixture.includes(JSON.stringify(r).slice(1, -1)), `not an EQ-12 answer: ${r}`);
+  assert.ok(answers.every((a) => a.length > 0));
+  await page.screenshot({ path: `${OUTPUT}job-samples.png`, fullPage: true });
+
+  // The model page: before and after, side by side.
+  await openModel(page);
+  await page.waitForSelector('[data-testid=before-after]');
+  assert.match(await page.textContent('[data-testid=before-after-loss]'), /Validation loss \d\.\d+ before training → \d\.\d+ at step 4/);
+  const base = await page.$$eval('[data-testid=before-answer]', (els) => els.map((e) => e.textContent));
+  const tuned = await page.$$eval('[data-testid=after-answer]', (els) => els.map((e) => e.textContent));
+  assert.equal(base.length, 2);
+  assert.deepEqual(tuned, answers, 'the model page shows the job\'s latest answers');
+  assert.ok(base.every((a) => a.length > 0 && a !== '(not recorded)'), JSON.stringify(base));
+  // The playground starts from the dataset's system prompt.
+  const system = await page.inputValue('#pg-system');
+  assert.ok(system.length > 20 && fixture.includes(JSON.stringify(system).slice(1, -1)), system);
 
   await page.waitForSelector('[data-testid=playground]');
   await page.fill('#pg-max', '48');

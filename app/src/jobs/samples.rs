@@ -17,6 +17,18 @@ pub fn when(e: &Evaluation) -> String {
     }
 }
 
+/// An answer as shown: one that is only whitespace says so.
+pub fn answer_text(answer: &str) -> String {
+    if answer.trim().is_empty() {
+        format!(
+            "(no visible text: {} whitespace characters)",
+            answer.chars().count()
+        )
+    } else {
+        answer.to_string()
+    }
+}
+
 #[component]
 pub fn LatestSamples(samples: JobSamples, active: bool) -> impl IntoView {
     let shown = samples.latest.clone().or(samples.before.clone());
@@ -39,7 +51,7 @@ pub fn LatestSamples(samples: JobSamples, active: bool) -> impl IntoView {
                             <li class="sample">
                                 <p class="sample-prompt"><strong>"Prompt "</strong>{s.prompt}</p>
                                 <div class="two-column">
-                                    <div><h4>"Model"</h4><p class="sample-text" data-testid="sample-answer">{s.answer}</p></div>
+                                    <div><h4>"Model"</h4><p class="sample-text" data-testid="sample-answer">{answer_text(&s.answer)}</p></div>
                                     <div><h4>"Reference"</h4><p class="sample-text" data-testid="sample-reference">{s.reference}</p></div>
                                 </div>
                             </li>

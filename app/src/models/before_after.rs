@@ -2,7 +2,7 @@
 //! model's answer (before training), the adapter's and the dataset's own
 //! side by side, with the validation loss before and after.
 
-use crate::jobs::samples::when;
+use crate::jobs::samples::{answer_text, when};
 use crate::ui::Card;
 use crate::ui::format::loss;
 use brightrun::jobs::JobSamples;
@@ -28,8 +28,8 @@ pub fn BeforeAfter(samples: JobSamples) -> impl IntoView {
         .map(|c| {
             (
                 c.prompt.to_string(),
-                c.base.map(str::to_string),
-                c.adapter.to_string(),
+                c.base.map(answer_text),
+                answer_text(c.adapter),
                 c.reference.to_string(),
             )
         })
