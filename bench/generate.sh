@@ -12,15 +12,10 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-generate}"
-VENV="${PEFT_VENV:-$ROOT/../.venv-peft}"
 THREADS="${BENCH_THREADS:-$(nproc)}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 TOKENS="${BENCH_TOKENS:-128}"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, transformers, peft' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet torch transformers peft safetensors
-fi
-PY="$VENV/bin/python"
+source bench/peft-venv.sh
 cargo build --release -p brightrun-trainer --example bench
 BENCH="$CARGO_TARGET_DIR/release/examples/bench"
 export CANDLE_NUM_THREADS="${CANDLE_NUM_THREADS:-1}" RAYON_NUM_THREADS="$THREADS"

@@ -14,16 +14,11 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-trainer}"
-VENV="${PEFT_VENV:-$ROOT/../.venv-peft}"
 THREADS="${BENCH_THREADS:-$(nproc)}"
 STEPS_TINY="${BENCH_STEPS_TINY:-20}"
 STEPS_100M="${BENCH_STEPS_100M:-5}"
 mkdir -p "$WORK"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import torch, transformers, peft' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet torch transformers peft safetensors
-fi
-PY="$VENV/bin/python"
+source bench/peft-venv.sh
 cargo build --release -p brightrun-trainer --bin brightrun-trainer --example bench
 BIN="$CARGO_TARGET_DIR/release/brightrun-trainer"
 BENCH="$CARGO_TARGET_DIR/release/examples/bench"

@@ -83,6 +83,16 @@ fn failed(message: String, invalid_request: bool) -> OpenAiError {
     }
 }
 
+/// The trainer went away: before the answer began, or in the middle of it.
+fn stopped(started: bool) -> OpenAiError {
+    let message = if started {
+        "The trainer stopped before the answer ended."
+    } else {
+        "The trainer stopped before answering."
+    };
+    failed(message.into(), false)
+}
+
 /// Waits past the queue and the model's loading for the first event of the
 /// answer itself, so a request the model refuses gets its status code
 /// before any streaming starts.
@@ -95,13 +105,36 @@ async fn first_answer_event(events: &mut Generation) -> Result<GenerateEvent, Op
                 invalid_request,
             }) => return Err(failed(message, invalid_request)),
             Some(event) => return Ok(event),
-            None => {
-                return Err(failed(
-                    "The trainer stopped before answering.".into(),
-                    false,
-                ));
-            }
+            None => return Err(stopped(false)),
         }
+    }
+}
+
+/// What the answer does next, whole or streamed alike.
+enum Part {
+    Text(String),
+    Done(GenerateUsage),
+    Failed(OpenAiError),
+}
+
+/// The next part of the answer: `first` (the event already read) if any,
+/// then the trainer's events.
+async fn next_part(first: &mut Option<GenerateEvent>, events: &mut Generation) -> Part {
+    loop {
+        let event = match first.take() {
+            Some(e) => Some(e),
+            None => events.recv().await,
+        };
+        return match event {
+            Some(GenerateEvent::Text { text }) => Part::Text(text),
+            Some(GenerateEvent::Done(u)) => Part::Done(u),
+            Some(GenerateEvent::Error {
+                message,
+                invalid_request,
+            }) => Part::Failed(failed(message, invalid_request)),
+            Some(GenerateEvent::Queued { .. } | GenerateEvent::Loading) => continue,
+            None => Part::Failed(stopped(true)),
+        };
     }
 }
 
@@ -111,15 +144,11 @@ async fn whole(
     mut events: Generation,
 ) -> Result<Response, OpenAiError> {
     let mut text = String::new();
-    let mut next = Some(first);
+    let mut first = Some(first);
     loop {
-        let event = match next.take() {
-            Some(first) => Some(first),
-            None => events.recv().await,
-        };
-        match event {
-            Some(GenerateEvent::Text { text: t }) => text.push_str(&t),
-            Some(GenerateEvent::Done(u)) => {
+        match next_part(&mut first, &mut events).await {
+            Part::Text(t) => text.push_str(&t),
+            Part::Done(u) => {
                 return Ok(axum::Json(json!({
                     "id": head.id, "object": "chat.completion", "created": head.created,
                     "model": head.model, "system_fingerprint": null,
@@ -129,18 +158,30 @@ async fn whole(
                 }))
                 .into_response());
             }
-            Some(GenerateEvent::Error {
-                message,
-                invalid_request,
-            }) => return Err(failed(message, invalid_request)),
-            Some(_) => {}
-            None => {
-                return Err(failed(
-                    "The trainer stopped before the answer ended.".into(),
-                    false,
-                ));
-            }
+            Part::Failed(e) => return Err(e),
         }
+    }
+}
+
+/// The SSE data lines of one part, and whether the answer has ended.
+fn chunks(head: &Head, part: Part, include_usage: bool) -> (Vec<String>, bool) {
+    match part {
+        Part::Text(text) => (
+            vec![head.chunk(json!({"content": text}), None).to_string()],
+            false,
+        ),
+        Part::Done(u) => {
+            let mut out = vec![head.chunk(json!({}), Some(u.finish_reason)).to_string()];
+            if include_usage {
+                let mut last = head.chunk(json!({}), None);
+                last["choices"] = json!([]);
+                last["usage"] = usage(&u);
+                out.push(last.to_string());
+            }
+            out.push("[DONE]".into());
+            (out, true)
+        }
+        Part::Failed(e) => (vec![e.body().to_string()], true),
     }
 }
 
@@ -150,6 +191,7 @@ fn stream(
     events: Generation,
     include_usage: bool,
 ) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+    use futures::StreamExt;
     let opening = head.chunk(json!({"role": "assistant", "content": ""}), None);
     let start = vec![Event::default().data(opening.to_string())];
     let state = (Some(first), events, head, false);
@@ -159,56 +201,11 @@ fn stream(
             if ended {
                 return None;
             }
-            loop {
-                let event = match first.take() {
-                    Some(e) => Some(e),
-                    None => events.recv().await,
-                };
-                let (out, ended) = match event {
-                    Some(GenerateEvent::Text { text }) => (
-                        vec![head.chunk(json!({"content": text}), None).to_string()],
-                        false,
-                    ),
-                    Some(GenerateEvent::Done(u)) => {
-                        let mut out =
-                            vec![head.chunk(json!({}), Some(u.finish_reason)).to_string()];
-                        if include_usage {
-                            let mut last = head.chunk(json!({}), None);
-                            last["choices"] = json!([]);
-                            last["usage"] = usage(&u);
-                            out.push(last.to_string());
-                        }
-                        out.push("[DONE]".into());
-                        (out, true)
-                    }
-                    Some(GenerateEvent::Error {
-                        message,
-                        invalid_request,
-                    }) => (
-                        vec![failed(message, invalid_request).body().to_string()],
-                        true,
-                    ),
-                    Some(_) => continue,
-                    None => (
-                        vec![
-                            failed("The trainer stopped before the answer ended.".into(), false)
-                                .body()
-                                .to_string(),
-                        ],
-                        true,
-                    ),
-                };
-                let events_out: Vec<Result<Event, Infallible>> = out
-                    .into_iter()
-                    .map(|d| Ok(Event::default().data(d)))
-                    .collect();
-                return Some((
-                    futures::stream::iter(events_out),
-                    (None, events, head, ended),
-                ));
-            }
+            let part = next_part(&mut first, &mut events).await;
+            let (out, ended) = chunks(&head, part, include_usage);
+            let out = out.into_iter().map(|d| Ok(Event::default().data(d)));
+            Some((futures::stream::iter(out), (None, events, head, ended)))
         },
     );
-    use futures::StreamExt;
     Sse::new(futures::stream::iter(start.into_iter().map(Ok)).chain(rest.flatten()))
 }

@@ -7,7 +7,13 @@ pub struct TextStream<'a> {
     tokenizer: &'a tokenizers::Tokenizer,
     stops: &'a [String],
     ids: Vec<u32>,
-    /// Bytes of the decoded text already released.
+    /// The ids decoded again as context for the new ones (so a word's
+    /// leading space comes out right), and the first id not yet in `text`.
+    prefix_offset: usize,
+    read_offset: usize,
+    /// The text of the ids before `read_offset`: whole characters only.
+    text: String,
+    /// Bytes of `text` already released.
     released: usize,
 }
 
@@ -26,45 +32,75 @@ impl<'a> TextStream<'a> {
             tokenizer,
             stops,
             ids: Vec::new(),
+            prefix_offset: 0,
+            read_offset: 0,
+            text: String::new(),
             released: 0,
         }
     }
 
-    fn decoded(&self) -> String {
-        self.tokenizer.decode(&self.ids, true).unwrap_or_default()
+    fn decode(&self, ids: &[u32]) -> String {
+        self.tokenizer.decode(ids, true).unwrap_or_default()
+    }
+
+    /// Moves the new ids' text into `text` once it is whole characters (a
+    /// token can end inside one: its bytes so far decode as replacement
+    /// characters), or at the end whatever it is. Only the last few ids
+    /// are decoded, so a long answer costs the same per token.
+    fn settle(&mut self, at_end: bool) {
+        let before = self.decode(&self.ids[self.prefix_offset..self.read_offset]);
+        let now = self.decode(&self.ids[self.prefix_offset..]);
+        if now.len() <= before.len() || (!at_end && now.ends_with('\u{FFFD}')) {
+            return;
+        }
+        if let Some(new) = now.get(before.len()..) {
+            self.text.push_str(new);
+        }
+        self.prefix_offset = self.read_offset;
+        self.read_offset = self.ids.len();
     }
 
     pub fn push(&mut self, id: u32) -> Piece {
         self.ids.push(id);
-        let text = self.decoded();
+        self.settle(false);
+        let longest_stop = self.stops.iter().map(String::len).max().unwrap_or(0);
+        let mut from = self.released.saturating_sub(longest_stop);
+        while !self.text.is_char_boundary(from) {
+            from -= 1;
+        }
         if let Some(at) = self
             .stops
             .iter()
-            .filter_map(|s| text.find(s.as_str()))
+            .filter_map(|s| self.text[from..].find(s.as_str()).map(|i| from + i))
             .min()
         {
-            let piece = text.get(self.released..at).unwrap_or_default().to_string();
+            let piece = self
+                .text
+                .get(self.released..at)
+                .unwrap_or_default()
+                .to_string();
             self.released = at.max(self.released);
             return Piece::Stopped(piece);
         }
-        // Hold back a character still being completed (its bytes so far
-        // decode as one or more replacement characters)…
-        let mut end = text.trim_end_matches('\u{FFFD}').len();
-        // …and a tail that may be the start of a stop sequence.
-        end -= self.pending_stop(&text[..end]);
+        // Hold back a tail that may be the start of a stop sequence.
+        let end = self.text.len() - self.pending_stop(&self.text);
         if end <= self.released {
             return Piece::Text(String::new());
         }
-        let piece = text[self.released..end].to_string();
+        let piece = self.text[self.released..end].to_string();
         self.released = end;
         Piece::Text(piece)
     }
 
     /// Whatever was held back, once the answer has ended without a stop.
     pub fn finish(&mut self) -> String {
-        let text = self.decoded();
-        let rest = text.get(self.released..).unwrap_or_default().to_string();
-        self.released = text.len();
+        self.settle(true);
+        let rest = self
+            .text
+            .get(self.released..)
+            .unwrap_or_default()
+            .to_string();
+        self.released = self.text.len();
         rest
     }
 
@@ -117,6 +153,29 @@ mod tests {
         let mut broken = TextStream::new(&tok, &[]);
         assert_eq!(broken.push(ids[3]), Piece::Text(String::new()));
         assert_eq!(broken.finish(), "\u{FFFD}");
+    }
+
+    #[test]
+    fn the_pieces_of_a_long_answer_are_its_whole_text() {
+        let tok = crate::model::tiny::tokenizer();
+        let text = "Grüße — £5 or 5 €? 日本語 ok. ".repeat(40);
+        let ids = tok
+            .encode_fast(text.as_str(), false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
+        let mut s = TextStream::new(&tok, &[]);
+        let mut shown = String::new();
+        for id in ids {
+            match s.push(id) {
+                Piece::Text(t) => shown.push_str(&t),
+                Piece::Stopped(_) => panic!("no stop was asked for"),
+            }
+        }
+        shown.push_str(&s.finish());
+        assert_eq!(shown, text);
+        // Only the last few ids are decoded again: the window stays small.
+        assert!(s.ids.len() - s.prefix_offset <= 4, "{}", s.prefix_offset);
     }
 
     #[test]

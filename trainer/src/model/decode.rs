@@ -183,17 +183,5 @@ fn mask(start: usize, t: usize, dev: &candle_core::Device) -> Result<Option<Tens
     if t == 1 {
         return Ok(None);
     }
-    let total = start + t;
-    let m: Vec<f32> = (0..t)
-        .flat_map(|i| {
-            (0..total).map(move |j| {
-                if j > start + i {
-                    f32::NEG_INFINITY
-                } else {
-                    0.0
-                }
-            })
-        })
-        .collect();
-    Ok(Some(Tensor::from_vec(m, (t, total), dev)?))
+    generic::causal_mask_after(start, t, dev).map(Some)
 }

@@ -64,10 +64,25 @@ pub fn repeat_kv(x: &Tensor, n: usize) -> candle_core::Result<Tensor> {
 
 /// The additive causal mask [t, t] (f32: scores are masked in f32).
 pub fn causal_mask(t: usize, dev: &Device) -> Result<Tensor> {
+    causal_mask_after(0, t, dev)
+}
+
+/// The mask of `t` new positions after `start` cached ones: [t, start + t],
+/// position i sees every key up to `start + i`.
+pub fn causal_mask_after(start: usize, t: usize, dev: &Device) -> Result<Tensor> {
+    let total = start + t;
     let m: Vec<f32> = (0..t)
-        .flat_map(|i| (0..t).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+        .flat_map(|i| {
+            (0..total).map(move |j| {
+                if j > start + i {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
         .collect();
-    Ok(Tensor::from_vec(m, (t, t), dev)?)
+    Ok(Tensor::from_vec(m, (t, total), dev)?)
 }
 
 /// Causal attention over heads: q [b, h, t, d], k and v [b, h, t, d] (kv

@@ -85,26 +85,31 @@ impl HttpCluster {
             });
         }
         let body: Value = resp.json().await.unwrap_or(Value::Null);
-        let details = body["details"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| status.to_string());
-        Err(match status {
-            StatusCode::NOT_FOUND => ClusterError::NotFound,
-            StatusCode::CONFLICT => ClusterError::Finished,
-            StatusCode::UNAUTHORIZED => {
-                ClusterError::Rejected(format!("{details} (check GPU_CLUSTER_API_KEY)"))
-            }
-            // The agent itself found it lacks the job's device.
-            StatusCode::UNPROCESSABLE_ENTITY if body["error"] == "device_unavailable" => {
-                ClusterError::Unsuitable(details)
-            }
-            _ => ClusterError::Rejected(details),
-        })
+        Err(error_of(status, &body))
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+}
+
+/// The agent's refusal as a cluster error, its `details` kept.
+fn error_of(status: StatusCode, body: &Value) -> ClusterError {
+    let details = body["details"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| status.to_string());
+    match status {
+        StatusCode::NOT_FOUND => ClusterError::NotFound,
+        StatusCode::CONFLICT => ClusterError::Finished,
+        StatusCode::UNAUTHORIZED => {
+            ClusterError::Rejected(format!("{details} (check GPU_CLUSTER_API_KEY)"))
+        }
+        // The agent itself found it lacks the job's device.
+        StatusCode::UNPROCESSABLE_ENTITY if body["error"] == "device_unavailable" => {
+            ClusterError::Unsuitable(details)
+        }
+        _ => ClusterError::Rejected(details),
     }
 }
 

@@ -30,18 +30,18 @@ impl HttpCluster {
             .await
             .map_err(|e| ClusterError::Unreachable(e.without_url().to_string()))?;
         let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(ClusterError::Unsuitable(
+                "the trainer agent cannot generate; update brightrun-trainer on the GPU machine"
+                    .into(),
+            ));
+        }
+        if status.is_server_error() {
+            return Err(ClusterError::Unreachable(status.to_string()));
+        }
         if !status.is_success() {
             let body: serde_json::Value = resp.json().await.unwrap_or_default();
-            let details = body["details"].as_str().unwrap_or("").to_string();
-            return Err(match status.as_u16() {
-                404 => ClusterError::Unsuitable(
-                    "the trainer agent cannot generate; update brightrun-trainer on the GPU machine"
-                        .into(),
-                ),
-                401 => ClusterError::Rejected(format!("{details} (check GPU_CLUSTER_API_KEY)")),
-                _ if status.is_server_error() => ClusterError::Unreachable(status.to_string()),
-                _ => ClusterError::Rejected(details),
-            });
+            return Err(super::error_of(status, &body));
         }
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(async move {
