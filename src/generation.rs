@@ -150,10 +150,7 @@ mod tests {
 
     fn request() -> GenerationRequest {
         GenerationRequest {
-            messages: vec![Message {
-                role: Role::User,
-                content: "Hello".into(),
-            }],
+            messages: vec![Message::new(Role::User, "Hello")],
             sampling: Sampling::default(),
             max_tokens: 16,
             stop: vec![],

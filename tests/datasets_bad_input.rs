@@ -200,6 +200,58 @@ fn openai_chat_jsonl_is_detected_and_checked() {
 }
 
 #[test]
+fn openai_weights_choose_the_learned_turns_and_bad_ones_name_their_line() {
+    let text = concat!(
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"first answer here","weight":0},{"role":"user","content":"and?"},{"role":"assistant","content":"second","weight":1}]}"#,
+        "\n",
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"x","weight":0.5}]}"#,
+        "\n",
+        r#"{"messages":[{"role":"user","content":"hi","weight":1},{"role":"assistant","content":"x"}]}"#,
+        "\n",
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"x","weight":"1"}]}"#,
+        "\n",
+        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"nothing","weight":0}]}"#,
+        "\n",
+    );
+    let r = check(text.as_bytes());
+    let found: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| (e.line.unwrap(), e.kind, e.field.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (2, IssueKind::InvalidValue, "messages[1].weight".to_string()),
+            (3, IssueKind::InvalidValue, "messages[0].weight".to_string()),
+            (4, IssueKind::WrongType, "messages[1].weight".to_string()),
+        ]
+    );
+    assert!(
+        r.errors[0].message.contains("0.5"),
+        "{}",
+        r.errors[0].message
+    );
+    assert!(r.errors[1].message.contains("user message"));
+    let skipped: Vec<_> = r.warnings.iter().map(|w| (w.line, w.kind)).collect();
+    assert_eq!(skipped, [(Some(5), IssueKind::EmptyTarget)]);
+    assert!(r.warnings[0].message.contains("weight 0"));
+    assert_eq!(r.stats.trainable_examples, 1);
+    // Only the weighted-1 turn is trained on; both answers are assistant tokens.
+    let t = &r.stats.tokens;
+    assert!(t.trained > 0 && t.trained < t.assistant, "{t:?}");
+}
+
+#[test]
+fn brightrun_pairs_train_on_the_target_only() {
+    let line = r#"{"id":"p","conversation_id":"c1","system_prompt":"s","conversation_history":[{"role":"user","content":"hi"},{"role":"assistant","content":"a long earlier answer that is context only"},{"role":"user","content":"and now?"}],"current_user_input":"and now?","target_response":"short"}"#;
+    let r = check(format!("{META}\n{line}\n").as_bytes());
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let t = &r.stats.tokens;
+    assert!(t.trained > 0 && t.trained < t.assistant, "{t:?}");
+}
+
+#[test]
 fn v3_json_and_json_paths() {
     let text = format!(
         r#"{{"dataset_metadata": {{"total_pairs": 2}}, "training_pairs": [{}, {{"system_prompt": 1, "current_user_input": "x", "target_response": "y"}}]}}"#,

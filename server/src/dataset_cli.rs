@@ -110,8 +110,8 @@ pub fn render(report: &ValidationReport) -> String {
     ));
     let t = &s.tokens;
     out.push_str(&format!(
-        "tokens ({}): total {}, assistant {}, per example min {} / max {} / mean {} / median {} / p95 {}, over {} tokens: {}\n",
-        s.tokenizer, t.total, t.assistant, t.min, t.max, t.mean, t.median, t.p95, s.max_seq_len, t.over_max_len
+        "tokens ({}): total {}, assistant {}, learned {}, per example min {} / max {} / mean {} / median {} / p95 {}, over {} tokens: {}\n",
+        s.tokenizer, t.total, t.assistant, t.trained, t.min, t.max, t.mean, t.median, t.p95, s.max_seq_len, t.over_max_len
     ));
     out
 }

@@ -60,6 +60,8 @@ pub struct HyperParams {
     pub checkpoint_every: u64,
     /// Stop when validation loss has not improved this many evaluations (0 = never).
     pub early_stopping_patience: u32,
+    /// The adapter written at the end: the best evaluation's or the last step's.
+    pub keep_adapter: crate::training::KeepAdapter,
     /// Memory the run may use, in MiB (0 = the machine's available memory).
     pub memory_limit_mb: u64,
     /// Recompute each decoder layer in the backward pass instead of keeping
@@ -91,6 +93,7 @@ impl Default for HyperParams {
             eval_samples: 3,
             checkpoint_every: 0,
             early_stopping_patience: 0,
+            keep_adapter: crate::training::KeepAdapter::Best,
             memory_limit_mb: 0,
             gradient_checkpointing: None,
         }

@@ -58,6 +58,14 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "system" => Some(Self::System),
@@ -72,6 +80,26 @@ impl Role {
 pub struct Message {
     pub role: Role,
     pub content: String,
+    /// OpenAI's per-message weight on assistant messages: 0 means the
+    /// message is context and is not learned; absent or 1, it is learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u8>,
+}
+
+impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+            weight: None,
+        }
+    }
+
+    /// Whether training learns this message: an assistant message whose
+    /// weight is not 0.
+    pub fn learned(&self) -> bool {
+        self.role == Role::Assistant && self.weight != Some(0)
+    }
 }
 
 /// One training example: the messages in order, the last the assistant's
@@ -88,29 +116,27 @@ pub struct TrainingExample {
 }
 
 impl TrainingExample {
-    /// Builds the example from a BrightRun pair's parts.
+    /// Builds the example from a BrightRun pair's parts. The history is
+    /// context: its assistant messages get weight 0, so only the target is
+    /// learned.
     pub fn from_pair(system: &str, history: Vec<Message>, user_input: &str, target: &str) -> Self {
         let mut messages = Vec::with_capacity(history.len() + 3);
         if !system.is_empty() {
-            messages.push(Message {
-                role: Role::System,
-                content: system.to_string(),
-            });
+            messages.push(Message::new(Role::System, system.to_string()));
         }
         let ends_with_input = history
             .last()
             .is_some_and(|m| m.role == Role::User && m.content == user_input);
-        messages.extend(history);
+        messages.extend(history.into_iter().map(|mut m| {
+            if m.role == Role::Assistant {
+                m.weight = Some(0);
+            }
+            m
+        }));
         if !ends_with_input && !user_input.is_empty() {
-            messages.push(Message {
-                role: Role::User,
-                content: user_input.to_string(),
-            });
+            messages.push(Message::new(Role::User, user_input.to_string()));
         }
-        messages.push(Message {
-            role: Role::Assistant,
-            content: target.to_string(),
-        });
+        messages.push(Message::new(Role::Assistant, target.to_string()));
         Self {
             messages,
             ..Self::default()
@@ -139,10 +165,7 @@ mod tests {
     use super::*;
 
     fn msg(role: Role, content: &str) -> Message {
-        Message {
-            role,
-            content: content.into(),
-        }
+        Message::new(role, content)
     }
 
     #[test]
@@ -152,6 +175,30 @@ mod tests {
         assert_eq!(roles, [Role::System, Role::User, Role::Assistant]);
         assert_eq!(ex.target(), "hello");
         assert_eq!(ex.turns(), 2);
+    }
+
+    #[test]
+    fn a_pair_learns_only_its_target_and_openai_weights_are_honoured() {
+        let ex = TrainingExample::from_pair(
+            "sys",
+            vec![msg(Role::User, "a"), msg(Role::Assistant, "b")],
+            "c",
+            "d",
+        );
+        let learned: Vec<&str> = ex
+            .messages
+            .iter()
+            .filter(|m| m.learned())
+            .map(|m| m.content.as_str())
+            .collect();
+        assert_eq!(learned, ["d"]);
+        let mut weighted = msg(Role::Assistant, "x");
+        assert!(weighted.learned());
+        weighted.weight = Some(1);
+        assert!(weighted.learned());
+        weighted.weight = Some(0);
+        assert!(!weighted.learned());
+        assert!(!msg(Role::User, "x").learned());
     }
 
     #[test]

@@ -80,10 +80,7 @@ pub fn example(line: &[u8]) -> Option<TrainingExample> {
         .filter(|t| !t.trim().is_empty())?;
     let mut history = Vec::new();
     for m in pair.conversation_history.unwrap_or_default() {
-        history.push(Message {
-            role: Role::parse(&m.role)?,
-            content: m.content.into_owned(),
-        });
+        history.push(Message::new(Role::parse(&m.role)?, m.content.into_owned()));
     }
     let mut ex = TrainingExample::from_pair(
         pair.system_prompt.as_deref().unwrap_or(""),

@@ -126,8 +126,8 @@ fn messages(
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let f = format!("{field}[{i}]");
-        let (role, content) = match item {
-            Value::Object(m) => (m.get("role"), m.get("content")),
+        let (role, content, weight) = match item {
+            Value::Object(m) => (m.get("role"), m.get("content"), m.get("weight")),
             other => {
                 report.push(loc.issue(
                     IssueKind::WrongType,
@@ -177,10 +177,14 @@ fn messages(
                 continue;
             }
         };
+        let Ok(weight) = message_weight(weight, role, &f, loc, report) else {
+            ok = false;
+            continue;
+        };
         match content {
             Some(Value::String(c)) => out.push(Message {
-                role,
-                content: c.clone(),
+                weight,
+                ..Message::new(role, c.clone())
             }),
             other => {
                 let (kind, what) = match other {
@@ -201,6 +205,51 @@ fn messages(
         }
     }
     if ok { Ok(out) } else { Err(()) }
+}
+
+/// OpenAI's `weight`: 0 or 1, on assistant messages only.
+fn message_weight(
+    value: Option<&Value>,
+    role: Role,
+    f: &str,
+    loc: &Loc,
+    report: &mut ValidationReport,
+) -> Result<Option<u8>, ()> {
+    let Some(value) = value else { return Ok(None) };
+    let field = format!("{f}.weight");
+    if role != Role::Assistant {
+        report.push(loc.issue(
+            IssueKind::InvalidValue,
+            Some(&field),
+            format!(
+                "`{field}` is set on a {} message on {}; only assistant messages have a weight.",
+                role.as_str(),
+                where_(loc)
+            ),
+            "Remove `weight` from system and user messages: they are never learned.",
+        ));
+        return Err(());
+    }
+    match value.as_f64() {
+        Some(w) if w == 0.0 || w == 1.0 => Ok(Some(w as u8)),
+        _ => {
+            let what = match value {
+                Value::Number(n) => n.to_string(),
+                other => type_name(other).to_string(),
+            };
+            report.push(loc.issue(
+                if value.is_number() {
+                    IssueKind::InvalidValue
+                } else {
+                    IssueKind::WrongType
+                },
+                Some(&field),
+                format!("`{field}` is {what} on {}; it must be 0 or 1.", where_(loc)),
+                "Use \"weight\": 0 for an assistant message the model should not learn, 1 (or no weight) for one it should.",
+            ));
+            Err(())
+        }
+    }
 }
 
 fn open_string(obj: Option<&Map<String, Value>>, keys: &[&str]) -> Option<String> {
@@ -324,11 +373,27 @@ pub fn openai_line(
     };
     let msgs = messages(list, "messages", loc, report).ok()?;
     match msgs.last() {
-        Some(last) if last.role == Role::Assistant && !last.content.trim().is_empty() => {
+        Some(last)
+            if last.role == Role::Assistant
+                && !last.content.trim().is_empty()
+                && msgs.iter().any(Message::learned) =>
+        {
             Some(TrainingExample {
                 messages: msgs,
                 ..TrainingExample::default()
             })
+        }
+        Some(last) if last.role == Role::Assistant && !last.content.trim().is_empty() => {
+            report.push(loc.issue(
+                IssueKind::EmptyTarget,
+                Some("messages"),
+                format!(
+                    "every assistant message on {} has weight 0, so there is nothing to learn; the line is skipped.",
+                    where_(loc)
+                ),
+                "Give at least one assistant message weight 1 (or no weight).",
+            ));
+            None
         }
         Some(last) if last.role == Role::Assistant => {
             report.push(loc.issue(

@@ -15,7 +15,12 @@ const CACHE_MAX_ENTRIES: usize = 200_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TokenStats {
     pub total: u64,
+    /// Every assistant message's tokens, learned or context.
     pub assistant: u64,
+    /// The tokens training learns: assistant messages with a weight other
+    /// than 0 (for brightrun pairs, the target only).
+    #[serde(default)]
+    pub trained: u64,
     pub min: u64,
     pub max: u64,
     pub mean: f64,
@@ -62,6 +67,7 @@ pub(crate) struct Prefetch {
 pub(crate) struct StatsBuilder {
     lengths: Vec<u64>,
     assistant: u64,
+    trained: u64,
     over: u64,
     max_seq_len: u64,
     conversation_turns: HashMap<String, u64>,
@@ -83,6 +89,7 @@ impl StatsBuilder {
         Self {
             lengths: Vec::new(),
             assistant: 0,
+            trained: 0,
             over: 0,
             max_seq_len,
             conversation_turns: HashMap::new(),
@@ -169,6 +176,9 @@ impl StatsBuilder {
             if m.role == Role::Assistant {
                 self.assistant += n;
             }
+            if m.learned() {
+                self.trained += n;
+            }
         }
         self.lengths.push(total);
         if total > self.max_seq_len {
@@ -225,6 +235,7 @@ impl StatsBuilder {
             TokenStats {
                 total,
                 assistant: self.assistant,
+                trained: self.trained,
                 min: self.lengths[0],
                 max: self.lengths[n - 1],
                 mean: round2(total as f64 / n as f64),
@@ -321,18 +332,9 @@ mod tests {
         let system = "You are a kind and careful financial planner who listens first. ".repeat(3);
         let ex = |target: &str| TrainingExample {
             messages: vec![
-                Message {
-                    role: Role::System,
-                    content: system.clone(),
-                },
-                Message {
-                    role: Role::User,
-                    content: "hi".into(),
-                },
-                Message {
-                    role: Role::Assistant,
-                    content: target.into(),
-                },
+                Message::new(Role::System, system.clone()),
+                Message::new(Role::User, "hi"),
+                Message::new(Role::Assistant, target),
             ],
             ..TrainingExample::default()
         };

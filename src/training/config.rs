@@ -58,6 +58,11 @@ pub struct TrainingConfig {
     pub eval_interval: u32,
     /// Held-out prompts the model answers at each evaluation (0: none).
     pub eval_samples: u32,
+    /// Stop once this many evaluations in a row have not improved the
+    /// validation loss (0: never stop early).
+    pub early_stopping_patience: u32,
+    /// The adapter kept at the end: the best validation loss's or the last.
+    pub keep_adapter: super::KeepAdapter,
     pub seed: u64,
     /// Stop after this many optimizer steps (0: run every epoch).
     pub max_steps: u32,
@@ -186,6 +191,14 @@ pub const RANGES: &[FieldRange] = &[
         help: "Held-out prompts the model answers at each evaluation, to read beside their reference.",
     },
     FieldRange {
+        field: "early_stopping_patience",
+        label: "Early stopping patience",
+        min: 0.0,
+        max: 100.0,
+        step: 1.0,
+        help: "Stop after this many evaluations without a better validation loss (0: never).",
+    },
+    FieldRange {
         field: "seed",
         label: "Seed",
         min: 0.0,
@@ -253,6 +266,7 @@ impl TrainingConfig {
             "validation_split" => self.validation_split,
             "eval_interval" => self.eval_interval as f64,
             "eval_samples" => self.eval_samples as f64,
+            "early_stopping_patience" => self.early_stopping_patience as f64,
             "seed" => self.seed as f64,
             "max_steps" => self.max_steps as f64,
             _ => return None,
@@ -283,6 +297,9 @@ impl TrainingConfig {
                     "max_seq_len" => self.max_seq_len = n.min(u32::MAX as f64) as u32,
                     "eval_interval" => self.eval_interval = n.min(u32::MAX as f64) as u32,
                     "eval_samples" => self.eval_samples = n.min(u32::MAX as f64) as u32,
+                    "early_stopping_patience" => {
+                        self.early_stopping_patience = n.min(u32::MAX as f64) as u32
+                    }
                     "seed" => self.seed = n as u64,
                     "max_steps" => self.max_steps = n.min(u32::MAX as f64) as u32,
                     _ => return false,

@@ -41,6 +41,10 @@ pub struct Estimate {
     pub training_examples: u64,
     pub tokens_per_epoch: u64,
     pub total_tokens: u64,
+    /// Of those, the tokens whose loss trains the adapter (the learned
+    /// assistant messages), over all epochs.
+    #[serde(default)]
+    pub trained_tokens: u64,
     pub tokens_per_second: f64,
     pub throughput: Throughput,
     pub startup_s: f64,
@@ -88,6 +92,11 @@ pub fn tokens_per_epoch(stats: &DatasetStats, config: &TrainingConfig) -> u64 {
     (all * share).round() as u64
 }
 
+/// The share of the dataset's tokens that training learns from.
+fn trained_share(stats: &DatasetStats) -> Option<f64> {
+    (stats.tokens.total > 0).then(|| stats.tokens.trained as f64 / stats.tokens.total as f64)
+}
+
 pub fn estimate(input: &EstimateInput) -> Estimate {
     let EstimateInput {
         stats,
@@ -103,6 +112,8 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let steps = config.steps(examples);
     let per_epoch = tokens_per_epoch(stats, config);
     let total_tokens = (per_epoch as f64 * steps.epochs_run).round() as u64;
+    let trained_tokens =
+        trained_share(stats).map_or(0, |s| (total_tokens as f64 * s).round() as u64);
     let (tokens_per_second, throughput) = match input.calibration {
         Some((tps, jobs)) if tps > 0.0 && jobs > 0 => (tps, Throughput::Calibrated { jobs }),
         _ => {
@@ -155,6 +166,7 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         training_examples: steps.train_examples,
         tokens_per_epoch: per_epoch,
         total_tokens,
+        trained_tokens,
         tokens_per_second,
         throughput,
         startup_s: gpu.startup_s,
@@ -201,6 +213,8 @@ mod tests {
             trainable_examples: 40,
             tokens: TokenStats {
                 mean: 300.0,
+                total: 12_000,
+                trained: 3_000,
                 ..TokenStats::default()
             },
             // 30 short examples (mid 200) and 10 long (mid 2000).
@@ -270,6 +284,8 @@ mod tests {
         assert!((one.duration_s - expect).abs() < 1e-9);
         assert!((one.cost - expect / 3600.0 * gpu.price_per_hour).abs() < 1e-9);
         assert_eq!(one.throughput, Throughput::Baseline);
+        // A quarter of the dataset's tokens are learned ones.
+        assert_eq!(one.trained_tokens, 81_200 / 4);
 
         let two = estimate(&input(2, None));
         assert!((two.tokens_per_second - 1.9 * gpu.tokens_per_second_7b).abs() < 1e-9);

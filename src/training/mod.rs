@@ -6,6 +6,7 @@
 pub mod config;
 pub mod estimate;
 pub mod gpus;
+pub mod keep;
 pub mod memory;
 pub mod presets;
 pub mod steps;
@@ -13,6 +14,7 @@ pub mod steps;
 pub use config::{FieldError, FieldRange, RANGES, Scheduler, TARGET_MODULES, TrainingConfig};
 pub use estimate::{Estimate, EstimateInput, FitCheck, Throughput};
 pub use gpus::{CPU_GPU, GpuCatalog, GpuType};
+pub use keep::{KeepAdapter, KeptAdapter, kept_adapter};
 pub use memory::{MemoryEstimate, ModelShape};
 pub use presets::{PRESETS, Preset};
 pub use steps::{RunSteps, plan};

@@ -112,6 +112,8 @@ impl Preset {
             validation_split: 0.1,
             eval_interval: 50,
             eval_samples: 3,
+            early_stopping_patience: 0,
+            keep_adapter: super::KeepAdapter::Best,
             seed: 42,
             max_steps: 0,
             dtype: None,

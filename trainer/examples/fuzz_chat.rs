@@ -36,7 +36,7 @@ fn example() -> impl Strategy<Value = TrainingExample> {
     prop::collection::vec((role, text()), 0..8).prop_map(|messages| TrainingExample {
         messages: messages
             .into_iter()
-            .map(|(role, content)| Message { role, content })
+            .map(|(role, content)| Message::new(role, content))
             .collect(),
         ..TrainingExample::default()
     })

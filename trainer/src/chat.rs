@@ -113,14 +113,8 @@ impl ChatTokenizer {
     fn end_of_turn(&self) -> Option<u32> {
         let reply = "Noted.";
         let turn = [
-            Message {
-                role: Role::User,
-                content: "Hello".into(),
-            },
-            Message {
-                role: Role::Assistant,
-                content: reply.into(),
-            },
+            Message::new(Role::User, "Hello"),
+            Message::new(Role::Assistant, reply),
         ];
         let full = self.render(&turn, false).ok()?;
         let after = full[full.rfind(reply)? + reply.len()..].trim_start();
@@ -132,9 +126,9 @@ impl ChatTokenizer {
             .map(|_| first)
     }
 
-    /// The prompt (everything before the target, with the assistant header)
-    /// and the target (its content and end marker) tokenized apart, then
-    /// cut from the front to `max_len`.
+    /// Every learned assistant message (weight not 0; for brightrun pairs,
+    /// the target only) marked as target, everything between as context,
+    /// each piece tokenized apart, then cut from the front to `max_len`.
     pub fn encode(&self, ex: &TrainingExample, max_len: usize) -> Result<Encoded> {
         let n = ex.messages.len();
         if n == 0 || ex.messages[n - 1].role != Role::Assistant {
@@ -142,33 +136,56 @@ impl ChatTokenizer {
                 "an example does not end with the assistant's target".into(),
             ));
         }
-        let prompt = self.render(&ex.messages[..n - 1], true)?;
-        let full = self.render(&ex.messages, false)?;
-        let Some(target) = full.strip_prefix(prompt.as_str()) else {
-            return Err(TrainerError::UnsupportedModel(
-                "the chat template does not render the target after the prompt; BrightRun needs a template that renders conversations prefix by prefix".into(),
-            ));
-        };
-        // A template that drops the reply (or mangles it) would train on
-        // nothing but markers: refuse it rather than train silently on less.
-        let reply = ex.messages[n - 1].content.trim();
-        if !target.contains(reply) {
-            return Err(TrainerError::UnsupportedModel(
-                "the chat template does not render the assistant's reply as written; BrightRun needs a template that includes each message's content".into(),
+        let mut ids = Vec::new();
+        let mut mask = Vec::new();
+        let mut rendered = String::new();
+        let learned = ex.messages.iter().enumerate().filter(|(_, m)| m.learned());
+        for i in learned.map(|(i, _)| i) {
+            let (context, target) = self.turn(&ex.messages, i, &rendered)?;
+            for (text, learned) in [(context.as_str(), false), (target.as_str(), true)] {
+                let piece = self.encode_text(text)?;
+                mask.extend(std::iter::repeat_n(learned, piece.len()));
+                ids.extend(piece);
+            }
+            rendered.push_str(&context);
+            rendered.push_str(&target);
+        }
+        if !mask.contains(&true) {
+            return Err(TrainerError::Dataset(
+                "an example has no assistant message to learn (every weight is 0)".into(),
             ));
         }
-        let p = self.encode_text(&prompt)?;
-        let t = self.encode_text(target)?;
-        let mut ids = p.clone();
-        ids.extend(&t);
-        let mut mask = vec![false; p.len()];
-        mask.extend(std::iter::repeat_n(true, t.len()));
         let truncated = ids.len().saturating_sub(max_len);
         Ok(Encoded {
             ids: ids.split_off(truncated),
             target: mask.split_off(truncated),
             truncated,
         })
+    }
+
+    /// For the assistant message at `i`: the text from what is already
+    /// `rendered` up to its header (context), and its content with the end
+    /// marker (target).
+    fn turn(&self, messages: &[Message], i: usize, rendered: &str) -> Result<(String, String)> {
+        let prompt = self.render(&messages[..i], true)?;
+        let full = self.render(&messages[..=i], false)?;
+        let prefix_by_prefix = || {
+            TrainerError::UnsupportedModel(
+                "the chat template does not render the target after the prompt; BrightRun needs a template that renders conversations prefix by prefix".into(),
+            )
+        };
+        let context = prompt.strip_prefix(rendered).ok_or_else(prefix_by_prefix)?;
+        let target = full
+            .strip_prefix(prompt.as_str())
+            .ok_or_else(prefix_by_prefix)?;
+        // A template that drops the reply (or mangles it) would train on
+        // nothing but markers: refuse it rather than train silently on less.
+        if !target.contains(messages[i].content.trim()) {
+            return Err(TrainerError::UnsupportedModel(
+                "the chat template does not render the assistant's reply as written; BrightRun needs a template that includes each message's content".into(),
+            ));
+        }
+        Ok((context.to_string(), target.to_string()))
     }
 }
 
@@ -191,14 +208,8 @@ mod tests {
         .unwrap();
         let ex = TrainingExample {
             messages: vec![
-                Message {
-                    role: Role::System,
-                    content: String::new(),
-                },
-                Message {
-                    role: Role::Assistant,
-                    content: "a".into(),
-                },
+                Message::new(Role::System, String::new()),
+                Message::new(Role::Assistant, "a"),
             ],
             ..TrainingExample::default()
         };
@@ -219,24 +230,65 @@ mod tests {
         assert!(ok.target.iter().any(|&t| t));
     }
 
+    /// OpenAI chat: every assistant turn is learned unless its weight is 0;
+    /// the pieces together are the whole conversation as the template
+    /// renders it, up to the last learned turn.
+    #[test]
+    fn every_learned_assistant_turn_is_marked() {
+        let tok = crate::model::tiny::tokenizer();
+        let chat = ChatTokenizer::new(tok, None, String::new(), "<|im_end|>".into()).unwrap();
+        let mut skipped = Message::new(Role::Assistant, "Skip me.");
+        skipped.weight = Some(0);
+        let mut last = Message::new(Role::Assistant, "Not this either.");
+        last.weight = Some(0);
+        let ex = TrainingExample {
+            messages: vec![
+                Message::new(Role::System, "Be kind."),
+                Message::new(Role::User, "Hi."),
+                Message::new(Role::Assistant, "Hello there."),
+                Message::new(Role::User, "Money?"),
+                skipped,
+                Message::new(Role::User, "Really?"),
+                Message::new(Role::Assistant, "Yes, really."),
+                Message::new(Role::User, "Ok."),
+                last,
+            ],
+            ..Default::default()
+        };
+        let e = chat.encode(&ex, 10_000).unwrap();
+        let pick = |want: bool| -> String {
+            let ids: Vec<u32> = e
+                .ids
+                .iter()
+                .zip(&e.target)
+                .filter(|(_, t)| **t == want)
+                .map(|(i, _)| *i)
+                .collect();
+            chat.tokenizer.decode(&ids, false).unwrap()
+        };
+        assert_eq!(
+            pick(true),
+            "Hello there.<|im_end|>\nYes, really.<|im_end|>\n"
+        );
+        let whole = chat.tokenizer.decode(&e.ids, false).unwrap();
+        let expected = chat.render(&ex.messages[..7], false).unwrap();
+        assert_eq!(whole, expected);
+        // Every weight 0: nothing to learn, said plainly.
+        let mut silent = ex.clone();
+        silent.messages = ex.messages[3..5].to_vec();
+        let err = chat.encode(&silent, 100).unwrap_err().to_string();
+        assert!(err.contains("every weight is 0"), "{err}");
+    }
+
     #[test]
     fn only_the_target_is_marked_and_truncation_keeps_the_end() {
         let tok = crate::model::tiny::tokenizer();
         let chat = ChatTokenizer::new(tok, None, String::new(), "<|im_end|>".into()).unwrap();
         let ex = TrainingExample {
             messages: vec![
-                Message {
-                    role: Role::System,
-                    content: "Be kind.".into(),
-                },
-                Message {
-                    role: Role::User,
-                    content: "I am worried about money.".into(),
-                },
-                Message {
-                    role: Role::Assistant,
-                    content: "That sounds hard.".into(),
-                },
+                Message::new(Role::System, "Be kind."),
+                Message::new(Role::User, "I am worried about money."),
+                Message::new(Role::Assistant, "That sounds hard."),
             ],
             ..Default::default()
         };

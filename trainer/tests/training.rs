@@ -1,6 +1,7 @@
 //! The trainer on the real EQ-12 fixtures (shared/fixtures, CC-BY-4.0,
 //! credit BrightRun) with the built-in tiny model.
 
+use brightrun::training::{KeepAdapter, kept_adapter};
 use brightrun_trainer::model::llama::IGNORE;
 use brightrun_trainer::model::{folder, gradcheck, tiny};
 use brightrun_trainer::rng::TrainRng;
@@ -297,6 +298,16 @@ fn the_same_seed_gives_the_same_curve_and_resume_continues_it() {
         .map(|l| serde_json::from_str::<StepMetrics>(l).unwrap().step)
         .collect();
     assert_eq!(steps, (1..=8).collect::<Vec<_>>());
+    // The resumed run keeps the same adapter as the uninterrupted one.
+    let weights = |run: &str| {
+        std::fs::read(
+            dir.path()
+                .join(run)
+                .join("adapter/adapter_model.safetensors"),
+        )
+        .unwrap()
+    };
+    assert_eq!(weights("a"), weights("c"));
     // Different seed, different curve.
     let d = spec(
         &dir.path().join("d"),
@@ -307,6 +318,106 @@ fn the_same_seed_gives_the_same_curve_and_resume_continues_it() {
     );
     let (_, curve_d) = run(&d, &dir.path().join("d/work"), None);
     assert_ne!(curve_d[1].train_loss, curve_a[1].train_loss);
+}
+
+/// Validation losses by step, from the run's metrics.
+fn evaluations(curve: &[StepMetrics]) -> Vec<(u64, f64)> {
+    curve
+        .iter()
+        .filter_map(|m| m.val_loss.map(|v| (m.step, v)))
+        .collect()
+}
+
+fn training_args(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("adapter/training_args.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn early_stopping_stops_once_validation_loss_stops_improving() {
+    let dir = tempfile::tempdir().unwrap();
+    // A learning rate this small moves the validation loss by far less than
+    // the 0.1% an improvement needs.
+    let h = HyperParams {
+        validation_split: 0.2,
+        eval_every: 1,
+        eval_samples: 0,
+        early_stopping_patience: 2,
+        learning_rate: 1e-6,
+        ..small(20)
+    };
+    let (r, curve) = run(&spec(dir.path(), h.clone()), &dir.path().join("work"), None);
+    let out = r.unwrap();
+    assert!(out.stopped_early);
+    assert_eq!(
+        (out.steps, curve.len()),
+        (3, 3),
+        "{:?}",
+        evaluations(&curve)
+    );
+    let args = training_args(dir.path());
+    assert_eq!(args["stopped_early"], true);
+    assert_eq!(args["steps"], 3);
+    // Without patience the same run goes to the end.
+    let full = HyperParams {
+        early_stopping_patience: 0,
+        max_steps: 6,
+        ..h
+    };
+    let other = dir.path().join("full");
+    let (r, curve) = run(&spec(&other, full), &other.join("work"), None);
+    assert!(!r.unwrap().stopped_early);
+    assert_eq!(curve.len(), 6);
+}
+
+#[test]
+fn the_best_adapter_is_the_lowest_validation_losss_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // A constant, large learning rate overfits the tiny model, so the
+    // validation loss turns back up before the end.
+    let h = HyperParams {
+        validation_split: 0.2,
+        eval_every: 1,
+        eval_samples: 0,
+        learning_rate: 1e-2,
+        schedule: brightrun::training::Scheduler::Constant,
+        lora_dropout: 0.0,
+        ..small(12)
+    };
+    let best_dir = dir.path().join("best");
+    let (r, curve) = run(&spec(&best_dir, h.clone()), &best_dir.join("work"), None);
+    let out = r.unwrap();
+    let evals = evaluations(&curve);
+    let kept = kept_adapter(KeepAdapter::Best, &evals, 12);
+    assert!(
+        kept.step < 12,
+        "the run must turn back up for this test: {evals:?}"
+    );
+    assert_eq!(out.adapter_step, kept.step);
+    assert_eq!(out.best_val_loss, kept.val_loss);
+    assert_eq!(training_args(&best_dir)["adapter_step"], kept.step);
+    // The same run stopped at that step, keeping its last, wrote the same weights.
+    let weights = |d: &Path| std::fs::read(d.join("adapter/adapter_model.safetensors")).unwrap();
+    let at_best = dir.path().join("at-best");
+    let h_at_best = HyperParams {
+        max_steps: kept.step,
+        keep_adapter: KeepAdapter::Last,
+        ..h.clone()
+    };
+    run(&spec(&at_best, h_at_best), &at_best.join("work"), None)
+        .0
+        .unwrap();
+    assert_eq!(weights(&best_dir), weights(&at_best));
+    // Keeping the last gives the last step's weights instead.
+    let last_dir = dir.path().join("last");
+    let h_last = HyperParams {
+        keep_adapter: KeepAdapter::Last,
+        ..h
+    };
+    let last = run(&spec(&last_dir, h_last), &last_dir.join("work"), None)
+        .0
+        .unwrap();
+    assert_eq!(last.adapter_step, 12);
+    assert_ne!(weights(&best_dir), weights(&last_dir));
 }
 
 #[test]

@@ -82,7 +82,7 @@ pub fn StatsPanel(report: ValidationReport) -> impl IntoView {
             <StatsCard label="Trainable examples" value=s.trainable_examples.to_string() detail=format!("of {} pairs", s.pairs)/>
             <StatsCard label="Conversations" value=s.conversations.to_string() detail=format!("{}–{} turns", s.turns_per_conversation_min, s.turns_per_conversation_max)/>
             <StatsCard label="Pairs" value=s.pairs.to_string() detail=pairs_detail/>
-            <StatsCard label="Tokens" value=t.total.to_string() detail=format!("{} from the assistant", t.assistant)/>
+            <StatsCard label="Tokens" value=t.total.to_string() detail=format!("{} learned, of {} from the assistant", t.trained, t.assistant)/>
         </div>
         <div class="card">
             <h3 class="card-title">"Tokens per example"</h3>

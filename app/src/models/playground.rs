@@ -73,10 +73,7 @@ fn request(
     };
     let mut messages = Vec::new();
     if !system.trim().is_empty() {
-        messages.push(Message {
-            role: Role::System,
-            content: system.to_string(),
-        });
+        messages.push(Message::new(Role::System, system.to_string()));
     }
     messages.extend(history.iter().cloned());
     let r = GenerationRequest {
@@ -139,10 +136,7 @@ pub fn Playground(
             return;
         }
         let mut turns = history.get_untracked();
-        turns.push(Message {
-            role: Role::User,
-            content: text,
-        });
+        turns.push(Message::new(Role::User, text));
         let req = match request(
             &system.get_untracked(),
             &turns,
@@ -177,12 +171,7 @@ pub fn Playground(
                 // The fine-tuned model's answer continues the conversation.
                 if adapter {
                     let reply = side.get_untracked().text;
-                    history.update(|h| {
-                        h.push(Message {
-                            role: Role::Assistant,
-                            content: reply,
-                        })
-                    });
+                    history.update(|h| h.push(Message::new(Role::Assistant, reply)));
                 }
             };
             let sent = streams.start(id, &req, move |e| side.update(|a| a.apply(e)), on_end);

@@ -477,6 +477,7 @@ fn EstimateView(estimate: Estimate) -> impl IntoView {
             <dt>"Cost"</dt><dd data-testid="estimate-cost">{money(e.cost)}</dd>
             <dt>"Steps"</dt><dd data-testid="estimate-steps">{thousands(e.total_steps as i64)}</dd>
             <dt>"Training tokens"</dt><dd>{thousands(e.total_tokens as i64)}</dd>
+            <dt>"Learned from"</dt><dd data-testid="estimate-trained">{format!("{} tokens", thousands(e.trained_tokens as i64))}</dd>
             <dt>"Throughput"</dt><dd>{format!("{} tokens/s", thousands(e.tokens_per_second.round() as i64))}</dd>
         </dl>
         <p class="muted small">{format!("Throughput {source}; {} startup included; {} examples train.", duration(e.startup_s), e.training_examples)}</p>

@@ -62,6 +62,8 @@ pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams
         validation_split: config.validation_split,
         eval_every: config.eval_interval as u64,
         eval_samples: config.eval_samples as usize,
+        early_stopping_patience: config.early_stopping_patience,
+        keep_adapter: config.keep_adapter,
         // A checkpoint at every evaluation: a restarted trainer resumes there.
         checkpoint_every: config.eval_interval as u64,
         gradient_checkpointing: config.gradient_checkpointing,

@@ -113,12 +113,7 @@ impl ChatRequest {
             .messages
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                Ok(Message {
-                    role: role(i, &m.role)?,
-                    content: content(i, &m.content)?,
-                })
-            })
+            .map(|(i, m)| Ok(Message::new(role(i, &m.role)?, content(i, &m.content)?)))
             .collect::<Result<Vec<_>, OpenAiError>>()?;
         let request = GenerationRequest {
             messages,

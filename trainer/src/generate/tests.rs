@@ -177,14 +177,8 @@ fn chat() -> ChatTokenizer {
 fn request(max_tokens: u32, stop: Vec<String>) -> GenerationRequest {
     GenerationRequest {
         messages: vec![
-            Message {
-                role: Role::System,
-                content: "You are kind.".into(),
-            },
-            Message {
-                role: Role::User,
-                content: "Should I pay off my card first?".into(),
-            },
+            Message::new(Role::System, "You are kind."),
+            Message::new(Role::User, "Should I pay off my card first?"),
         ],
         // Sampled: a random model's greedy answer can be one special token
         // over and over, which shows as no text at all.

@@ -16,6 +16,9 @@ pub struct CheckpointState {
     pub step: u64,
     pub optimizer_t: u64,
     pub best_val_loss: Option<f64>,
+    /// The step of the best validation loss (0: none yet).
+    #[serde(default)]
+    pub best_step: u64,
     pub evals_without_improvement: u32,
     pub elapsed_s: f64,
 }
@@ -25,6 +28,7 @@ pub fn save_checkpoint(
     state: &CheckpointState,
     named: &[(String, Var)],
     opt: &AdamW,
+    best: Option<&[(String, Tensor)]>,
 ) -> Result<()> {
     let step_dir = dir.join(format!("step-{}", state.step));
     std::fs::create_dir_all(&step_dir).map_err(|e| TrainerError::io(step_dir.display(), e))?;
@@ -44,6 +48,9 @@ pub fn save_checkpoint(
         })
         .collect();
     adapter::write_safetensors(&step_dir.join("optimizer.safetensors"), &moments)?;
+    if let Some(best) = best {
+        adapter::write_safetensors(&step_dir.join(BEST_FILE), best)?;
+    }
     let state_json = serde_json::to_string_pretty(state).expect("json");
     std::fs::write(step_dir.join("state.json"), state_json)
         .map_err(|e| TrainerError::io(step_dir.display(), e))?;
@@ -71,11 +78,19 @@ pub fn save_checkpoint(
     Ok(())
 }
 
+/// The best evaluation's LoRA weights, beside a checkpoint's own.
+const BEST_FILE: &str = "best.safetensors";
+
+/// The weights with the best validation loss so far, where the run kept them.
+pub type Best = Option<Vec<(String, Tensor)>>;
+
+/// The latest whole checkpoint's state and best weights, loaded into the
+/// run's LoRA variables and optimizer; `None` when there is none.
 pub fn restore(
     dir: &Path,
     named: &[(String, Var)],
     opt: &mut AdamW,
-) -> Result<Option<CheckpointState>> {
+) -> Result<Option<(CheckpointState, Best)>> {
     let Ok(latest) = std::fs::read_to_string(dir.join("latest")) else {
         return Ok(None);
     };
@@ -100,7 +115,22 @@ pub fn restore(
         opt.v[i] = get(&format!("v.{k}"), &moments)?;
     }
     opt.t = state.optimizer_t;
-    Ok(Some(state))
+    let best_path = step_dir.join(BEST_FILE);
+    let best = if best_path.exists() {
+        let mut map = adapter::read_safetensors(&best_path)?;
+        let tensors = named
+            .iter()
+            .map(|(k, _)| {
+                map.remove(k)
+                    .map(|t| (k.clone(), t))
+                    .ok_or_else(|| bad(format!("{BEST_FILE} has no `{k}`")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Some(tensors)
+    } else {
+        None
+    };
+    Ok(Some((state, best)))
 }
 
 /// Drops metrics lines after `step` (written after the checkpoint resumed from).

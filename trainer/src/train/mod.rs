@@ -27,6 +27,7 @@ use crate::rng::TrainRng;
 use crate::schedule;
 use crate::spec::{HyperParams, JobSpec};
 use brightrun::cluster::{BaseDtype, DeviceInfo};
+use brightrun::training::keep::{self, KeepAdapter};
 use brightrun::training::steps::RunSteps;
 use candle_core::{DType, Tensor, Var};
 use checkpoint::CheckpointState;
@@ -66,6 +67,8 @@ pub struct TrainOutcome {
     pub steps: u64,
     pub final_loss: f64,
     pub best_val_loss: Option<f64>,
+    /// The step whose weights the adapter holds.
+    pub adapter_step: u64,
     pub stopped_early: bool,
     /// The device that trained.
     pub device: DeviceInfo,
@@ -108,6 +111,9 @@ pub struct Trainer {
     memory_estimate: crate::memory::Estimate,
     order_cache: Option<(u64, Vec<usize>)>,
     truncated: usize,
+    /// The LoRA weights at the best validation loss so far (kept only when
+    /// the job keeps the best adapter).
+    best: Option<Vec<(String, Tensor)>>,
     base_name: String,
     adapter_dir: PathBuf,
     checkpoints: PathBuf,
@@ -182,6 +188,7 @@ impl Trainer {
                 step: 0,
                 optimizer_t: 0,
                 best_val_loss: None,
+                best_step: 0,
                 evals_without_improvement: 0,
                 elapsed_s: 0.0,
             },
@@ -190,6 +197,7 @@ impl Trainer {
             memory_estimate,
             order_cache: None,
             truncated,
+            best: None,
             base_name: base.name,
             adapter_dir: match &spec.output {
                 crate::spec::Output::Folder(f) => PathBuf::from(f),
@@ -203,8 +211,11 @@ impl Trainer {
     }
 
     fn resume_or_start(&mut self) -> Result<()> {
-        if let Some(resumed) = checkpoint::restore(&self.checkpoints, &self.named, &mut self.opt)? {
+        if let Some((resumed, best)) =
+            checkpoint::restore(&self.checkpoints, &self.named, &mut self.opt)?
+        {
             self.state = resumed;
+            self.best = best;
             checkpoint::keep_metrics_until(&self.metrics_path, self.state.step)?;
         } else {
             let _ = std::fs::remove_file(&self.metrics_path);
@@ -339,18 +350,44 @@ impl Trainer {
         )?;
         let step = self.state.step;
         if step > 0 {
-            if self.state.best_val_loss.is_none_or(|b| v < b) {
-                self.state.best_val_loss = Some(v);
-                self.state.evals_without_improvement = 0;
-            } else {
-                self.state.evals_without_improvement += 1;
-            }
+            self.record_loss(v)?;
         }
         Ok(Evaluation {
             step,
             val_loss: v,
             samples: samples::answer(&self.model, &self.chat, &self.sample_prompts)?,
         })
+    }
+
+    /// Counts an evaluation toward early stopping, and snapshots the
+    /// weights when it is the best so far and the job keeps the best.
+    fn record_loss(&mut self, v: f64) -> Result<()> {
+        let best = self.state.best_val_loss;
+        if keep::resets_patience(best, v) {
+            self.state.evals_without_improvement = 0;
+        } else {
+            self.state.evals_without_improvement += 1;
+        }
+        if keep::is_best(best, v) {
+            self.state.best_val_loss = Some(v);
+            self.state.best_step = self.state.step;
+            if self.h().keep_adapter == KeepAdapter::Best {
+                self.best = Some(self.lora_tensors(true)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The LoRA weights by name; `copy`: in storage of their own, so later
+    /// steps leave them as they are.
+    fn lora_tensors(&self, copy: bool) -> Result<Vec<(String, Tensor)>> {
+        self.named
+            .iter()
+            .map(|(k, v)| {
+                let t = v.as_tensor();
+                Ok((k.clone(), if copy { t.copy()? } else { t.clone() }))
+            })
+            .collect()
     }
 
     /// The evaluation before the first step: the base model's validation
@@ -387,18 +424,25 @@ impl Trainer {
     pub fn checkpoint(&self, elapsed_s: f64) -> Result<()> {
         let mut s = self.state.clone();
         s.elapsed_s = elapsed_s;
-        checkpoint::save_checkpoint(&self.checkpoints, &s, &self.named, &self.opt)
+        checkpoint::save_checkpoint(
+            &self.checkpoints,
+            &s,
+            &self.named,
+            &self.opt,
+            self.best.as_deref(),
+        )
     }
 
     /// Writes the adapter (PEFT layout), `training_args.json` and the
     /// metrics beside it.
     pub fn finish(self, final_loss: f64, stopped_early: bool) -> Result<TrainOutcome> {
         let h = self.h();
-        let tensors: Vec<(String, Tensor)> = self
-            .named
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-            .collect();
+        let (adapter_step, tensors) = match &self.best {
+            Some(best) if h.keep_adapter == KeepAdapter::Best => {
+                (self.state.best_step, best.clone())
+            }
+            _ => (self.state.step, self.lora_tensors(false)?),
+        };
         adapter::write(&self.adapter_dir, &self.base_name, h, &tensors)?;
         let peak_rss_bytes = crate::memory::peak_rss();
         let args = serde_json::json!({
@@ -411,6 +455,9 @@ impl Trainer {
             "validation_examples": self.val_set.len(),
             "truncated_examples": self.truncated,
             "stopped_early": stopped_early,
+            "keep_adapter": h.keep_adapter,
+            "adapter_step": adapter_step,
+            "best_val_loss": self.state.best_val_loss,
             "device": self.placed.info,
             "dtype": self.placed.dtype,
             "gradient_checkpointing": self.checkpointing,
@@ -433,6 +480,7 @@ impl Trainer {
             steps: self.state.step,
             final_loss,
             best_val_loss: self.state.best_val_loss,
+            adapter_step,
             stopped_early,
             device: self.placed.info,
             peak_rss_bytes,

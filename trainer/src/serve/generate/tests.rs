@@ -35,10 +35,10 @@ fn spec(adapter: Option<(&InitAdapter, &str)>, use_adapter: bool, max_tokens: u3
         adapter: adapter.map(|a| a.0.clone()),
         adapter_id: adapter.map(|a| a.1.to_string()),
         request: GenerationRequest {
-            messages: vec![Message {
-                role: Role::User,
-                content: "Can I afford a holiday this year?".into(),
-            }],
+            messages: vec![Message::new(
+                Role::User,
+                "Can I afford a holiday this year?",
+            )],
             sampling: Sampling {
                 temperature: 1.0,
                 seed: 9,
