@@ -91,6 +91,31 @@ pub struct JobDetail {
 }
 
 impl JobDetail {
+    /// The adapter the run kept (by its job's choice, from its
+    /// evaluations) and why; a run that stopped before its last step says
+    /// it stopped early.
+    pub fn kept_adapter(&self) -> crate::training::KeptAdapter {
+        let evaluations: Vec<(u64, f64)> = self
+            .eval_points
+            .iter()
+            .filter_map(|p| p.eval_loss.map(|v| (p.step as u64, v)))
+            .collect();
+        let last = self.job.current_step as u64;
+        let mut kept = crate::training::kept_adapter(self.config.keep_adapter, &evaluations, last);
+        let patience = self.config.early_stopping_patience;
+        if let Some(total) = self
+            .job
+            .total_steps
+            .filter(|&t| patience > 0 && last < t as u64)
+        {
+            kept.why = format!(
+                "Training stopped early at step {last} of {total}: the validation loss had not improved for {patience} evaluations. {}",
+                kept.why
+            );
+        }
+        kept
+    }
+
     /// The passes over the training examples the run has made: its steps so
     /// far over one epoch's steps (which the estimate counted as the
     /// trainer does), or the epoch the trainer last reported.

@@ -84,6 +84,8 @@ pub struct ModelVersion {
 pub struct ModelDetail {
     pub model: Model,
     pub job: crate::jobs::JobDetail,
+    /// The step whose weights the adapter holds, and why.
+    pub adapter: crate::training::KeptAdapter,
     /// Oldest ancestor first, this model included.
     pub lineage: Vec<ModelVersion>,
     /// Models continued from this one.

@@ -51,6 +51,7 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
     let ModelDetail {
         model: m,
         job,
+        adapter,
         lineage,
         children,
     } = detail;
@@ -143,7 +144,13 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
                     <dt>"Batch"</dt><dd>{format!("{} × {} accumulation", config.batch_size, config.gradient_accumulation)}</dd>
                     <dt>"Epochs"</dt><dd data-testid="model-epochs">{epochs_run}</dd>
                     <dt>"Max length"</dt><dd>{config.max_seq_len}</dd>
+                    <dt>"Early stopping"</dt><dd>{match config.early_stopping_patience {
+                        0 => "off".to_string(),
+                        p => format!("after {p} evaluations without improvement"),
+                    }}</dd>
+                    <dt>"Adapter"</dt><dd data-testid="model-adapter-step">{format!("step {} · {}", adapter.step, adapter.choice.label().to_lowercase())}</dd>
                 </dl>
+                <p class="muted small" data-testid="model-adapter-why">{adapter.why.clone()}</p>
             </Card>
         </div>
         {match q {

@@ -11,8 +11,8 @@ use brightrun::cluster::BaseDtype;
 use brightrun::jobs::{ConfigureOptions, EstimateRequest, NewJob};
 use brightrun::models::ModelDetail;
 use brightrun::training::{
-    Estimate, FieldRange, PRESETS, Preset, RANGES, Scheduler, TARGET_MODULES, Throughput,
-    TrainingConfig,
+    Estimate, FieldRange, KeepAdapter, PRESETS, Preset, RANGES, Scheduler, TARGET_MODULES,
+    Throughput, TrainingConfig,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -345,6 +345,19 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
                                 }>
                                 {Scheduler::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                             </select>
+                        </div>
+                        <div class="field">
+                            <Label for_id="field-keep-adapter">"Adapter to keep"</Label>
+                            <select id="field-keep-adapter" class="input" data-testid="keep-adapter-select"
+                                prop:value=move || config.with(|c| c.keep_adapter.as_str())
+                                on:change=move |ev| {
+                                    if let Some(k) = KeepAdapter::parse(&event_target_value(&ev)) {
+                                        config.update(|c| c.keep_adapter = k);
+                                    }
+                                }>
+                                {KeepAdapter::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                            </select>
+                            <p class="muted small">"The best: the weights of the evaluation with the lowest validation loss (the last step's when there is no validation split)."</p>
                         </div>
                         <div class="field">
                             <Label for_id="field-dtype">"Base weights precision"</Label>

@@ -109,6 +109,7 @@ pub async fn detail(
     let children = versions::children(&services.pool, owner, id).await?;
     Ok(ModelDetail {
         model,
+        adapter: job.kept_adapter(),
         job,
         lineage,
         children,

@@ -3,8 +3,8 @@
 //! the poller's ticks driven by the test, the adapter in real storage.
 
 use crate::common::{
-    TestApp, assert_samples, create, json, new_job, ready_dataset, short_config, stored_artifacts,
-    tick_until,
+    TestApp, assert_kept_adapter, assert_samples, create, json, new_job, ready_dataset,
+    short_config, stored_artifacts, tick_until,
 };
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -104,6 +104,7 @@ async fn a_job_trains_on_the_local_cluster_into_a_model_with_its_adapter_in_stor
     for (file, size) in stored_artifacts(&app, &model).await {
         assert!(size > 0, "{file} is missing from storage");
     }
+    assert_kept_adapter(&app, &client, &model).await;
     // Exactly one artifact per job is the schema's rule, not the poller's luck.
     let second = sqlx::query(
         "INSERT INTO model_artifacts (id, owner_id, job_id, name, base_model, storage_prefix)
@@ -255,6 +256,48 @@ async fn cancel_mid_run_stops_the_trainer_and_billing(pool: PgPool) {
     assert_eq!(status, 200);
 }
 
+/// A run whose validation loss stops improving stops early on the local
+/// backend; its model keeps the best evaluation's adapter and says why.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn early_stopping_ends_a_run_and_the_model_says_which_adapter_it_kept(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.signed_in("patience@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let mut body = new_job(&dataset, "cpu", 0);
+    // Too small a learning rate to improve the validation loss by 0.1%.
+    let c = &mut body["config"];
+    c["learning_rate"] = j!(1e-6);
+    c["eval_interval"] = j!(1);
+    c["eval_samples"] = j!(0);
+    c["early_stopping_patience"] = j!(2);
+    c["keep_adapter"] = j!("best");
+    let id = create(&app, &client, body).await;
+    let done = tick_until(&app, &client, &id, Duration::from_secs(180), |j| {
+        matches!(j["job"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(done["job"]["status"], "completed", "{done}");
+    assert_eq!(
+        (
+            done["job"]["current_step"].as_u64(),
+            done["job"]["total_steps"].as_u64()
+        ),
+        (Some(3), Some(20)),
+        "{done}"
+    );
+    assert_eq!(done["config"]["early_stopping_patience"], 2);
+    let model = done["job"]["model_id"].as_str().unwrap();
+    let detail = assert_kept_adapter(&app, &client, model).await;
+    let why = detail["adapter"]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("Training stopped early at step 3 of 20"),
+        "{why}"
+    );
+    let (_, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
+    let text = logs["data"]["text"].as_str().unwrap();
+    assert!(text.contains("stopping early at step 3"), "{text}");
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn bad_configurations_are_refused_naming_the_field(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
@@ -274,6 +317,12 @@ async fn bad_configurations_are_refused_naming_the_field(pool: PgPool) {
             j!(["attn"]),
             "Unknown target module 'attn'",
         ),
+        (
+            "early_stopping_patience",
+            j!(101),
+            "Early stopping patience must be between 0 and 100.",
+        ),
+        ("keep_adapter", j!("worst"), "best"),
     ];
     for (field, value, message) in cases {
         let mut body = new_job(&dataset, "cpu", 4);

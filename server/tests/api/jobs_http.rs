@@ -5,7 +5,7 @@
 //! with stand-ins, a job never sent where its GPU is missing, retries with
 //! backoff and a job that is failed (never stuck) once the cluster is lost.
 
-use crate::common::{TestApp, assert_samples, job, ready_dataset, tick_until};
+use crate::common::{TestApp, assert_kept_adapter, assert_samples, job, ready_dataset, tick_until};
 use brightrun_trainer::serve::{self, Server};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -127,6 +127,8 @@ async fn a_job_trains_on_a_real_agent_that_is_stopped_and_restarted_mid_job(pool
             .unwrap();
     assert_eq!(rows, 1);
     let model = done["job"]["model_id"].as_str().unwrap();
+    // The best adapter was chosen across the agent's restart.
+    assert_kept_adapter(&app, &client, model).await;
     for file in brightrun_backend::jobs::spec::ARTIFACTS {
         let (owner,): (uuid::Uuid,) =
             sqlx::query_as("SELECT owner_id FROM training_jobs WHERE id = $1::uuid")

@@ -6,7 +6,8 @@
 //! These tests share one Ray head, so nextest runs them one at a time.
 
 use crate::common::{
-    TestApp, assert_samples, create, new_job, ready_dataset, stored_artifacts, tick_until,
+    TestApp, assert_kept_adapter, assert_samples, create, new_job, ready_dataset, stored_artifacts,
+    tick_until,
 };
 use serde_json::Value;
 use sqlx::PgPool;
@@ -184,6 +185,7 @@ async fn a_job_trains_through_ray_with_live_progress_into_one_model(pool: PgPool
 
     // The adapter is in storage and the model row was written once.
     let model = done["job"]["model_id"].as_str().unwrap();
+    assert_kept_adapter(&app, &client, model).await;
     for (file, size) in stored_artifacts(&app, model).await {
         assert!(size > 0, "{file} in storage");
     }

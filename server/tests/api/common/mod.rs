@@ -346,6 +346,49 @@ pub async fn create(app: &TestApp, client: &reqwest::Client, body: serde_json::V
     job["data"]["id"].as_str().unwrap().to_string()
 }
 
+/// The model page's adapter step is the one the trainer wrote (its
+/// `training_args.json` in storage), and the one with the lowest validation
+/// loss the job recorded; returns the model detail.
+pub async fn assert_kept_adapter(
+    app: &TestApp,
+    client: &reqwest::Client,
+    model: &str,
+) -> serde_json::Value {
+    let (status, detail) = app.get(client, &format!("/api/models/{model}")).await;
+    assert_eq!(status, 200, "{detail}");
+    let detail = detail["data"].clone();
+    let adapter = &detail["adapter"];
+    let prefix: String =
+        sqlx::query_scalar("SELECT storage_prefix FROM model_artifacts WHERE id = $1::uuid")
+            .bind(model)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let args = app
+        .services
+        .storage
+        .get_bytes(&format!("{prefix}training_args.json"))
+        .await
+        .unwrap()
+        .expect("training_args.json in storage");
+    let args: serde_json::Value = serde_json::from_slice(&args).unwrap();
+    assert_eq!(adapter["step"], args["adapter_step"], "{adapter} {args}");
+    assert_eq!(adapter["choice"], "best");
+    let evals = detail["job"]["eval_points"].as_array().unwrap();
+    let lowest = evals
+        .iter()
+        .map(|p| p["eval_loss"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(adapter["val_loss"].as_f64(), Some(lowest), "{adapter}");
+    assert!(
+        adapter["why"]
+            .as_str()
+            .unwrap()
+            .contains("lowest validation loss")
+    );
+    detail
+}
+
 /// Every adapter file is in storage under the model's prefix; their sizes.
 pub async fn stored_artifacts(app: &TestApp, model: &str) -> Vec<(String, u64)> {
     let (owner, prefix): (uuid::Uuid, String) =
