@@ -43,8 +43,9 @@ function untar(buf) {
 }
 
 /** Starts a short run from the configure page, overriding the budget when asked. */
-async function startShortRun(page, steps) {
+async function startShortRun(page, steps, keep = 'best') {
   await fillShortRun(page, steps);
+  await page.selectOption('[data-testid=keep-adapter-select]', keep);
   await page.click('[data-testid=start-job]');
   // The estimate passes the $0.01 budget: refused with the numbers.
   await page.waitForSelector('[data-testid=over-budget]');
@@ -92,6 +93,11 @@ test('download, continue training, budget alert, notifications, costs', async ()
   for (const [path, bytes] of files) {
     assert.ok(bytes.equals(readFileSync(join(dir, path.split('/').pop()))), `${path} in the bundle matches storage`);
   }
+  // The page says which step's weights the adapter holds: the trainer's choice.
+  const args = JSON.parse(readFileSync(join(dir, 'training_args.json'), 'utf8'));
+  assert.equal(args.keep_adapter, 'best');
+  assert.equal(await page.textContent('[data-testid=model-adapter-step]'), `step ${args.adapter_step} · best validation loss`);
+  assert.match(await page.textContent('[data-testid=model-adapter-why]'), /lowest validation loss/);
   // Edit the name and description in place.
   await page.click('[data-testid=edit-model]');
   await page.fill('#model-name-input', 'EQ adapter v1');
@@ -108,8 +114,10 @@ test('download, continue training, budget alert, notifications, costs', async ()
   await hydrated(page);
   await page.waitForSelector('[data-testid=parent-banner]');
   assert.match(await page.textContent('[data-testid=parent-banner]'), /Continuing/);
-  const child = await startShortRun(page, 2);
+  const child = await startShortRun(page, 2, 'last');
   assert.notEqual(child, model);
+  assert.equal(await page.textContent('[data-testid=model-adapter-step]'), 'step 2 · last step');
+  assert.match(await page.textContent('[data-testid=model-adapter-why]'), /as the job asked/);
   await page.waitForSelector('[data-testid=version-chain]');
   const versions = await page.$$('[data-testid=version]');
   assert.equal(versions.length, 2);

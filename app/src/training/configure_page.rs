@@ -168,10 +168,11 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
         let r = request.get();
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
+        // The page may be gone (Start navigates away) when the timer fires.
         set_timeout(
             move || {
-                if generation.get_value() == mine {
-                    settled.set(r);
+                if generation.try_get_value() == Some(mine) {
+                    settled.try_set(r);
                 }
             },
             DEBOUNCE,
