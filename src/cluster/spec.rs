@@ -19,6 +19,10 @@ pub struct JobSpec {
     pub base_model: String,
     /// Where the dataset is: a local path or an http(s) URL (e.g. signed).
     pub dataset: String,
+    /// A separate validation file (same formats), instead of holding out a
+    /// share of `dataset`: then `hyperparameters.validation_split` is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_dataset: Option<String>,
     /// Where it trains: `auto` (the default), `cpu`, `cuda` or `cuda:N`.
     #[serde(
         default,
@@ -168,6 +172,7 @@ impl JobSpec {
             ("max_seq_len", h.max_seq_len as f64),
             ("eval_samples", h.eval_samples as f64),
             ("validation_split", h.validation_split),
+            ("early_stopping_patience", h.early_stopping_patience as f64),
         ];
         if h.max_steps == 0 || h.epochs > 0 {
             ranged.push(("epochs", h.epochs as f64));
@@ -183,6 +188,17 @@ impl JobSpec {
                 "hyperparameters.target_modules",
                 "must name at least one projection",
             ));
+        }
+        if let Some(v) = &self.validation_dataset {
+            if v.trim().is_empty() {
+                return Err(SpecError::new("validation_dataset", "must not be empty"));
+            }
+            if h.validation_split > 0.0 {
+                return Err(SpecError::new(
+                    "hyperparameters.validation_split",
+                    "must be 0 with a validation_dataset: the file is the validation set",
+                ));
+            }
         }
         if self.job_id.trim().is_empty() {
             return Err(SpecError::new("job_id", "must not be empty"));
@@ -258,7 +274,15 @@ mod tests {
     fn an_old_spec_reads_and_writes_as_it_was() {
         let spec = JobSpec::from_json(MINIMAL).unwrap();
         let json = serde_json::to_value(&spec).unwrap();
-        for absent in ["device", "dtype", "init_adapter", "report", "gpu", "owner"] {
+        for absent in [
+            "device",
+            "dtype",
+            "validation_dataset",
+            "init_adapter",
+            "report",
+            "gpu",
+            "owner",
+        ] {
             assert!(json.get(absent).is_none(), "{absent}: {json}");
         }
         let cpu = JobSpec {

@@ -47,6 +47,9 @@ pub struct Job {
     /// The model this run continued, if any.
     #[serde(default)]
     pub parent_model_id: Option<Uuid>,
+    /// The separate file it validates on, if any.
+    #[serde(default)]
+    pub validation_dataset_id: Option<Uuid>,
     /// Started although its estimate passed the remaining budget.
     #[serde(default)]
     pub budget_override: bool,
@@ -156,6 +159,10 @@ pub struct NewJob {
     /// rank and target modules are kept.
     #[serde(default)]
     pub parent_model_id: Option<Uuid>,
+    /// Validate on this dataset of the user's instead of a share of the
+    /// training file (the validation split is then 0).
+    #[serde(default)]
+    pub validation_dataset_id: Option<Uuid>,
 }
 
 fn custom() -> Preset {
@@ -178,6 +185,19 @@ impl NewJob {
             }
             (None, p) => p.config(),
         }
+        .with_validation_file(self.validation_dataset_id.is_some())
+    }
+
+    /// What the estimate of this job asks.
+    pub fn estimate_request(&self) -> EstimateRequest {
+        EstimateRequest {
+            dataset_id: self.dataset_id,
+            validation_dataset_id: self.validation_dataset_id,
+            base_model: self.base_model.clone(),
+            config: self.resolved_config(),
+            gpu_type: self.gpu_type.clone(),
+            gpu_count: self.gpu_count,
+        }
     }
 }
 
@@ -185,6 +205,8 @@ impl NewJob {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstimateRequest {
     pub dataset_id: Uuid,
+    #[serde(default)]
+    pub validation_dataset_id: Option<Uuid>,
     pub base_model: String,
     pub config: TrainingConfig,
     pub gpu_type: String,

@@ -251,6 +251,15 @@ fn format_bound(v: f64) -> String {
 }
 
 impl TrainingConfig {
+    /// The config as it runs when a separate file validates: no share of
+    /// the training file is held out.
+    pub fn with_validation_file(mut self, file: bool) -> Self {
+        if file {
+            self.validation_split = 0.0;
+        }
+        self
+    }
+
     /// The value of a numeric field by its name in [`RANGES`].
     pub fn value(&self, field: &str) -> Option<f64> {
         Some(match field {

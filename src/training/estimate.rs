@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 const REFERENCE_PARAMETERS: f64 = 7e9;
 /// Each extra GPU adds this share of one GPU's throughput.
 const SCALING_EFFICIENCY: f64 = 0.9;
+/// A validation token (forward pass only) costs about this share of a
+/// training token (forward and backward).
+const FORWARD_SHARE: f64 = 1.0 / 3.0;
 
 /// Where the throughput figure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,16 @@ pub struct Estimate {
     #[serde(default)]
     pub trained_tokens: u64,
     pub tokens_per_second: f64,
+    /// Validation passes: one before training, one every eval interval
+    /// and one at the end.
+    #[serde(default)]
+    pub evaluations: u64,
+    /// Tokens of one validation pass (the held-out share or the file).
+    #[serde(default)]
+    pub validation_tokens: u64,
+    /// Time spent validating, included in the duration.
+    #[serde(default)]
+    pub eval_s: f64,
     pub throughput: Throughput,
     pub startup_s: f64,
     pub duration_s: f64,
@@ -67,6 +80,8 @@ pub struct EstimateInput<'a> {
     pub calibration: Option<(f64, u32)>,
     /// For `cpu`: the machine's memory.
     pub machine_memory_bytes: Option<u64>,
+    /// A separate validation file's statistics (the config's split is then 0).
+    pub validation: Option<&'a DatasetStats>,
 }
 
 /// Training tokens in one epoch: each example's tokens, cut at the maximum
@@ -125,7 +140,19 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
             )
         }
     };
-    let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second;
+    let validation_tokens = match input.validation {
+        Some(file) => tokens_per_epoch(file, &config.clone().with_validation_file(true)),
+        None => tokens_per_epoch(stats, &config.clone().with_validation_file(true))
+            .saturating_sub(per_epoch),
+    };
+    let evaluations = if validation_tokens == 0 {
+        0
+    } else {
+        let every = u64::from(config.eval_interval.max(1));
+        1 + steps.total_steps / every + u64::from(!steps.total_steps.is_multiple_of(every))
+    };
+    let eval_s = (evaluations * validation_tokens) as f64 * FORWARD_SHARE / tokens_per_second;
+    let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second + eval_s;
     let cost = duration_s / 3600.0 * gpu.price_per_hour * count as f64;
 
     let dtype = base_dtype(config, gpu);
@@ -168,6 +195,9 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         total_tokens,
         trained_tokens,
         tokens_per_second,
+        evaluations,
+        validation_tokens,
+        eval_s,
         throughput,
         startup_s: gpu.startup_s,
         duration_s,
@@ -275,6 +305,7 @@ mod tests {
             gpu_count: count,
             calibration,
             machine_memory_bytes: None,
+            validation: None,
         };
         let one = estimate(&input(1, None));
         assert_eq!(one.total_tokens, 16_240 * 5);
@@ -286,6 +317,8 @@ mod tests {
         assert_eq!(one.throughput, Throughput::Baseline);
         // A quarter of the dataset's tokens are learned ones.
         assert_eq!(one.trained_tokens, 81_200 / 4);
+        // No split and no file: nothing to validate.
+        assert_eq!((one.evaluations, one.eval_s), (0, 0.0));
 
         let two = estimate(&input(2, None));
         assert!((two.tokens_per_second - 1.9 * gpu.tokens_per_second_7b).abs() < 1e-9);
@@ -294,6 +327,57 @@ mod tests {
         let cal = estimate(&input(1, Some((100.0, 3))));
         assert_eq!(cal.throughput, Throughput::Calibrated { jobs: 3 });
         assert!((cal.duration_s - (gpu.startup_s + 812.0)).abs() < 1e-9);
+    }
+
+    /// Validation passes cost a third of a training token each: before
+    /// training, every eval interval and at the end, over the held-out
+    /// share or the separate file.
+    #[test]
+    fn validation_adds_its_forward_passes_from_the_split_or_the_file() {
+        let catalog = GpuCatalog::default();
+        let gpu = catalog.get("a100-80gb").unwrap();
+        let mut c = Preset::Balanced.config();
+        c.max_seq_len = 1024;
+        c.batch_size = 4;
+        c.validation_split = 0.25;
+        c.eval_interval = 4;
+        let (s, m) = (stats(), seven_b());
+        let file = DatasetStats {
+            trainable_examples: 10,
+            tokens: TokenStats {
+                mean: 100.0,
+                ..TokenStats::default()
+            },
+            ..DatasetStats::default()
+        };
+        let input = |config, validation| EstimateInput {
+            stats: &s,
+            config,
+            model: &m,
+            gpu,
+            gpu_count: 1,
+            calibration: None,
+            machine_memory_bytes: None,
+            validation,
+        };
+        let split = estimate(&input(&c, None));
+        // 30 train examples, 8 steps an epoch, 5 epochs: 40 steps, 10 passes + before.
+        assert_eq!(split.total_steps, 40);
+        assert_eq!(split.evaluations, 11);
+        assert_eq!(split.validation_tokens, 16_240 - 12_180);
+        let tps = gpu.tokens_per_second_7b;
+        assert!((split.eval_s - 11.0 * 4_060.0 / 3.0 / tps).abs() < 1e-9);
+        let train_s = split.total_tokens as f64 / tps;
+        assert!((split.duration_s - (gpu.startup_s + train_s + split.eval_s)).abs() < 1e-9);
+        // A file: all 40 examples train, the file's 1,000 tokens validate.
+        let on_file = c.clone().with_validation_file(true);
+        let with_file = estimate(&input(&on_file, Some(&file)));
+        assert_eq!(with_file.training_examples, 40);
+        assert_eq!(with_file.validation_tokens, 1_000);
+        assert_eq!(
+            with_file.evaluations,
+            1 + with_file.total_steps / 4 + u64::from(!with_file.total_steps.is_multiple_of(4))
+        );
     }
 
     #[test]
@@ -311,6 +395,7 @@ mod tests {
             gpu_count: 1,
             calibration: None,
             machine_memory_bytes: None,
+            validation: None,
         });
         assert!(!full.fit.fits);
         // In f16 (the T4 has no bf16) the 7B weights fit; the batch does not.
@@ -329,6 +414,7 @@ mod tests {
             gpu_count: 1,
             calibration: None,
             machine_memory_bytes: None,
+            validation: None,
         });
         let w = f32_run.fit.warning.as_deref().unwrap();
         assert!(w.contains("smaller model"), "{w}");
@@ -341,6 +427,7 @@ mod tests {
             gpu_count: 1,
             calibration: None,
             machine_memory_bytes: None,
+            validation: None,
         });
         assert_eq!(half.total_tokens * 2, full.total_tokens);
     }
@@ -365,6 +452,7 @@ mod tests {
                 gpu_count: 1,
                 calibration: None,
                 machine_memory_bytes: None,
+                validation: None,
             })
             .fit
             .needed_bytes

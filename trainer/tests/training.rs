@@ -22,6 +22,7 @@ fn spec(out: &Path, h: HyperParams) -> JobSpec {
         job_id: "test".into(),
         base_model: tiny::NAME.into(),
         dataset: fixture(),
+        validation_dataset: None,
         device: Default::default(),
         dtype: None,
         hyperparameters: h,
@@ -330,6 +331,60 @@ fn evaluations(curve: &[StepMetrics]) -> Vec<(u64, f64)> {
 
 fn training_args(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("adapter/training_args.json")).unwrap()).unwrap()
+}
+
+/// A separate validation file: every example of the training file trains,
+/// the file's examples validate and give the sample prompts.
+#[test]
+fn a_validation_file_is_the_validation_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture().replace(".jsonl", ".json");
+    let file_examples =
+        brightrun::datasets::training_examples(&std::fs::read(&file).unwrap()).unwrap();
+    let h = HyperParams {
+        validation_split: 0.0,
+        eval_every: 2,
+        eval_samples: 1,
+        ..small(2)
+    };
+    let mut s = spec(dir.path(), h.clone());
+    s.validation_dataset = Some(file.clone());
+    let cancel = AtomicBool::new(false);
+    let mut started = None;
+    let mut evals = Vec::new();
+    train(
+        &s,
+        &dir.path().join("work"),
+        &mut |e| match e {
+            Event::Started {
+                examples,
+                validation_examples,
+                ..
+            } => started = Some((*examples, *validation_examples)),
+            Event::Eval(e) => evals.push(e.clone()),
+            _ => {}
+        },
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!(started, Some((44, file_examples.len())));
+    assert_eq!(evals.iter().map(|e| e.step).collect::<Vec<_>>(), [0, 2]);
+    let reference = &evals[0].samples[0].reference;
+    assert!(file_examples.iter().any(|e| e.target() == reference));
+    // A split as well as a file is refused, naming the split.
+    let mut both = spec(
+        dir.path(),
+        HyperParams {
+            validation_split: 0.1,
+            ..h
+        },
+    );
+    both.validation_dataset = Some(file);
+    let err = run(&both, &dir.path().join("both"), None)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("hyperparameters.validation_split"), "{err}");
 }
 
 #[test]

@@ -108,6 +108,9 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
             .unwrap_or_default(),
     });
     let parent_model_id = parent.as_ref().map(|p| p.model.id);
+    // "": hold out the validation split of the training file.
+    let validation = RwSignal::new(String::new());
+    let validation_id = move || Uuid::parse_str(&validation.get()).ok();
     let gpu = RwSignal::new(
         options
             .gpus
@@ -156,6 +159,7 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
         }
         Some(EstimateRequest {
             dataset_id: Uuid::parse_str(&dataset.get()).ok()?,
+            validation_dataset_id: validation_id(),
             base_model: model.get(),
             config: c,
             gpu_type: gpu.get(),
@@ -211,6 +215,7 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
             gpu_count: gpu_count.get_untracked(),
             budget_override: budget_override.get_untracked(),
             parent_model_id,
+            validation_dataset_id: Uuid::parse_str(&validation.get_untracked()).ok(),
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -248,6 +253,7 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
     });
     let max_gpus = options.max_gpu_count;
     let datasets = options.datasets.clone();
+    let validation_choices = StoredValue::new(options.datasets.clone());
     let models = options.models.clone();
     let gpus = options.gpus.clone();
 
@@ -264,6 +270,19 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
                                 <option value=d.id.to_string()>{format!("{} · {} examples · {} tokens", d.name, d.trainable_examples, thousands(d.total_tokens as i64))}</option>
                             }).collect_view()}
                         </select>
+                    </div>
+                    <div class="field">
+                        <Label for_id="validation-dataset">"Validation data"</Label>
+                        <select id="validation-dataset" class="input" data-testid="validation-select" prop:value=move || validation.get()
+                            on:change=move |ev| validation.set(event_target_value(&ev))>
+                            <option value="">"A share of the training file (the validation split)"</option>
+                            {move || validation_choices.with_value(|all| all.iter()
+                                .filter(|d| d.id.to_string() != dataset.get())
+                                .map(|d| view! { <option value=d.id.to_string()>{format!("{} · {} examples", d.name, d.trainable_examples)}</option> })
+                                .collect_view())}
+                        </select>
+                        <p class="muted small">"A file of your own measures the validation loss and answers the sample prompts; all of the training file then trains."</p>
+                        <FieldError message=server_error("validation_dataset_id")/>
                     </div>
                     <div class="field">
                         <Label for_id="base-model">"Base model"</Label>
@@ -492,6 +511,10 @@ fn EstimateView(estimate: Estimate) -> impl IntoView {
             <dt>"Steps"</dt><dd data-testid="estimate-steps">{thousands(e.total_steps as i64)}</dd>
             <dt>"Training tokens"</dt><dd>{thousands(e.total_tokens as i64)}</dd>
             <dt>"Learned from"</dt><dd data-testid="estimate-trained">{format!("{} tokens", thousands(e.trained_tokens as i64))}</dd>
+            <dt>"Validation"</dt><dd data-testid="estimate-validation">{match e.evaluations {
+                0 => "none".to_string(),
+                n => format!("{n} passes × {} tokens · {}", thousands(e.validation_tokens as i64), duration(e.eval_s)),
+            }}</dd>
             <dt>"Throughput"</dt><dd>{format!("{} tokens/s", thousands(e.tokens_per_second.round() as i64))}</dd>
         </dl>
         <p class="muted small">{format!("Throughput {source}; {} startup included; {} examples train.", duration(e.startup_s), e.training_examples)}</p>

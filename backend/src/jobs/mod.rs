@@ -42,13 +42,7 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
     if let Some(parent) = new.parent_model_id {
         parent_fits(services, owner, parent, &new.base_model, &config).await?;
     }
-    let req = EstimateRequest {
-        dataset_id: new.dataset_id,
-        base_model: new.base_model.clone(),
-        config: config.clone(),
-        gpu_type: new.gpu_type.clone(),
-        gpu_count: new.gpu_count,
-    };
+    let req = new.estimate_request();
     let estimate = training::estimate_for(services, owner, &req).await?;
     if estimate.training_examples == 0 {
         return Err(ServiceError::Conflict(
@@ -94,6 +88,7 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
         &estimate,
         new.budget_override,
         new.parent_model_id,
+        new.validation_dataset_id,
     )
     .await?;
     tx.commit().await?;

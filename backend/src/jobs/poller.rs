@@ -493,11 +493,22 @@ pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
 /// Builds the spec and submits it. Only new (or lost) jobs come here, so
 /// their config and dataset are read here rather than by every claim.
 async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterError> {
-    let (hyperparams, dataset_key, parent_prefix): (serde_json::Value, String, Option<String>) =
+    type Inputs = (
+        serde_json::Value,
+        String,
+        Option<String>,
+        bool,
+        Option<String>,
+    );
+    let (hyperparams, dataset_key, parent_prefix, has_validation, validation_key): Inputs =
         sqlx::query_as(
-            "SELECT j.hyperparams, d.storage_key, p.storage_prefix FROM training_jobs j
+            "SELECT j.hyperparams, d.storage_key, p.storage_prefix,
+                    j.validation_dataset_id IS NOT NULL, v.storage_key
+             FROM training_jobs j
              JOIN datasets d ON d.id = j.dataset_id AND d.owner_id = j.owner_id
                   AND d.deleted_at IS NULL
+             LEFT JOIN datasets v ON v.id = j.validation_dataset_id AND v.owner_id = j.owner_id
+                  AND v.deleted_at IS NULL
              LEFT JOIN model_artifacts p ON p.id = j.parent_model_id AND p.owner_id = j.owner_id
                   AND p.objects_removed_at IS NULL
              WHERE j.id = $1",
@@ -512,6 +523,11 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
     let config: TrainingConfig = serde_json::from_value(hyperparams).map_err(|e| {
         ClusterError::Rejected(format!("the job's stored config is unreadable: {e}"))
     })?;
+    if has_validation && validation_key.is_none() {
+        return Err(ClusterError::Rejected(
+            "its validation dataset has been deleted; start a new job instead".into(),
+        ));
+    }
     if job.parent_model_id.is_some() && parent_prefix.is_none() {
         return Err(ClusterError::Rejected(
             "the model it continues has been deleted and its files removed; start a new run instead"
@@ -527,6 +543,7 @@ async fn submit(services: &Services, job: &Claimed) -> Result<String, ClusterErr
             model: job.model_id,
             base_model: &job.base_model,
             dataset_key: &dataset_key,
+            validation_key: validation_key.as_deref(),
             config: &config,
             total_steps: job.total_steps.unwrap_or(0).max(0) as u64,
             parent_prefix: parent_prefix.as_deref(),

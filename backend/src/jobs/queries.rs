@@ -12,7 +12,7 @@ const COLUMNS: &str = "j.id, j.name, j.dataset_id, d.name AS dataset_name, j.bas
     j.backend, j.gpu_type, j.gpu_count, j.preset, j.current_step, j.total_steps, j.current_epoch, \
     j.current_metrics, j.cost_so_far::float8 AS cost_so_far, \
     (j.estimate->>'cost')::float8 AS estimated_cost, j.error_message, j.retry_count, \
-    a.id AS model_id, j.parent_model_id, j.budget_override, j.created_at, j.started_at, j.finished_at";
+    a.id AS model_id, j.parent_model_id, j.validation_dataset_id, j.budget_override, j.created_at, j.started_at, j.finished_at";
 
 const FROM: &str = "training_jobs j \
     JOIN datasets d ON d.id = j.dataset_id AND d.owner_id = j.owner_id \
@@ -41,6 +41,7 @@ struct Row {
     retry_count: i32,
     model_id: Option<Uuid>,
     parent_model_id: Option<Uuid>,
+    validation_dataset_id: Option<Uuid>,
     budget_override: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -82,6 +83,7 @@ impl TryFrom<Row> for Job {
             retry_count: r.retry_count.max(0) as u32,
             model_id: r.model_id,
             parent_model_id: r.parent_model_id,
+            validation_dataset_id: r.validation_dataset_id,
             budget_override: r.budget_override,
             created_at: r.created_at,
             started_at: r.started_at,
@@ -107,14 +109,18 @@ pub async fn insert(
     estimate: &Estimate,
     budget_override: bool,
     parent_model: Option<Uuid>,
+    validation_dataset: Option<Uuid>,
 ) -> Result<(), ServiceError> {
     let done = sqlx::query(
         // Only while the dataset is live: its row is share-locked until the
         // insert commits, so a concurrent delete waits and then sees the job.
         "INSERT INTO training_jobs (id, owner_id, dataset_id, name, base_model, backend, preset,
-             hyperparams, gpu_type, gpu_count, estimate, total_steps, budget_override, parent_model_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+             hyperparams, gpu_type, gpu_count, estimate, total_steps, budget_override, parent_model_id,
+             validation_dataset_id)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
          FROM datasets d WHERE d.id = $3 AND d.owner_id = $2 AND d.deleted_at IS NULL
+           AND ($15::uuid IS NULL OR EXISTS (SELECT 1 FROM datasets v
+                WHERE v.id = $15 AND v.owner_id = $2 AND v.deleted_at IS NULL))
          FOR SHARE OF d",
     )
     .bind(id)
@@ -131,6 +137,7 @@ pub async fn insert(
     .bind(estimate.total_steps.min(i32::MAX as u64) as i32)
     .bind(budget_override)
     .bind(parent_model)
+    .bind(validation_dataset)
     .execute(executor)
     .await?;
     ServiceError::one_row(done, "Dataset")

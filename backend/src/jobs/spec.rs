@@ -89,6 +89,8 @@ pub struct SpecInput<'a> {
     pub model: Uuid,
     pub base_model: &'a str,
     pub dataset_key: &'a str,
+    /// The separate validation file's storage key, when the job has one.
+    pub validation_key: Option<&'a str>,
     pub config: &'a TrainingConfig,
     pub total_steps: u64,
     /// The storage prefix of the model this run continues.
@@ -118,6 +120,13 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
         .storage
         .download_url(input.dataset_key, URL_TTL)
         .await?;
+    let validation_dataset = match input.validation_key {
+        Some(key) => {
+            let signed = services.storage.download_url(key, URL_TTL).await?;
+            Some(services.absolute_url(&signed.url))
+        }
+        None => None,
+    };
     let mut urls = BTreeMap::new();
     for file in ARTIFACTS {
         let key = artifact_key(input.owner, input.model, file)?;
@@ -135,6 +144,7 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
         job_id: cluster_job_id(input.job, input.attempt),
         base_model: base.spec_name,
         dataset: services.absolute_url(&dataset.url),
+        validation_dataset,
         device: device(input.gpu_type),
         dtype: input.config.dtype,
         hyperparameters: hyperparameters(input.config, input.total_steps),

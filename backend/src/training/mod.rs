@@ -211,10 +211,35 @@ pub async fn estimate_for(
     }
     let model = base_models::find(&services.config, &req.base_model)?;
     let stats = ready_stats(services, owner, req.dataset_id).await?;
+    let validation = match req.validation_dataset_id {
+        Some(id) if id == req.dataset_id => {
+            return Err(ServiceError::Invalid {
+                field: "validation_dataset_id",
+                message: "The validation file is the training file; choose another dataset, or none to hold out a share of this one.".into(),
+            });
+        }
+        Some(id) => Some(
+            ready_stats(services, owner, id)
+                .await
+                .map_err(|e| match e {
+                    ServiceError::NotFound(_) => ServiceError::Invalid {
+                        field: "validation_dataset_id",
+                        message: "No dataset of yours has this id.".into(),
+                    },
+                    other => other,
+                })?,
+        ),
+        None => None,
+    };
+    let config = req
+        .config
+        .clone()
+        .with_validation_file(validation.is_some());
     let calibration = calibration(services, owner, &gpu.id, req.gpu_count, &req.base_model).await?;
     Ok(estimate::estimate(&EstimateInput {
         stats: &stats,
-        config: &req.config,
+        config: &config,
+        validation: validation.as_ref(),
         model: &model.shape,
         gpu: &gpu,
         gpu_count: req.gpu_count,

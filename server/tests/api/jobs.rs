@@ -4,7 +4,7 @@
 
 use crate::common::{
     TestApp, assert_kept_adapter, assert_samples, create, json, new_job, ready_dataset,
-    short_config, stored_artifacts, tick_until,
+    short_config, stored_artifacts, tick_until, validation_dataset, with_validation_file,
 };
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -254,6 +254,37 @@ async fn cancel_mid_run_stops_the_trainer_and_billing(pool: PgPool) {
         .post(&client, &format!("/api/jobs/{id}/cancel"), j!({}))
         .await;
     assert_eq!(status, 200);
+}
+
+/// A job validating on a file of the user's own on the local backend; the
+/// training file itself, or a dataset that is not theirs, is refused by name.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_validation_file_validates_a_local_job(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.signed_in("validation@example.com").await;
+    let dataset = ready_dataset(&app, &client).await;
+    let validation = validation_dataset(&app, &client).await;
+    for (bad, message) in [
+        (dataset.clone(), "is the training file"),
+        (uuid::Uuid::new_v4().to_string(), "No dataset of yours"),
+    ] {
+        let mut body = new_job(&dataset, "cpu", 4);
+        body["validation_dataset_id"] = j!(bad);
+        let (status, err) = app.post(&client, "/api/jobs", body).await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("validation_dataset_id")),
+            "{err}"
+        );
+        assert!(err["details"].as_str().unwrap().contains(message), "{err}");
+    }
+    let id = with_validation_file(&app, &client, new_job(&dataset, "cpu", 4), &validation).await;
+    let done = tick_until(&app, &client, &id, Duration::from_secs(180), |j| {
+        matches!(j["job"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(done["job"]["status"], "completed", "{done}");
+    assert_samples(&done, 4, 2);
 }
 
 /// A run whose validation loss stops improving stops early on the local

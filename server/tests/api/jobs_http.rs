@@ -5,7 +5,10 @@
 //! with stand-ins, a job never sent where its GPU is missing, retries with
 //! backoff and a job that is failed (never stuck) once the cluster is lost.
 
-use crate::common::{TestApp, assert_kept_adapter, assert_samples, job, ready_dataset, tick_until};
+use crate::common::{
+    TestApp, assert_kept_adapter, assert_samples, job, ready_dataset, tick_until,
+    validation_dataset, with_validation_file,
+};
 use brightrun_trainer::serve::{self, Server};
 use serde_json::{Value, json as j};
 use sqlx::PgPool;
@@ -77,12 +80,11 @@ async fn a_job_trains_on_a_real_agent_that_is_stopped_and_restarted_mid_job(pool
     assert_eq!(offered(&options), ["cpu"], "{options}");
     assert_eq!(options["data"]["max_gpu_count"], 1);
 
-    let (status, created) = app
-        .post(&client, "/api/jobs", new_job(&dataset, "cpu", 12))
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["data"]["id"].as_str().unwrap().to_string();
-    assert_eq!(created["data"]["backend"], "http");
+    // It validates on a file of its own, which the agent fetches too.
+    let validation = validation_dataset(&app, &client).await;
+    let body = new_job(&dataset, "cpu", 12);
+    let id = with_validation_file(&app, &client, body, &validation).await;
+    assert_eq!(job(&app, &client, &id).await["job"]["backend"], "http");
     tick_until(&app, &client, &id, Duration::from_secs(120), |j| {
         j["job"]["current_step"].as_u64() >= Some(3)
     })

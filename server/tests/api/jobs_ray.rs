@@ -7,7 +7,7 @@
 
 use crate::common::{
     TestApp, assert_kept_adapter, assert_samples, create, new_job, ready_dataset, stored_artifacts,
-    tick_until,
+    tick_until, validation_dataset, with_validation_file,
 };
 use serde_json::Value;
 use sqlx::PgPool;
@@ -140,11 +140,13 @@ async fn a_job_trains_through_ray_with_live_progress_into_one_model(pool: PgPool
     let app = app_for(pool, &ray, &[]).await;
     let client = app.signed_in("ray@example.com").await;
     let dataset = ready_dataset(&app, &client).await;
+    let validation = validation_dataset(&app, &client).await;
     let (_, options) = app.get(&client, "/api/training/options").await;
     assert_eq!(options["data"]["backend"], "ray");
 
     let submitted = Instant::now();
-    let id = create(&app, &client, new_job(&dataset, "cpu", 6)).await;
+    let body = new_job(&dataset, "cpu", 6);
+    let id = with_validation_file(&app, &client, body, &validation).await;
     let running = tick_until(&app, &client, &id, Duration::from_secs(120), |b| {
         b["job"]["current_step"].as_u64().unwrap_or(0) > 0 || status(b) == "failed"
     })

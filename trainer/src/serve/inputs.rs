@@ -37,6 +37,9 @@ pub fn admit(mut spec: JobSpec, inputs: &Inputs) -> Result<JobSpec, SpecError> {
         return Ok(spec);
     };
     url_only("dataset", &spec.dataset)?;
+    if let Some(v) = &spec.validation_dataset {
+        url_only("validation_dataset", v)?;
+    }
     if let Some(init) = &spec.init_adapter {
         url_only("init_adapter.config", &init.config)?;
         url_only("init_adapter.weights", &init.weights)?;

@@ -19,20 +19,16 @@ pub fn run_job(
 ) -> Result<TrainOutcome> {
     std::fs::create_dir_all(work_dir).map_err(|e| TrainerError::io(work_dir.display(), e))?;
     let mut local = spec.clone();
-    if spec.dataset.starts_with("http://") || spec.dataset.starts_with("https://") {
-        let path = work_dir.join("dataset");
-        if !path.is_file() {
-            on_event(&Event::Log {
-                message: "downloading the dataset".into(),
-            });
-            crate::transfer::download(
-                "the dataset",
-                &spec.dataset,
-                &path,
-                crate::transfer::MAX_DOWNLOAD_BYTES,
-            )?;
-        }
-        local.dataset = path.display().to_string();
+    let mut log = |message: String| on_event(&Event::Log { message });
+    local.dataset = fetch_file(
+        &spec.dataset,
+        "the dataset",
+        &work_dir.join("dataset"),
+        &mut log,
+    )?;
+    if let Some(v) = &spec.validation_dataset {
+        let path = work_dir.join("validation_dataset");
+        local.validation_dataset = Some(fetch_file(v, "the validation dataset", &path, &mut log)?);
     }
     if let Some(init) = &spec.init_adapter {
         let dir = work_dir.join("init_adapter");
@@ -58,6 +54,24 @@ pub fn run_job(
     Ok(outcome)
 }
 
+/// A file where it can be read: a URL downloaded to `path` (once; a file
+/// already there is kept), a path as it is.
+fn fetch_file(
+    source: &str,
+    what: &str,
+    path: &Path,
+    log: &mut dyn FnMut(String),
+) -> Result<String> {
+    if !(source.starts_with("http://") || source.starts_with("https://")) {
+        return Ok(source.to_string());
+    }
+    if !path.is_file() {
+        log(format!("downloading {what}"));
+        crate::transfer::download(what, source, path, crate::transfer::MAX_DOWNLOAD_BYTES)?;
+    }
+    Ok(path.display().to_string())
+}
+
 /// An adapter's files where they can be read: each URL downloaded into
 /// `dir` (once; a file already there is kept), each path as it is.
 pub fn fetch_adapter(
@@ -80,19 +94,7 @@ pub fn fetch_adapter(
             &mut fetched.weights,
         ),
     ] {
-        if source.starts_with("http://") || source.starts_with("https://") {
-            let path = dir.join(file);
-            if !path.is_file() {
-                log(format!("downloading {what}'s {file}"));
-                crate::transfer::download(
-                    &format!("{what}'s {file}"),
-                    source,
-                    &path,
-                    crate::transfer::MAX_DOWNLOAD_BYTES,
-                )?;
-            }
-            *target = path.display().to_string();
-        }
+        *target = fetch_file(source, &format!("{what}'s {file}"), &dir.join(file), log)?;
     }
     Ok(fetched)
 }

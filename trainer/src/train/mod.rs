@@ -137,19 +137,19 @@ impl Trainer {
         );
         let memory_estimate = crate::memory::check(&config, h, &placed, checkpointing)?;
         let base = folder::load(&spec.base_model, &placed.device, candle_dtype(placed.dtype))?;
-        let mut encoded = Vec::with_capacity(examples.len());
-        for ex in examples {
-            encoded.push((base.chat.encode(&ex, h.max_seq_len)?, ex));
-        }
-        encoded.retain(|(e, _)| e.target.iter().any(|t| *t));
-        if encoded.is_empty() {
-            return Err(TrainerError::Dataset(
-                "the dataset has no trainable examples (no pair with a target)".into(),
-            ));
-        }
+        let encoded = encode_examples(&base.chat, examples, h.max_seq_len, "dataset")?;
         let truncated = encoded.iter().filter(|(e, _)| e.truncated > 0).count();
         let steps = h.steps(encoded.len() as u64);
-        let (train, val) = data::split(encoded, steps.validation_examples as usize, h.seed);
+        let (train, val) = match &spec.validation_dataset {
+            // The file is the validation set; the split is 0 (spec.check).
+            Some(path) => {
+                let examples = read_examples(path)?;
+                let val =
+                    encode_examples(&base.chat, examples, h.max_seq_len, "validation dataset")?;
+                (encoded, val)
+            }
+            None => data::split(encoded, steps.validation_examples as usize, h.seed),
+        };
         let train_set: Vec<Encoded> = train.into_iter().map(|(e, _)| e).collect();
         let (val_set, val_examples): (Vec<Encoded>, Vec<_>) = val.into_iter().unzip();
         let sample_prompts = samples::pick(
@@ -495,6 +495,26 @@ pub fn candle_dtype(d: BaseDtype) -> DType {
         BaseDtype::F16 => DType::F16,
         BaseDtype::F32 => DType::F32,
     }
+}
+
+/// Each example as tokens beside itself, those with nothing to learn left out.
+fn encode_examples(
+    chat: &ChatTokenizer,
+    examples: Vec<brightrun::datasets::TrainingExample>,
+    max_len: usize,
+    what: &str,
+) -> Result<Vec<(Encoded, brightrun::datasets::TrainingExample)>> {
+    let mut encoded = Vec::with_capacity(examples.len());
+    for ex in examples {
+        encoded.push((chat.encode(&ex, max_len)?, ex));
+    }
+    encoded.retain(|(e, _)| e.target.iter().any(|t| *t));
+    if encoded.is_empty() {
+        return Err(TrainerError::Dataset(format!(
+            "the {what} has no trainable examples (no pair with a target)"
+        )));
+    }
+    Ok(encoded)
 }
 
 fn read_examples(path: &str) -> Result<Vec<brightrun::datasets::TrainingExample>> {

@@ -242,13 +242,27 @@ pub async fn send_upload(
 
 /// EQ-12 (JSONL) uploaded and validated: a `ready` dataset's id.
 pub async fn ready_dataset(app: &TestApp, client: &reqwest::Client) -> String {
-    let id = upload(
+    ready_upload(app, client, "eq12.jsonl", "EQ-12-conversations-demo.jsonl").await
+}
+
+/// A second ready dataset for validation: EQ-12 as brightrun-lora-v4 JSON.
+pub async fn validation_dataset(app: &TestApp, client: &reqwest::Client) -> String {
+    ready_upload(
         app,
         client,
-        "eq12.jsonl",
-        fixture("EQ-12-conversations-demo.jsonl"),
+        "eq12-validation.json",
+        "EQ-12-conversations-demo.json",
     )
-    .await;
+    .await
+}
+
+async fn ready_upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    fixture_name: &str,
+) -> String {
+    let id = upload(app, client, name, fixture(fixture_name)).await;
     brightrun_backend::datasets::worker::tick(&app.services)
         .await
         .unwrap();
@@ -344,6 +358,28 @@ pub async fn create(app: &TestApp, client: &reqwest::Client, body: serde_json::V
     assert_eq!(status, 201, "{job}");
     assert_eq!(job["data"]["status"], "queued");
     job["data"]["id"].as_str().unwrap().to_string()
+}
+
+/// A job validating on `validation`: the server holds out no share of the
+/// training file, and the estimate counts the file's validation passes.
+pub async fn with_validation_file(
+    app: &TestApp,
+    client: &reqwest::Client,
+    mut body: serde_json::Value,
+    validation: &str,
+) -> String {
+    body["validation_dataset_id"] = serde_json::json!(validation);
+    let id = create(app, client, body).await;
+    let detail = job(app, client, &id).await;
+    assert_eq!(
+        detail["job"]["validation_dataset_id"], validation,
+        "{detail}"
+    );
+    assert_eq!(detail["config"]["validation_split"], 0.0);
+    assert_eq!(detail["estimate"]["training_examples"], 44);
+    assert!(detail["estimate"]["evaluations"].as_u64().unwrap() >= 2);
+    assert!(detail["estimate"]["validation_tokens"].as_u64().unwrap() > 1000);
+    id
 }
 
 /// The model page's adapter step is the one the trainer wrote (its
