@@ -29,6 +29,13 @@ pub fn checkpointing_on(setting: Option<bool>, parameters: u64) -> bool {
     setting.unwrap_or(parameters >= CHECKPOINTING_FROM_PARAMETERS)
 }
 
+/// Whether a run packs several examples into a row: the job's setting, or
+/// on whenever a micro-batch holds more than one example (with one there
+/// is no padding to save).
+pub fn packing_on(setting: Option<bool>, batch_size: usize) -> bool {
+    setting.unwrap_or(batch_size > 1)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HyperParams {
@@ -68,6 +75,11 @@ pub struct HyperParams {
     /// its activations; `None`: [`checkpointing_on`] decides by model size.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gradient_checkpointing: Option<bool>,
+    /// Pack a micro-batch's examples into rows of up to `max_seq_len`
+    /// tokens, each example attending only to itself; `None`:
+    /// [`packing_on`] decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packing: Option<bool>,
 }
 
 impl Default for HyperParams {
@@ -96,6 +108,7 @@ impl Default for HyperParams {
             keep_adapter: crate::training::KeepAdapter::Best,
             memory_limit_mb: 0,
             gradient_checkpointing: None,
+            packing: None,
         }
     }
 }

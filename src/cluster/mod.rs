@@ -15,7 +15,7 @@ pub use crate::status::JobStatus;
 pub use device::{AgentInfo, BaseDtype, DeviceInfo, DeviceKind, DeviceRequest};
 pub use generate::{GenerateEvent, GenerateSpec, GenerateUsage};
 pub use hyperparams::{
-    CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on,
+    CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on, packing_on,
 };
 pub use metrics::{Evaluation, MAX_SAMPLES, Sample, StepMetrics};
 pub use spec::{GpuRequest, InitAdapter, JobSpec, Output, Report, SpecError};

@@ -72,6 +72,9 @@ pub struct TrainingConfig {
     /// Recompute each decoder layer's activations in the backward pass
     /// instead of keeping them; `None`: on from 1B parameters.
     pub gradient_checkpointing: Option<bool>,
+    /// Pack several examples into one row instead of padding each to the
+    /// longest in its batch; `None`: on when the batch size is above 1.
+    pub packing: Option<bool>,
 }
 
 impl Default for TrainingConfig {

@@ -118,6 +118,7 @@ impl Preset {
             max_steps: 0,
             dtype: None,
             gradient_checkpointing: None,
+            packing: None,
         }
     }
 

@@ -15,6 +15,9 @@
 //!                                         1b|8b|tiny: random weights made on DEVICE in
 //!                                         DTYPE, LoRA r16 on all seven projections,
 //!                                         checkpointed layers; tokens/s as JSON
+//!   bench packing SHAPE DIR STEPS BATCH SEQ
+//!                                         tiny|100m on EQ-12, packing off then on:
+//!                                         real tokens/s and per step (bench/packing.sh)
 //! (`bench/gpu.sh` runs these on a GPU machine, or on the CPU in its CPU mode.)
 
 use brightrun_trainer::model::{LoraShape, ModelConfig, folder, llama::IGNORE, tiny};
@@ -28,6 +31,8 @@ use std::time::Instant;
 mod generate;
 #[path = "bench/gradcheck.rs"]
 mod gradcheck;
+#[path = "bench/packing.rs"]
+mod packing;
 #[path = "bench/shape_speed.rs"]
 mod shape_speed;
 
@@ -192,6 +197,13 @@ fn main() {
         ["generate", shape, dir, tokens] => {
             generate::run(shape, Path::new(dir), tokens.parse().unwrap())
         }
+        ["packing", shape, dir, steps, batch, seq] => packing::run(
+            shape,
+            Path::new(dir),
+            steps.parse().unwrap(),
+            batch.parse().unwrap(),
+            seq.parse().unwrap(),
+        ),
         ["shape-speed", shape, steps, dev, dtype, batch, seq] => shape_speed::run(
             shape,
             steps.parse().unwrap(),
@@ -202,7 +214,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | generate tiny|100m DIR TOKENS | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ"
+                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | generate tiny|100m DIR TOKENS | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ | packing tiny|100m DIR STEPS BATCH SEQ"
             );
             std::process::exit(2);
         }

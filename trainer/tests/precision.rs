@@ -154,8 +154,7 @@ fn grads_of(model: &Llama, vars: &[Var], checkpointing: bool) -> (f64, Vec<Vec<f
     let (ids, labels) = batch();
     let out = model
         .loss_and_grads(
-            &ids,
-            &labels,
+            &brightrun_trainer::model::Batch::unpacked(ids, labels),
             Some(&mut TrainRng::new(9)),
             vars,
             0.5,

@@ -22,7 +22,8 @@ use uuid::Uuid;
 /// Changes closer together than this make one estimate request.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
-/// The gradient checkpointing select's value for a setting, and back.
+/// An auto/on/off select's value for a setting (gradient checkpointing,
+/// packing), and back.
 fn checkpointing_choice(setting: Option<bool>) -> &'static str {
     match setting {
         None => "auto",
@@ -405,6 +406,20 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
                                 <option value="off">"Off"</option>
                             </select>
                             <p class="muted small">"Keeps only each layer's input and recomputes the rest while going backward: less memory for some more time per step."</p>
+                        </div>
+                        <div class="field">
+                            <Label for_id="field-packing">"Packing"</Label>
+                            <select id="field-packing" class="input" data-testid="packing-select"
+                                prop:value=move || config.with(|c| checkpointing_choice(c.packing))
+                                on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    config.update(|c| c.packing = checkpointing_setting(&v));
+                                }>
+                                <option value="auto">"Auto (on from batch size 2)"</option>
+                                <option value="on">"On"</option>
+                                <option value="off">"Off"</option>
+                            </select>
+                            <p class="muted small">"Puts several examples in one row up to the max length, each seeing only itself, instead of padding every example to the longest: fewer wasted tokens per step, the same loss."</p>
                         </div>
                         <fieldset class="field modules">
                             <legend class="label">"Target modules"</legend>

@@ -67,6 +67,7 @@ pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams
         // A checkpoint at every evaluation: a restarted trainer resumes there.
         checkpoint_every: config.eval_interval as u64,
         gradient_checkpointing: config.gradient_checkpointing,
+        packing: config.packing,
         ..HyperParams::default()
     }
 }

@@ -125,12 +125,11 @@ pub fn run(
         .chain([-100])
         .collect();
     let ids = Tensor::from_vec(ids, (batch, seq), dev).unwrap();
+    let rows = brightrun_trainer::model::Batch::unpacked(ids, labels);
     let (mut timed, mut losses) = (0.0, Vec::new());
     for s in 0..=steps {
         let t0 = Instant::now();
-        let out = model
-            .loss_and_grads(&ids, &labels, None, &vars, 1.0, true)
-            .unwrap();
+        let out = model.loss_and_grads(&rows, None, &vars, 1.0, true).unwrap();
         opt.step(&vars, &out.grads, 1e-4).unwrap();
         dev.synchronize().unwrap();
         losses.push(out.loss);

@@ -12,6 +12,7 @@
 //! layer's; the price is a second forward pass of each layer.
 
 use super::llama::Llama;
+use super::packing::Batch;
 use crate::error::Result;
 use crate::rng::TrainRng;
 use candle_core::{Tensor, TensorId, Var, backprop::GradStore};
@@ -29,17 +30,16 @@ pub struct LossAndGrads {
 impl Llama {
     pub fn loss_and_grads(
         &self,
-        ids: &Tensor,
-        labels: &[i64],
+        batch: &Batch,
         rng: Option<&mut TrainRng>,
         vars: &[Var],
         scale: f64,
         checkpointing: bool,
     ) -> Result<LossAndGrads> {
         if checkpointing {
-            return self.checkpointed(ids, labels, rng, vars, scale);
+            return self.checkpointed(batch, rng, vars, scale);
         }
-        let (loss, counted) = self.loss(ids, labels, rng)?;
+        let (loss, counted) = self.batch_loss(batch, rng)?;
         let store = (&loss * scale)?.backward()?;
         let mut found = HashMap::new();
         keep(&store, vars, &mut found)?;
@@ -52,14 +52,14 @@ impl Llama {
 
     fn checkpointed(
         &self,
-        ids: &Tensor,
-        labels: &[i64],
+        batch: &Batch,
         mut rng: Option<&mut TrainRng>,
         vars: &[Var],
         scale: f64,
     ) -> Result<LossAndGrads> {
+        let (ids, labels) = (&batch.ids, &batch.labels);
         let (b, t) = ids.dims2()?;
-        let ops = self.ops(b, t)?;
+        let ops = self.ops(b, t, &batch.packing)?;
         let ctx = self.ctx(&ops);
         // Forward: keep each layer's input and the generator before it.
         let mut kept = Vec::with_capacity(self.layers.len());

@@ -6,6 +6,7 @@ use super::config::ModelConfig;
 use super::fused::{self, attention::Dims, rope::Tables};
 use super::generic;
 use super::lora::Linear;
+use super::packing::Packing;
 use crate::error::{Result, TrainerError};
 use crate::rng::TrainRng;
 use candle_core::{DType, Device, Tensor};
@@ -30,13 +31,17 @@ pub struct Layer {
 /// the generic differentiable ops (any device and dtype) with what they
 /// need precomputed.
 pub(super) enum Ops {
-    Fused(Dims),
+    Fused {
+        dims: Dims,
+        packing: Packing,
+    },
     Generic {
         b: usize,
         t: usize,
-        /// [t, t], f32.
+        /// [t, t] (packed: [b, 1, t, t]), f32.
         mask: Tensor,
-        /// [t, head_dim / 2] in the weights' dtype.
+        /// [t, head_dim / 2] (packed: [b, 1, t, head_dim / 2]) in the
+        /// weights' dtype.
         cos: Tensor,
         sin: Tensor,
     },
@@ -53,7 +58,7 @@ impl Ctx<'_> {
     pub fn normalize(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
         let eps = self.config.rms_norm_eps;
         Ok(match self.ops {
-            Ops::Fused(_) => fused::norm::rms_norm(x, weight, eps)?,
+            Ops::Fused { .. } => fused::norm::rms_norm(x, weight, eps)?,
             Ops::Generic { .. } => generic::rms_norm(x, weight, eps)?,
         })
     }
@@ -64,10 +69,10 @@ impl Ctx<'_> {
         let c = self.config;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
         match self.ops {
-            Ops::Fused(dims) => {
-                let q = fused::rope::rope(q, self.rope, dims.t, nh)?;
-                let k = fused::rope::rope(k, self.rope, dims.t, nkv)?;
-                Ok(fused::attention::attend(&q, &k, v, *dims)?)
+            Ops::Fused { dims, packing } => {
+                let q = fused::rope::rope(q, self.rope, dims.t, nh, packing)?;
+                let k = fused::rope::rope(k, self.rope, dims.t, nkv, packing)?;
+                Ok(fused::attention::attend(&q, &k, v, *dims, packing)?)
             }
             Ops::Generic {
                 b,
@@ -173,7 +178,7 @@ impl Layer {
         let gate = self.gate_proj.forward(&xn, rng.as_deref_mut())?;
         let up = self.up_proj.forward(&xn, rng.as_deref_mut())?;
         let gated = match ctx.ops {
-            Ops::Fused(_) => fused::swiglu::swiglu(&gate, &up)?,
+            Ops::Fused { .. } => fused::swiglu::swiglu(&gate, &up)?,
             Ops::Generic { .. } => (gate.silu()? * up)?,
         };
         Ok((x + self.down_proj.forward(&gated, rng)?)?)
@@ -212,8 +217,8 @@ pub fn group_of(projection: &str) -> &'static str {
 pub(super) fn generic_ops(
     b: usize,
     t: usize,
-    cos: &Tensor,
-    sin: &Tensor,
+    (cos, sin): (&Tensor, &Tensor),
+    packing: &Packing,
     dtype: DType,
     device: &Device,
 ) -> Result<Ops> {
@@ -222,6 +227,22 @@ pub(super) fn generic_ops(
             "a sequence of {t} tokens is longer than the model's {} positions",
             cos.dim(0)?
         )));
+    }
+    if packing.is_packed() {
+        let at = packing.positions(b, t, device)?;
+        let table = |x: &Tensor| -> Result<Tensor> {
+            let half = x.dim(1)?;
+            Ok(x.index_select(&at, 0)?
+                .reshape((b, 1, t, half))?
+                .to_dtype(dtype)?)
+        };
+        return Ok(Ops::Generic {
+            b,
+            t,
+            mask: packing.mask(b, t, device)?,
+            cos: table(cos)?,
+            sin: table(sin)?,
+        });
     }
     Ok(Ops::Generic {
         b,

@@ -8,6 +8,7 @@ use super::config::ModelConfig;
 use super::fused::{self, attention::Dims, rope::Tables};
 use super::layer::{self, Ctx, Layer, Ops};
 use super::lora::LoraShape;
+use super::packing::{Batch, Packing};
 use crate::error::{Result, TrainerError};
 use crate::rng::TrainRng;
 use candle_core::{DType, Device, Tensor, Var};
@@ -152,18 +153,22 @@ impl Llama {
     }
 
     /// The ops a [b, t] batch runs with.
-    pub(super) fn ops(&self, b: usize, t: usize) -> Result<Ops> {
+    pub(super) fn ops(&self, b: usize, t: usize, packing: &Packing) -> Result<Ops> {
         let c = &self.config;
         if self.fused && self.device.is_cpu() && self.dtype == DType::F32 {
-            return Ok(Ops::Fused(Dims {
-                batch: b,
-                t,
-                heads: c.num_attention_heads,
-                kv_heads: c.num_key_value_heads,
-                head_dim: c.head_dim,
-            }));
+            return Ok(Ops::Fused {
+                dims: Dims {
+                    batch: b,
+                    t,
+                    heads: c.num_attention_heads,
+                    kv_heads: c.num_key_value_heads,
+                    head_dim: c.head_dim,
+                },
+                packing: packing.clone(),
+            });
         }
-        layer::generic_ops(b, t, &self.cos, &self.sin, self.dtype, &self.device)
+        let tables = (&self.cos, &self.sin);
+        layer::generic_ops(b, t, tables, packing, self.dtype, &self.device)
     }
 
     pub(super) fn ctx<'a>(&'a self, ops: &'a Ops) -> Ctx<'a> {
@@ -180,9 +185,14 @@ impl Llama {
     }
 
     /// ids: [b, t] u32 → final hidden states [b, t, hidden].
-    pub fn hidden(&self, ids: &Tensor, mut rng: Option<&mut TrainRng>) -> Result<Tensor> {
+    pub fn hidden(
+        &self,
+        ids: &Tensor,
+        packing: &Packing,
+        mut rng: Option<&mut TrainRng>,
+    ) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        let ops = self.ops(b, t)?;
+        let ops = self.ops(b, t, packing)?;
         let ctx = self.ctx(&ops);
         let mut x = self.embed(ids)?;
         for layer in &self.layers {
@@ -206,7 +216,7 @@ impl Llama {
     /// Logits for a batch of ids, [b, t, vocab] (inference; no dropout).
     pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
-        let h = self.hidden(ids, None)?;
+        let h = self.hidden(ids, &Packing::none(), None)?;
         let logits = self.logits(&h.reshape((b * t, self.config.hidden_size))?)?;
         Ok(logits.reshape((b, t, self.config.vocab_size))?)
     }
@@ -219,9 +229,15 @@ impl Llama {
         labels: &[i64],
         rng: Option<&mut TrainRng>,
     ) -> Result<(Tensor, usize)> {
+        self.batch_loss(&Batch::unpacked(ids.clone(), labels.to_vec()), rng)
+    }
+
+    /// [`Llama::loss`] of a batch, packed or not.
+    pub fn batch_loss(&self, batch: &Batch, rng: Option<&mut TrainRng>) -> Result<(Tensor, usize)> {
+        let (ids, labels) = (&batch.ids, &batch.labels);
         let (b, t) = ids.dims2()?;
         let h = self
-            .hidden(ids, rng)?
+            .hidden(ids, &batch.packing, rng)?
             .reshape((b * t, self.config.hidden_size))?;
         self.head_loss(&h, labels)
     }

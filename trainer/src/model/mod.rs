@@ -12,8 +12,10 @@ pub mod grads;
 pub mod layer;
 pub mod llama;
 pub mod lora;
+pub mod packing;
 pub mod tiny;
 
 pub use config::ModelConfig;
 pub use llama::Llama;
 pub use lora::LoraShape;
+pub use packing::{Batch, Packing};

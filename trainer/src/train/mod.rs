@@ -87,6 +87,8 @@ pub struct StepResult {
     pub learning_rate: f64,
     /// Real (non-padding) tokens in the step's batches.
     pub tokens: usize,
+    /// Positions the step computed, padding included.
+    pub padded: usize,
 }
 
 pub struct Trainer {
@@ -278,15 +280,15 @@ impl Trainer {
         let accumulation = self.h().gradient_accumulation as u64;
         let mut dropout = TrainRng::derive(self.h().seed, &format!("dropout-{}", self.state.step));
         let mut sum: Option<Vec<Tensor>> = None;
-        let (mut loss_sum, mut tokens) = (0.0, 0usize);
+        let (mut loss_sum, mut tokens, mut padded) = (0.0, 0usize, 0usize);
         for micro in 0..accumulation {
             let picked = self.micro_batch(self.state.step * accumulation + micro);
             let batch: Vec<&Encoded> = picked.iter().map(|&i| &self.train_set[i]).collect();
-            let (ids, labels, n_tokens) = data::collate(&batch, &self.placed.device)?;
+            let (batch, n_tokens) = data::collate(&batch, self.pack(), &self.placed.device)?;
             tokens += n_tokens;
+            padded += batch.labels.len();
             let out = self.model.loss_and_grads(
-                &ids,
-                &labels,
+                &batch,
                 Some(&mut dropout),
                 &self.vars,
                 1.0 / accumulation as f64,
@@ -335,6 +337,7 @@ impl Trainer {
             grad_norm,
             learning_rate: lr,
             tokens,
+            padded,
         })
     }
 
@@ -346,6 +349,7 @@ impl Trainer {
             &self.model,
             &self.val_set,
             self.h().batch_size,
+            self.pack(),
             &self.placed.device,
         )?;
         let step = self.state.step;
@@ -398,6 +402,12 @@ impl Trainer {
             return Ok(None);
         }
         self.evaluate().map(Some)
+    }
+
+    /// The row length batches are packed to, when the run packs.
+    fn pack(&self) -> Option<usize> {
+        let h = self.h();
+        brightrun::cluster::packing_on(h.packing, h.batch_size).then_some(h.max_seq_len)
     }
 
     /// Whether validation is due after the step just taken.

@@ -4,11 +4,14 @@
 //! and no [b, h, t, t] mask or score tensors beyond the probabilities kept
 //! for the backward pass. Work is split over (sequence, key/value head)
 //! pairs, whose outputs and gradients never overlap, and rows go in blocks
-//! so the masked upper triangle is mostly skipped.
+//! so the masked upper triangle is mostly skipped. In a packed batch a
+//! position also never sees keys before its own example's start, and a
+//! block's keys begin at its first row's example.
 //!
 //! Backward, per head: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 //! dQ = dS K / √d, dK += dSᵀ Q / √d, dV += Pᵀ dO.
 
+use super::super::packing::Packing;
 use super::matrix::{Mat, matmul};
 use super::{data, math, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
@@ -60,6 +63,7 @@ impl Dims {
 
 struct Attention {
     dims: Dims,
+    packing: Packing,
     /// The probabilities [batch, heads, t, t], kept for the backward pass.
     probs: Mutex<Option<Vec<f32>>>,
     keep: bool,
@@ -71,15 +75,17 @@ fn head(m: Mat, d: &Dims, seq: usize, h: usize) -> Mat {
 }
 
 /// Masked softmax of each row of a block of scores, in place: row r of the
-/// block (absolute row r0 + r) keeps keys 0..=r0 + r.
-fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize) {
+/// block (absolute row r0 + r) keeps keys start(r0 + r)..=r0 + r.
+fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize, start: impl Fn(usize) -> usize) {
     for r in 0..rows {
         let row = &mut p[(r0 + r) * t..(r0 + r + 1) * t];
-        let (live, masked) = row.split_at_mut(r0 + r + 1);
+        let (seen, after) = row.split_at_mut(r0 + r + 1);
+        let (before, live) = seen.split_at_mut(start(r0 + r));
         let sum = math::exp_sum(live, math::max(live));
         let inv = 1.0 / sum;
         live.iter_mut().for_each(|v| *v *= inv);
-        masked.fill(0.0);
+        before.fill(0.0);
+        after.fill(0.0);
     }
 }
 
@@ -116,20 +122,22 @@ impl CustomOp3 for Attention {
                 let p = unsafe {
                     std::slice::from_raw_parts_mut(probs_m.at((seq * d.heads + h) * t * t), t * t)
                 };
+                let start = |row: usize| self.packing.start(seq * t + row);
                 for (r0, rows, keys) in d.blocks() {
-                    let pb = Mat::of_mut(p, r0 * t, rows, keys, t);
+                    let k0 = start(r0);
+                    let pb = Mat::of_mut(p, r0 * t + k0, rows, keys - k0, t);
                     unsafe {
                         matmul(
                             pb,
                             qh.rows(r0, rows),
-                            kh.rows(0, keys).t(),
+                            kh.rows(k0, keys - k0).t(),
                             false,
                             d.scale(),
                             1,
                         )
                     };
-                    causal_softmax(p, t, r0, rows);
-                    unsafe { matmul(oh.rows(r0, rows), pb, vh.rows(0, keys), false, 1.0, 1) };
+                    causal_softmax(p, t, r0, rows, start);
+                    unsafe { matmul(oh.rows(r0, rows), pb, vh.rows(k0, keys - k0), false, 1.0, 1) };
                 }
             }
         });
@@ -173,42 +181,39 @@ impl CustomOp3 for Attention {
                         head(dq_m, &d, seq, h),
                     );
                     let p = &probs[(seq * d.heads + h) * t * t..][..t * t];
+                    let start = |row: usize| self.packing.start(seq * t + row);
                     for (r0, rows, keys) in d.blocks() {
-                        let pb = Mat::of(p, r0 * t, rows, keys, t);
-                        let dsb = Mat::of_mut(&mut ds, r0 * t, rows, keys, t);
+                        let k0 = start(r0);
+                        let w = keys - k0;
+                        let pb = Mat::of(p, r0 * t + k0, rows, w, t);
+                        let dsb = Mat::of_mut(&mut ds, r0 * t + k0, rows, w, t);
                         // SAFETY: `ds` is this task's; dq's head h and dk/dv's
                         // head g of this sequence are written by this task alone.
                         unsafe {
-                            matmul(dsb, doh.rows(r0, rows), vh.rows(0, keys).t(), false, 1.0, 1)
+                            matmul(dsb, doh.rows(r0, rows), vh.rows(k0, w).t(), false, 1.0, 1)
                         };
                         for r in 0..rows {
                             let i = (r0 + r) * t;
-                            let live = r0 + r + 1;
-                            let (pr, dr) = (&p[i..i + live], &mut ds[i..i + live]);
+                            let (s, end) = (start(r0 + r), r0 + r + 1);
+                            let (pr, dr) = (&p[i + s..i + end], &mut ds[i + s..i + end]);
                             let dot = math::dot(pr, dr);
                             for (dv, pv) in dr.iter_mut().zip(pr) {
                                 *dv = pv * (*dv - dot);
                             }
-                            ds[i + live..i + keys].fill(0.0);
+                            ds[i + k0..i + s].fill(0.0);
+                            ds[i + end..i + keys].fill(0.0);
                         }
                         unsafe {
+                            matmul(dqh.rows(r0, rows), dsb, kh.rows(k0, w), false, d.scale(), 1);
                             matmul(
-                                dqh.rows(r0, rows),
-                                dsb,
-                                kh.rows(0, keys),
-                                false,
-                                d.scale(),
-                                1,
-                            );
-                            matmul(
-                                dkh.rows(0, keys),
+                                dkh.rows(k0, w),
                                 dsb.t(),
                                 qh.rows(r0, rows),
                                 true,
                                 d.scale(),
                                 1,
                             );
-                            matmul(dvh.rows(0, keys), pb.t(), doh.rows(r0, rows), true, 1.0, 1);
+                            matmul(dvh.rows(k0, w), pb.t(), doh.rows(r0, rows), true, 1.0, 1);
                         }
                     }
                 }
@@ -225,7 +230,7 @@ impl CustomOp3 for Attention {
 
 /// q: [batch · t, heads · head_dim], k and v: [batch · t, kv_heads · head_dim]
 /// (f32, CPU, rows in (sequence, position) order) → [batch · t, heads · head_dim].
-pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, dims: Dims) -> Result<Tensor> {
+pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, dims: Dims, packing: &Packing) -> Result<Tensor> {
     let n = dims.batch * dims.t;
     if q.dims() != [n, dims.q_width()]
         || k.dims() != [n, dims.kv_width()]
@@ -246,6 +251,7 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, dims: Dims) -> Result<Tensor> 
         &v.contiguous()?,
         Attention {
             dims,
+            packing: packing.clone(),
             probs: Mutex::new(None),
             keep,
         },

@@ -3,6 +3,7 @@
 //! so no transpose is needed before or after. The backward pass is the
 //! inverse rotation.
 
+use super::super::packing::Packing;
 use super::{data, rows_per_task, tensor, uninit, with_data};
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
@@ -27,6 +28,7 @@ impl Tables {
 
 struct Rope {
     tables: Arc<Tables>,
+    packing: Packing,
     t: usize,
     heads: usize,
 }
@@ -43,7 +45,7 @@ impl Rope {
             .enumerate()
             .for_each(|(c, (yc, xc))| {
                 for (r, (yr, xr)) in yc.chunks_mut(width).zip(xc.chunks(width)).enumerate() {
-                    let pos = (c * rows + r) % self.t;
+                    let pos = self.packing.position(c * rows + r, self.t);
                     let cos = &self.tables.cos[pos * half..(pos + 1) * half];
                     let sin = &self.tables.sin[pos * half..(pos + 1) * half];
                     for (yh, xh) in yr.chunks_mut(2 * half).zip(xr.chunks(2 * half)) {
@@ -77,8 +79,15 @@ impl CustomOp1 for Rope {
     }
 }
 
-/// x: [b·t, heads · head_dim] (f32, CPU), rows in (batch, position) order.
-pub fn rope(x: &Tensor, tables: &Arc<Tables>, t: usize, heads: usize) -> Result<Tensor> {
+/// x: [b·t, heads · head_dim] (f32, CPU), rows in (batch, position) order;
+/// in a packed batch positions count from each example's start.
+pub fn rope(
+    x: &Tensor,
+    tables: &Arc<Tables>,
+    t: usize,
+    heads: usize,
+    packing: &Packing,
+) -> Result<Tensor> {
     let (n, width) = x.dims2()?;
     if width != heads * tables.half * 2 || n % t != 0 || t * tables.half > tables.cos.len() {
         candle_core::bail!(
@@ -87,6 +96,7 @@ pub fn rope(x: &Tensor, tables: &Arc<Tables>, t: usize, heads: usize) -> Result<
     }
     x.contiguous()?.apply_op1(Rope {
         tables: tables.clone(),
+        packing: packing.clone(),
         t,
         heads,
     })
