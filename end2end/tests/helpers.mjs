@@ -58,12 +58,13 @@ export async function signUp(page, email) {
 }
 
 export const EQ12_JSONL = fileURLToPath(new URL('../../../shared/fixtures/EQ-12-conversations-demo.jsonl', import.meta.url));
+export const EQ12_JSON = fileURLToPath(new URL('../../../shared/fixtures/EQ-12-conversations-demo.json', import.meta.url));
 
 /** Uploads EQ-12 through the wizard and waits until the server says ready; its page URL. */
-export async function uploadReadyDataset(page) {
+export async function uploadReadyDataset(page, file = EQ12_JSONL) {
   await page.goto(`${BASE}/datasets/new`);
   await hydrated(page);
-  await page.setInputFiles('[data-testid=file-input]', EQ12_JSONL);
+  await page.setInputFiles('[data-testid=file-input]', file);
   await page.waitForSelector('[data-testid=precheck-ok]');
   await page.click('[data-testid=upload-button]');
   await page.waitForURL(/\/datasets\/[0-9a-f-]{36}$/, { timeout: 30_000 });

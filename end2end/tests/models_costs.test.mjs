@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
-  BASE, OUTPUT, fillShortRun, hydrated, launch, newPage, openModel, signUp, uniqueEmail, uploadReadyDataset,
+  BASE, EQ12_JSON, OUTPUT, fillShortRun, hydrated, launch, newPage, openModel, signUp, uniqueEmail, uploadReadyDataset,
   waitForCompletedJob,
 } from './helpers.mjs';
 
@@ -43,9 +43,14 @@ function untar(buf) {
 }
 
 /** Starts a short run from the configure page, overriding the budget when asked. */
-async function startShortRun(page, steps, keep = 'best') {
+async function startShortRun(page, steps, keep = 'best', validation = '') {
   await fillShortRun(page, steps);
   await page.selectOption('[data-testid=keep-adapter-select]', keep);
+  if (validation) {
+    await page.selectOption('[data-testid=validation-select]', validation);
+    // The estimate counts the file's validation passes.
+    await page.waitForFunction(() => /passes/.test(document.querySelector('[data-testid=estimate-validation]')?.textContent ?? ''));
+  }
   await page.click('[data-testid=start-job]');
   // The estimate passes the $0.01 budget: refused with the numbers.
   await page.waitForSelector('[data-testid=over-budget]');
@@ -62,6 +67,7 @@ test('download, continue training, budget alert, notifications, costs', async ()
   const page = await newPage(browser);
   await signUp(page, uniqueEmail('models'));
   const dataset = (await uploadReadyDataset(page)).split('/').pop();
+  const validation = (await uploadReadyDataset(page, EQ12_JSON)).split('/').pop();
 
   await page.goto(`${BASE}/settings`);
   await hydrated(page);
@@ -114,8 +120,9 @@ test('download, continue training, budget alert, notifications, costs', async ()
   await hydrated(page);
   await page.waitForSelector('[data-testid=parent-banner]');
   assert.match(await page.textContent('[data-testid=parent-banner]'), /Continuing/);
-  const child = await startShortRun(page, 2, 'last');
+  const child = await startShortRun(page, 2, 'last', validation);
   assert.notEqual(child, model);
+  assert.equal(await page.getAttribute('[data-testid=model-validation] a', 'href'), `/datasets/${validation}`);
   assert.equal(await page.textContent('[data-testid=model-adapter-step]'), 'step 2 · last step');
   assert.match(await page.textContent('[data-testid=model-adapter-why]'), /as the job asked/);
   await page.waitForSelector('[data-testid=version-chain]');

@@ -500,6 +500,24 @@ fn bad_input_is_refused_before_training_with_a_clear_error() {
         .to_string();
     assert!(e.contains("gpt_neox"), "{e}");
 
+    // Rows longer than the model's positions: refused before training.
+    let too_long = HyperParams {
+        max_seq_len: 4096,
+        ..small(1)
+    };
+    let e = run(
+        &spec(dir.path(), too_long),
+        &dir.path().join("w-long"),
+        None,
+    )
+    .0
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("max_seq_len") && e.contains("2048 positions"),
+        "{e}"
+    );
+
     let no_targets = dir.path().join("context-only.jsonl");
     std::fs::write(&no_targets, "{\"_meta\": {\"version\": \"4.0.0\", \"total_pairs\": 1}}\n{\"id\": \"a\", \"conversation_id\": \"c\", \"system_prompt\": \"s\", \"conversation_history\": [], \"current_user_input\": \"hi\", \"target_response\": null}\n").unwrap();
     let mut s = spec(dir.path(), small(1));

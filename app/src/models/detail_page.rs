@@ -144,6 +144,11 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
                     <dt>"Batch"</dt><dd>{format!("{} × {} accumulation", config.batch_size, config.gradient_accumulation)}</dd>
                     <dt>"Epochs"</dt><dd data-testid="model-epochs">{epochs_run}</dd>
                     <dt>"Max length"</dt><dd>{config.max_seq_len}</dd>
+                    <dt>"Validation"</dt><dd data-testid="model-validation">{match j.validation_dataset_id {
+                        Some(v) => view! { <a href=format!("/datasets/{v}")>"a separate file"</a> }.into_any(),
+                        None => format!("{:.0} % of the training file", config.validation_split * 100.0).into_any(),
+                    }}</dd>
+                    <dt>"Packing"</dt><dd>{if brightrun::cluster::packing_on(config.packing, config.batch_size as usize) { "on" } else { "off" }}</dd>
                     <dt>"Early stopping"</dt><dd>{match config.early_stopping_patience {
                         0 => "off".to_string(),
                         p => format!("after {p} evaluations without improvement"),

@@ -256,6 +256,77 @@ async fn cancel_mid_run_stops_the_trainer_and_billing(pool: PgPool) {
     assert_eq!(status, 200);
 }
 
+/// EQ-12 as OpenAI chat JSONL, each conversation with its whole history:
+/// every assistant turn is learned, except on odd lines, where the earlier
+/// turns have weight 0.
+fn eq12_as_openai_chat() -> Vec<u8> {
+    let fixture = crate::common::fixture("EQ-12-conversations-demo.jsonl");
+    let examples = brightrun::datasets::training_examples(&fixture).unwrap();
+    let mut out = String::new();
+    for (i, ex) in examples.iter().enumerate() {
+        let last = ex.messages.len() - 1;
+        let messages: Vec<serde_json::Value> = ex
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(k, m)| {
+                let mut v = j!({"role": m.role.as_str(), "content": m.content});
+                if m.role == brightrun::datasets::Role::Assistant && k < last && i % 2 == 1 {
+                    v["weight"] = j!(0);
+                }
+                v
+            })
+            .collect();
+        out.push_str(&j!({ "messages": messages }).to_string());
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// OpenAI chat with several assistant turns: the statistics count the
+/// learned tokens (more than the same pairs in brightrun-lora-v4, where only
+/// the target is learned; fewer than all the assistant's where a weight is
+/// 0), the estimate says how many the run learns from, and it trains.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn every_weighted_assistant_turn_of_an_openai_file_is_counted_and_trained(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.signed_in("turns@example.com").await;
+    let pairs = ready_dataset(&app, &client).await;
+    let chat = crate::common::upload(&app, &client, "eq12-chat.jsonl", eq12_as_openai_chat()).await;
+    brightrun_backend::datasets::worker::tick(&app.services)
+        .await
+        .unwrap();
+    let stats = |body: serde_json::Value| body["data"]["report"]["stats"]["tokens"].clone();
+    let chat_tokens = stats(app.get(&client, &format!("/api/datasets/{chat}")).await.1);
+    let pair_tokens = stats(app.get(&client, &format!("/api/datasets/{pairs}")).await.1);
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap();
+    assert!(
+        n(&chat_tokens, "trained") > n(&pair_tokens, "trained"),
+        "{chat_tokens} {pair_tokens}"
+    );
+    assert!(
+        n(&chat_tokens, "trained") < n(&chat_tokens, "assistant"),
+        "{chat_tokens}"
+    );
+    assert!(
+        n(&pair_tokens, "trained") < n(&pair_tokens, "assistant"),
+        "{pair_tokens}"
+    );
+    let id = create(&app, &client, new_job(&chat, "cpu", 2)).await;
+    let detail = crate::common::job(&app, &client, &id).await;
+    let estimate = &detail["estimate"];
+    assert!(
+        n(estimate, "trained_tokens") > 0
+            && n(estimate, "trained_tokens") < n(estimate, "total_tokens"),
+        "{estimate}"
+    );
+    let done = tick_until(&app, &client, &id, Duration::from_secs(180), |j| {
+        matches!(j["job"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(done["job"]["status"], "completed", "{done}");
+}
+
 /// A job validating on a file of the user's own on the local backend; the
 /// training file itself, or a dataset that is not theirs, is refused by name.
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]

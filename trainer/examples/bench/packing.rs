@@ -9,18 +9,19 @@ use std::path::Path;
 use std::time::Instant;
 
 pub fn run(shape: &str, dir: &Path, steps: u64, batch: usize, seq: usize) {
-    let base = match shape {
-        "tiny" => brightrun_trainer::model::tiny::NAME.to_string(),
-        "100m" => {
-            let folder = dir.join("model-100m");
-            if !folder.join("config.json").is_file() {
-                let c = brightrun_trainer::model::tiny::config_100m();
-                brightrun_trainer::model::tiny::write_random_folder(&folder, &c, 0).unwrap();
-            }
-            folder.display().to_string()
-        }
+    use brightrun_trainer::model::tiny;
+    // The shape with room for whole EQ-12 examples in its byte-level tokens.
+    let mut c = match shape {
+        "tiny" => tiny::config(),
+        "100m" => tiny::config_100m(),
         other => panic!("unknown shape {other}"),
     };
+    c.max_position_embeddings = 16_384;
+    let folder = dir.join(format!("model-{shape}"));
+    if !folder.join("config.json").is_file() {
+        tiny::write_random_folder(&folder, &c, 0).unwrap();
+    }
+    let base = folder.display().to_string();
     let dataset = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../shared/fixtures/EQ-12-conversations-demo.jsonl"
@@ -41,6 +42,7 @@ pub fn run(shape: &str, dir: &Path, steps: u64, batch: usize, seq: usize) {
                 max_seq_len: seq,
                 eval_samples: 0,
                 packing: Some(packing),
+                gradient_checkpointing: Some(true),
                 ..HyperParams::default()
             },
             output: Output::Folder(work.join("adapter").display().to_string()),

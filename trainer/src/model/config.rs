@@ -214,6 +214,12 @@ impl ModelConfig {
         }
     }
 
+    /// The positions the trainer builds RoPE tables for: the model's own,
+    /// up to 32,768.
+    pub fn positions(&self) -> usize {
+        self.max_position_embeddings.min(32_768)
+    }
+
     pub fn parameter_count(&self) -> usize {
         let h = self.hidden_size;
         let q = self.num_attention_heads * self.head_dim;

@@ -280,7 +280,7 @@ fn check_shape(t: &Tensor, want: &[usize], name: &str) -> Result<()> {
 
 fn rope_tables(c: &ModelConfig, dev: &Device) -> Result<(Tensor, Tensor)> {
     let inv = c.rope_scaling.inv_freq(c.head_dim, c.rope_theta);
-    let max = c.max_position_embeddings.min(32_768);
+    let max = c.positions();
     let half = inv.len();
     let mut cos = Vec::with_capacity(max * half);
     let mut sin = Vec::with_capacity(max * half);

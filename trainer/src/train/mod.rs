@@ -132,6 +132,18 @@ impl Trainer {
         let h = &spec.hyperparameters;
         let examples = read_examples(&spec.dataset)?;
         let config = folder::config_of(&spec.base_model)?;
+        // Longer rows than the model has positions would fail mid-run, on
+        // the first example that long: refuse them now.
+        let positions = config.positions();
+        if h.max_seq_len > positions {
+            return Err(TrainerError::spec(
+                "hyperparameters.max_seq_len",
+                format!(
+                    "is {}, longer than the model's {positions} positions; use at most {positions}",
+                    h.max_seq_len
+                ),
+            ));
+        }
         let placed = device::resolve(spec.device, spec.dtype, device::detected())?;
         let checkpointing = brightrun::cluster::checkpointing_on(
             h.gradient_checkpointing,
