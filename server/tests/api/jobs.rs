@@ -364,40 +364,7 @@ async fn a_validation_file_validates_a_local_job(pool: PgPool) {
 async fn early_stopping_ends_a_run_and_the_model_says_which_adapter_it_kept(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let client = app.signed_in("patience@example.com").await;
-    let dataset = ready_dataset(&app, &client).await;
-    let mut body = new_job(&dataset, "cpu", 0);
-    // Too small a learning rate to improve the validation loss by 0.1%.
-    let c = &mut body["config"];
-    c["learning_rate"] = j!(1e-6);
-    c["eval_interval"] = j!(1);
-    c["eval_samples"] = j!(0);
-    c["early_stopping_patience"] = j!(2);
-    c["keep_adapter"] = j!("best");
-    let id = create(&app, &client, body).await;
-    let done = tick_until(&app, &client, &id, Duration::from_secs(180), |j| {
-        matches!(j["job"]["status"].as_str(), Some("completed" | "failed"))
-    })
-    .await;
-    assert_eq!(done["job"]["status"], "completed", "{done}");
-    assert_eq!(
-        (
-            done["job"]["current_step"].as_u64(),
-            done["job"]["total_steps"].as_u64()
-        ),
-        (Some(3), Some(20)),
-        "{done}"
-    );
-    assert_eq!(done["config"]["early_stopping_patience"], 2);
-    let model = done["job"]["model_id"].as_str().unwrap();
-    let detail = assert_kept_adapter(&app, &client, model).await;
-    let why = detail["adapter"]["why"].as_str().unwrap();
-    assert!(
-        why.starts_with("Training stopped early at step 3 of 20"),
-        "{why}"
-    );
-    let (_, logs) = app.get(&client, &format!("/api/jobs/{id}/logs")).await;
-    let text = logs["data"]["text"].as_str().unwrap();
-    assert!(text.contains("stopping early at step 3"), "{text}");
+    crate::common::assert_stops_early(&app, &client).await;
 }
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]

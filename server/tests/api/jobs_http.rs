@@ -539,6 +539,16 @@ async fn a_tick_longer_than_its_lease_keeps_its_jobs_from_a_second_poller(pool: 
     real.stop().await;
 }
 
+/// Early stopping on an agent: the job completes before its last step.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn early_stopping_ends_a_run_on_an_agent(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent(&dir.path().join("agent"), "127.0.0.1:0".parse().unwrap()).await;
+    let app = app_for(pool, &format!("http://{}", agent.addr()), KEY).await;
+    let client = app.signed_in("agent-patience@example.com").await;
+    crate::common::assert_stops_early(&app, &client).await;
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn a_model_trained_on_an_agent_answers_through_it(pool: PgPool) {
     use crate::generation::{api_token, messages, playground, text_of};

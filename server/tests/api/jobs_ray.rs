@@ -280,6 +280,15 @@ async fn cancel_stops_the_ray_job_and_a_resubmit_starts_no_second_run(pool: PgPo
     assert_eq!(jobs[0]["status"], "STOPPED");
 }
 
+/// Early stopping in a Ray job: the job completes before its last step.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn early_stopping_ends_a_ray_job(pool: PgPool) {
+    let ray = ray();
+    let app = app_for(pool, &ray, &[]).await;
+    let client = app.signed_in("ray-patience@example.com").await;
+    crate::common::assert_stops_early(&app, &client).await;
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn a_trainer_failure_that_ray_calls_a_success_is_a_failure(pool: PgPool) {
     let ray = ray();

@@ -382,6 +382,47 @@ pub async fn with_validation_file(
     id
 }
 
+/// A run whose validation loss stops improving (too small a learning rate
+/// to improve it by 0.1%) stops early at step 3 of 20 with patience 2; its
+/// model keeps the best evaluation's adapter and says why, and the log says
+/// it stopped.
+pub async fn assert_stops_early(app: &TestApp, client: &reqwest::Client) {
+    use serde_json::json as j;
+    let dataset = ready_dataset(app, client).await;
+    let mut body = new_job(&dataset, "cpu", 0);
+    let c = &mut body["config"];
+    c["learning_rate"] = j!(1e-6);
+    c["eval_interval"] = j!(1);
+    c["eval_samples"] = j!(0);
+    c["early_stopping_patience"] = j!(2);
+    c["keep_adapter"] = j!("best");
+    let id = create(app, client, body).await;
+    let done = tick_until(app, client, &id, std::time::Duration::from_secs(180), |j| {
+        matches!(j["job"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(done["job"]["status"], "completed", "{done}");
+    assert_eq!(
+        (
+            done["job"]["current_step"].as_u64(),
+            done["job"]["total_steps"].as_u64()
+        ),
+        (Some(3), Some(20)),
+        "{done}"
+    );
+    assert_eq!(done["config"]["early_stopping_patience"], 2);
+    let model = done["job"]["model_id"].as_str().unwrap();
+    let detail = assert_kept_adapter(app, client, model).await;
+    let why = detail["adapter"]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("Training stopped early at step 3 of 20"),
+        "{why}"
+    );
+    let (_, logs) = app.get(client, &format!("/api/jobs/{id}/logs")).await;
+    let text = logs["data"]["text"].as_str().unwrap();
+    assert!(text.contains("stopping early at step 3"), "{text}");
+}
+
 /// The model page's adapter step is the one the trainer wrote (its
 /// `training_args.json` in storage), and the one with the lowest validation
 /// loss the job recorded; returns the model detail.
