@@ -24,7 +24,7 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// An auto/on/off select's value for a setting (gradient checkpointing,
 /// packing), and back.
-fn checkpointing_choice(setting: Option<bool>) -> &'static str {
+fn auto_choice(setting: Option<bool>) -> &'static str {
     match setting {
         None => "auto",
         Some(true) => "on",
@@ -32,11 +32,41 @@ fn checkpointing_choice(setting: Option<bool>) -> &'static str {
     }
 }
 
-fn checkpointing_setting(choice: &str) -> Option<bool> {
+fn auto_setting(choice: &str) -> Option<bool> {
     match choice {
         "on" => Some(true),
         "off" => Some(false),
         _ => None,
+    }
+}
+
+/// A select for an optional switch of the config: auto (`None`), on or off.
+#[component]
+fn AutoOnOff(
+    id: &'static str,
+    test_id: &'static str,
+    label: &'static str,
+    auto_label: &'static str,
+    help: &'static str,
+    config: RwSignal<TrainingConfig>,
+    get: fn(&TrainingConfig) -> Option<bool>,
+    set: fn(&mut TrainingConfig, Option<bool>),
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <Label for_id=id>{label}</Label>
+            <select id=id class="input" data-testid=test_id
+                prop:value=move || config.with(|c| auto_choice(get(c)))
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    config.update(|c| set(c, auto_setting(&v)));
+                }>
+                <option value="auto">{auto_label}</option>
+                <option value="on">"On"</option>
+                <option value="off">"Off"</option>
+            </select>
+            <p class="muted small">{help}</p>
+        </div>
     }
 }
 
@@ -393,34 +423,14 @@ fn ConfigureForm(options: ConfigureOptions, parent: Option<ModelDetail>) -> impl
                             </select>
                             <p class="muted small">"The default is bf16 on a GPU that has it, f16 on older cards such as the T4, and f32 on the CPU. The adapter always trains in f32."</p>
                         </div>
-                        <div class="field">
-                            <Label for_id="field-gradient-checkpointing">"Gradient checkpointing"</Label>
-                            <select id="field-gradient-checkpointing" class="input" data-testid="checkpointing-select"
-                                prop:value=move || config.with(|c| checkpointing_choice(c.gradient_checkpointing))
-                                on:change=move |ev| {
-                                    let v = event_target_value(&ev);
-                                    config.update(|c| c.gradient_checkpointing = checkpointing_setting(&v));
-                                }>
-                                <option value="auto">"Auto (on from 1B parameters)"</option>
-                                <option value="on">"On"</option>
-                                <option value="off">"Off"</option>
-                            </select>
-                            <p class="muted small">"Keeps only each layer's input and recomputes the rest while going backward: less memory for some more time per step."</p>
-                        </div>
-                        <div class="field">
-                            <Label for_id="field-packing">"Packing"</Label>
-                            <select id="field-packing" class="input" data-testid="packing-select"
-                                prop:value=move || config.with(|c| checkpointing_choice(c.packing))
-                                on:change=move |ev| {
-                                    let v = event_target_value(&ev);
-                                    config.update(|c| c.packing = checkpointing_setting(&v));
-                                }>
-                                <option value="auto">"Auto (on from batch size 2)"</option>
-                                <option value="on">"On"</option>
-                                <option value="off">"Off"</option>
-                            </select>
-                            <p class="muted small">"Puts several examples in one row up to the max length, each seeing only itself, instead of padding every example to the longest: fewer wasted tokens per step, the same loss."</p>
-                        </div>
+                        <AutoOnOff id="field-gradient-checkpointing" test_id="checkpointing-select" label="Gradient checkpointing"
+                            auto_label="Auto (on from 1B parameters)" config
+                            get=|c| c.gradient_checkpointing set=|c, v| c.gradient_checkpointing = v
+                            help="Keeps only each layer's input and recomputes the rest while going backward: less memory for some more time per step."/>
+                        <AutoOnOff id="field-packing" test_id="packing-select" label="Packing"
+                            auto_label="Auto (on from batch size 2)" config
+                            get=|c| c.packing set=|c, v| c.packing = v
+                            help="Puts several examples in one row up to the max length, each seeing only itself, instead of padding every example to the longest: fewer wasted tokens per step, the same loss."/>
                         <fieldset class="field modules">
                             <legend class="label">"Target modules"</legend>
                             {TARGET_MODULES.iter().map(|m| {

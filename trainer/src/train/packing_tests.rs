@@ -35,6 +35,17 @@ fn examples() -> Vec<Encoded> {
     set
 }
 
+/// The same examples with only example `j`'s targets learned.
+fn learning_only(set: &[Encoded], j: usize) -> Vec<Encoded> {
+    set.iter()
+        .enumerate()
+        .map(|(i, e)| Encoded {
+            target: e.target.iter().map(|&t| t && i == j).collect(),
+            ..e.clone()
+        })
+        .collect()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-5 * a.abs().max(1.0)
 }
@@ -91,14 +102,7 @@ fn a_packed_batch_gives_each_example_its_unpacked_loss_and_gradients() {
         }
         // Each example's own loss, packed beside the others, is its loss alone.
         for j in 0..set.len() {
-            let only: Vec<Encoded> = set
-                .iter()
-                .enumerate()
-                .map(|(i, e)| Encoded {
-                    target: e.target.iter().map(|&t| t && i == j).collect(),
-                    ..e.clone()
-                })
-                .collect();
+            let only = learning_only(&set, j);
             let only_refs: Vec<&Encoded> = only.iter().collect();
             let (in_pack, _) = collate(&only_refs, Some(MAX_LEN), &dev).unwrap();
             let (alone, _) = collate(&[&set[j]], None, &dev).unwrap();
@@ -124,14 +128,7 @@ fn an_example_never_attends_to_its_neighbour_in_the_row() {
     let dev = Device::Cpu;
     let (model, _) = tiny::with_every_adapter(3, &dev, DType::F32, 0.0, 4, 5).unwrap();
     let loss_of = |set: &[Encoded], j: usize| -> f32 {
-        let masked: Vec<Encoded> = set
-            .iter()
-            .enumerate()
-            .map(|(i, e)| Encoded {
-                target: e.target.iter().map(|&t| t && i == j).collect(),
-                ..e.clone()
-            })
-            .collect();
+        let masked = learning_only(set, j);
         let refs: Vec<&Encoded> = masked.iter().collect();
         let (b, _) = collate(&refs, Some(400), &dev).unwrap();
         assert_eq!(b.ids.dims2().unwrap().0, 1, "one row");
