@@ -1,10 +1,15 @@
 //! Tokenizing conversations for training: the model's chat template
-//! (minijinja, with Python string methods), ChatML when it has none, and a
-//! loss mask that covers the assistant's target only.
+//! (minijinja, set up as transformers sets up Jinja: see `template`),
+//! ChatML when it has none, and a loss mask that covers the assistant's
+//! target only.
+
+#[cfg(test)]
+mod real_templates;
+mod template;
 
 use crate::error::{Result, TrainerError};
 use brightrun::datasets::{Message, Role, TrainingExample};
-use minijinja::{Environment, context};
+use minijinja::{Environment, Value, context};
 
 pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -32,22 +37,25 @@ impl ChatTokenizer {
         bos_token: String,
         eos_token: String,
     ) -> Result<Self> {
-        let mut env = Environment::new();
-        minijinja_contrib::add_to_environment(&mut env);
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
-        env.add_function(
-            "raise_exception",
-            |msg: String| -> std::result::Result<String, minijinja::Error> {
-                Err(minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    msg,
-                ))
-            },
-        );
-        env.add_template_owned("chat", template.unwrap_or_else(|| CHATML.to_string()))
-            .map_err(|e| {
-                TrainerError::UnsupportedModel(format!("the chat template does not parse: {e}"))
-            })?;
+        Self::with_clock(
+            tokenizer,
+            template,
+            bos_token,
+            eos_token,
+            template::local_now,
+        )
+    }
+
+    /// As `new`, with `strftime_now` reading the time from `clock`.
+    fn with_clock(
+        tokenizer: tokenizers::Tokenizer,
+        template: Option<String>,
+        bos_token: String,
+        eos_token: String,
+        clock: template::Clock,
+    ) -> Result<Self> {
+        let source = template.unwrap_or_else(|| CHATML.to_string());
+        let env = template::environment(source, clock)?;
         Ok(Self {
             tokenizer,
             env,
@@ -57,30 +65,34 @@ impl ChatTokenizer {
     }
 
     fn render(&self, messages: &[Message], generation_prompt: bool) -> Result<String> {
-        let messages: Vec<_> = messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    Role::System => "system",
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
-                context! { role => role, content => m.content }
-            })
-            .collect();
         self.env
             .get_template("chat")
-            .and_then(|t| {
-                t.render(context! {
-                    messages => messages,
-                    add_generation_prompt => generation_prompt,
-                    bos_token => self.bos_token,
-                    eos_token => self.eos_token,
-                })
-            })
+            .and_then(|t| t.render(self.context(messages, generation_prompt)))
             .map_err(|e| {
                 TrainerError::Dataset(format!("the chat template failed on an example: {e}"))
             })
+    }
+
+    /// What transformers gives a template: the messages, the generation
+    /// prompt flag, tools and documents none, and the special tokens (one
+    /// the model lacks undefined).
+    fn context(&self, messages: &[Message], generation_prompt: bool) -> Value {
+        let messages: Vec<_> = messages
+            .iter()
+            .map(|m| context! { role => m.role.as_str(), content => m.content })
+            .collect();
+        let token = |t: &str| match t {
+            "" => Value::UNDEFINED,
+            t => Value::from(t),
+        };
+        context! {
+            messages => messages,
+            add_generation_prompt => generation_prompt,
+            tools => Value::from(()),
+            documents => Value::from(()),
+            bos_token => token(&self.bos_token),
+            eos_token => token(&self.eos_token),
+        }
     }
 
     pub fn encode_text(&self, text: &str) -> Result<Vec<u32>> {
