@@ -3,6 +3,7 @@
 //! code compiles to wasm32 for the browser and to native for the server.
 
 pub mod accounts;
+pub mod base_models;
 pub mod cluster;
 pub mod costs;
 pub mod dashboard;

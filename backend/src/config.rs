@@ -73,6 +73,15 @@ pub struct Config {
     /// `BRIGHTRUN_MODELS_DIR`: Hugging Face model folders offered as base
     /// models (default `<data dir>/models`).
     pub models_dir: PathBuf,
+    /// `BRIGHTRUN_HUB_URL`: the Hugging Face Hub (or a mirror) base models
+    /// are added from (default `https://huggingface.co`).
+    pub hub_url: String,
+    /// `BRIGHTRUN_HUB_ADMINS`: comma-separated emails of the operators who
+    /// may add and delete base models; empty (the default): every user may.
+    pub hub_admins: Vec<String>,
+    /// `BRIGHTRUN_HUB_MAX_GB`: the largest base model download accepted
+    /// (default 100 GB).
+    pub hub_max_bytes: u64,
     /// `BRIGHTRUN_CLUSTER_MODELS`: comma-separated model ids the remote
     /// cluster accepts, offered besides the built-in and local ones.
     pub cluster_models: Vec<String>,
@@ -159,6 +168,8 @@ impl std::fmt::Debug for Config {
             .field("cluster_url", &self.cluster_url)
             .field("cluster_key", &self.cluster_key.as_ref().map(|_| "<set>"))
             .field("models_dir", &self.models_dir)
+            .field("hub_url", &self.hub_url)
+            .field("hub_admins", &self.hub_admins)
             .field("poll_interval", &self.poll_interval)
             .field("ray_address", &self.ray_address)
             .field("ray_token", &self.ray_token.as_ref().map(|_| "<set>"))
@@ -277,6 +288,23 @@ impl Config {
             models_dir: var("BRIGHTRUN_MODELS_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("models")),
+            hub_url: var("BRIGHTRUN_HUB_URL")
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| "https://huggingface.co".into()),
+            hub_admins: var("BRIGHTRUN_HUB_ADMINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|m| m.trim().to_ascii_lowercase())
+                        .filter(|m| !m.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hub_max_bytes: (parse::<f64>(
+                &var,
+                "BRIGHTRUN_HUB_MAX_GB",
+                "100",
+                "expected gigabytes, e.g. 20",
+            )? * 1e9) as u64,
             cluster_models: var("BRIGHTRUN_CLUSTER_MODELS")
                 .map(|v| {
                     v.split(',')

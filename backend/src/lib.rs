@@ -4,6 +4,7 @@
 //! crate; it knows nothing about either.
 
 pub mod accounts;
+pub mod base_models;
 pub mod config;
 pub mod costs;
 pub mod dashboard;

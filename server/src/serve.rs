@@ -26,11 +26,12 @@ pub async fn serve(
     }
     let housekeeping = supervised("housekeeping", &services, housekeeping);
     let workers = services.config.workers.then(|| {
-        use brightrun_backend::{datasets, jobs, webhooks};
+        use brightrun_backend::{base_models, datasets, jobs, webhooks};
         [
             supervised("validation", &services, datasets::worker::run),
             supervised("poller", &services, jobs::poller::run),
             supervised("webhooks", &services, webhooks::worker::run),
+            supervised("base_models", &services, base_models::worker::run),
         ]
     });
     let cluster = services.cluster.clone();

@@ -3,6 +3,7 @@
 //! "data": …}`; errors are the envelope of `brightrun_backend::http`.
 
 mod auth;
+mod base_models;
 mod costs;
 mod datasets;
 mod error;
@@ -40,6 +41,15 @@ pub fn router() -> Router<LeptosOptions> {
         )
         .route("/datasets/{id}/confirm", post(datasets::confirm))
         .route("/datasets/{id}/cancel", post(datasets::cancel))
+        .route(
+            "/base-models",
+            post(base_models::add).get(base_models::list),
+        )
+        .route("/base-models/inspect", post(base_models::inspect))
+        .route(
+            "/base-models/{id}",
+            get(base_models::show).delete(base_models::delete),
+        )
         .route("/training/options", get(jobs::options))
         .route("/jobs", post(jobs::create).get(jobs::list))
         .route("/jobs/estimate", post(jobs::estimate))

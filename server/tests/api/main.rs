@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod base_models;
 mod costs;
 mod cross_site;
 mod datasets;
