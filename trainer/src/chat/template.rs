@@ -1,8 +1,8 @@
 //! The Jinja environment a chat template renders in, set up as transformers
 //! sets up its own (`chat_template_utils._compile_jinja_template`): blocks
 //! trimmed and left-stripped, `raise_exception`, `strftime_now`, a `tojson`
-//! that writes what Python's `json.dumps` writes, and Python's string and
-//! dict methods.
+//! that writes what Python's `json.dumps` writes, Python's string and dict
+//! methods, and transformers' `{% generation %}` blocks.
 
 use crate::error::{Result, TrainerError};
 use minijinja::value::{Kwargs, Value};
@@ -29,10 +29,46 @@ pub fn environment(source: String, clock: Clock) -> Result<Environment<'static>>
         strftime(clock(), &format)
     });
     env.add_filter("tojson", tojson);
-    env.add_template_owned("chat", source).map_err(|e| {
-        TrainerError::UnsupportedModel(format!("the chat template does not parse: {e}"))
-    })?;
+    env.add_template_owned("chat", generation_blocks(&source))
+        .map_err(|e| {
+            TrainerError::UnsupportedModel(format!("the chat template does not parse: {e}"))
+        })?;
     Ok(env)
+}
+
+/// transformers' `{% generation %}` … `{% endgeneration %}` marks the
+/// assistant's tokens and renders its body as it is: here an `if true`
+/// block, with the tags' whitespace control kept.
+fn generation_blocks(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find("{%") {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let Some(end) = tag.find("%}") else {
+            break;
+        };
+        out.push_str(&generation_tag(&tag[..end + 2]).unwrap_or_else(|| tag[..end + 2].into()));
+        rest = &tag[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{%- generation %}` as `{%- if true %}`, `{% endgeneration -%}` as
+/// `{% endif -%}`; None for any other tag.
+fn generation_tag(tag: &str) -> Option<String> {
+    let inner = &tag[2..tag.len() - 2];
+    let sign = |c: Option<char>| c.filter(|c| *c == '-' || *c == '+');
+    let lead = sign(inner.chars().next()).map_or("".into(), String::from);
+    let trail = sign(inner.chars().last()).map_or("".into(), String::from);
+    let word = inner[lead.len()..inner.len() - trail.len()].trim();
+    let replacement = match word {
+        "generation" => "if true",
+        "endgeneration" => "endif",
+        _ => return None,
+    };
+    Some(format!("{{%{lead} {replacement} {trail}%}}"))
 }
 
 fn raise_exception(msg: String) -> std::result::Result<String, Error> {
@@ -151,5 +187,18 @@ mod tests {
             .render(Value::UNDEFINED)
             .unwrap_err();
         assert!(err.to_string().contains("no system"), "{err}");
+    }
+
+    /// transformers' own output for the same template.
+    #[test]
+    fn generation_blocks_render_their_body() {
+        let source = "a {%- generation -%} b {%- endgeneration %} c|{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% else %}{{ m.content }}{% endif %}\n{% endfor %}";
+        let messages = vec![
+            minijinja::context! { role => "user", content => "hi" },
+            minijinja::context! { role => "assistant", content => "yo" },
+        ];
+        let ctx = minijinja::context! { messages => messages };
+        assert_eq!(render(source, ctx), "ab c|hiyo");
+        assert_eq!(generation_blocks("{{ '{%' }} %}"), "{{ '{%' }} %}");
     }
 }
