@@ -6,7 +6,7 @@
 
 use super::fused;
 use super::generic;
-use super::layer::Layer;
+use super::layer::{AttnKind, Pass};
 use super::llama::Llama;
 use super::lora::Linear;
 use crate::error::{Result, TrainerError};
@@ -62,7 +62,8 @@ impl Llama {
             )));
         }
         let ids = Tensor::from_slice(ids, t, &self.device)?;
-        let mut x = self.embed.embedding(&ids)?;
+        let mut x = self.embed_flat(&ids)?;
+        let window = |w: Option<usize>| mask(start, t, w, &self.device);
         let step = Step {
             model: self,
             start,
@@ -70,13 +71,21 @@ impl Llama {
             adapter,
             cos: self.cos.narrow(0, start, t)?.to_dtype(self.dtype)?,
             sin: self.sin.narrow(0, start, t)?.to_dtype(self.dtype)?,
-            mask: mask(start, t, &self.device)?,
+            local: match &self.local_rope {
+                Some((cos, sin, _)) => Some((
+                    cos.narrow(0, start, t)?.to_dtype(self.dtype)?,
+                    sin.narrow(0, start, t)?.to_dtype(self.dtype)?,
+                )),
+                None => None,
+            },
+            mask: window(None)?,
+            window_mask: window(self.config.arch.sliding_window)?,
         };
         for (layer, kv) in self.layers.iter().zip(&mut cache.layers) {
-            x = step.layer(layer, &x, kv)?;
+            x = layer.run(&x, &mut Decoding { step: &step, kv })?;
         }
         let last = x.narrow(0, t - 1, 1)?.contiguous()?;
-        let h = step.norm(&last, &self.norm)?;
+        let h = step.norm(&last, &self.norm.weight)?;
         Ok(self
             .logits(&h)?
             .to_dtype(DType::F32)?
@@ -94,8 +103,36 @@ struct Step<'a> {
     /// [t, head_dim / 2] at positions start..start + t.
     cos: Tensor,
     sin: Tensor,
-    /// [t, start + t], f32; None for one token (it sees everything).
+    /// The sliding layers' own (Gemma 3).
+    local: Option<(Tensor, Tensor)>,
+    /// [t, start + t], f32; None where nothing is hidden (one token, no
+    /// window).
     mask: Option<Tensor>,
+    /// The same for the sliding layers.
+    window_mask: Option<Tensor>,
+}
+
+/// One layer of one decode call: the call's ops and the layer's cache.
+struct Decoding<'a, 'k> {
+    step: &'a Step<'a>,
+    kv: &'k mut KvCache,
+}
+
+impl Pass for Decoding<'_, '_> {
+    fn fused(&self) -> bool {
+        self.step.model.fused
+            && self.step.model.device.is_cpu()
+            && self.step.model.dtype == DType::F32
+    }
+    fn norm(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        self.step.norm(x, weight)
+    }
+    fn linear(&mut self, lin: &Linear, x: &Tensor) -> Result<Tensor> {
+        self.step.linear(lin, x)
+    }
+    fn attention(&mut self, kind: AttnKind, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        self.step.attention(kind, q, k, v, self.kv)
+    }
 }
 
 impl Step<'_> {
@@ -120,29 +157,17 @@ impl Step<'_> {
         })
     }
 
-    /// x [t, hidden] → the layer's output, same shape.
-    fn layer(&self, layer: &Layer, x: &Tensor, kv: &mut KvCache) -> Result<Tensor> {
-        let xn = self.norm(x, &layer.input_layernorm)?;
-        let q = self.linear(&layer.q_proj, &xn)?;
-        let k = self.linear(&layer.k_proj, &xn)?;
-        let v = self.linear(&layer.v_proj, &xn)?;
-        let attn = self.attention(&q, &k, &v, kv)?;
-        let x = (x + self.linear(&layer.o_proj, &attn)?)?;
-        let xn = self.norm(&x, &layer.post_attention_layernorm)?;
-        let gate = self.linear(&layer.gate_proj, &xn)?;
-        let up = self.linear(&layer.up_proj, &xn)?;
-        let gated = if self.fused(&gate) {
-            fused::swiglu::swiglu(&gate, &up)?
-        } else {
-            (gate.silu()? * up)?
-        };
-        Ok((x + self.linear(&layer.down_proj, &gated)?)?)
-    }
-
     /// q [t, heads·d], k and v [t, kv_heads·d] → [t, heads·d]. Each group
     /// of query heads attends over its kv head's cache without copying it:
     /// the group's queries are stacked as rows of one matmul.
-    fn attention(&self, q: &Tensor, k: &Tensor, v: &Tensor, kv: &mut KvCache) -> Result<Tensor> {
+    fn attention(
+        &self,
+        kind: AttnKind,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        kv: &mut KvCache,
+    ) -> Result<Tensor> {
         let c = &self.model.config;
         let (nh, nkv, hd, t) = (
             c.num_attention_heads,
@@ -153,15 +178,26 @@ impl Step<'_> {
         let heads = |x: &Tensor, n: usize| -> candle_core::Result<Tensor> {
             x.reshape((1, t, n, hd))?.transpose(1, 2)?.contiguous()
         };
-        let q = generic::rope(&heads(q, nh)?, &self.cos, &self.sin)?;
-        let k = generic::rope(&heads(k, nkv)?, &self.cos, &self.sin)?;
-        let (k, v) = kv.append(&k, &heads(v, nkv)?)?;
+        let (cos, sin) = match (&self.local, kind.local_rope) {
+            (Some((cos, sin)), true) => (cos, sin),
+            _ => (&self.cos, &self.sin),
+        };
+        let q = generic::rope(&heads(&q.contiguous()?, nh)?, cos, sin)?;
+        let k = generic::rope(&heads(&k.contiguous()?, nkv)?, cos, sin)?;
+        let (k, v) = kv.append(&k, &heads(&v.contiguous()?, nkv)?)?;
         let total = self.start + t;
         let group = nh / nkv;
         // [1, nkv, group·t, d]: a group's heads are consecutive.
         let q = q.reshape((1, nkv, group * t, hd))?;
-        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.to_dtype(DType::F32)?;
-        let scores = match &self.mask {
+        let scores = (q.matmul(&k.t()?)? * c.attention_scale())?;
+        let scores =
+            generic::softcap(&scores, c.arch.attn_logit_softcapping)?.to_dtype(DType::F32)?;
+        let mask = if kind.window.is_some() {
+            &self.window_mask
+        } else {
+            &self.mask
+        };
+        let scores = match mask {
             Some(mask) => scores
                 .reshape((1, nkv, group, t, total))?
                 .broadcast_add(mask)?
@@ -178,10 +214,21 @@ impl Step<'_> {
 }
 
 /// The causal mask of `t` new tokens after `start` cached ones: token i
-/// sees positions up to start + i.
-fn mask(start: usize, t: usize, dev: &candle_core::Device) -> Result<Option<Tensor>> {
-    if t == 1 {
+/// sees positions up to start + i, and with a window only the `window`
+/// positions up to it.
+fn mask(
+    start: usize,
+    t: usize,
+    window: Option<usize>,
+    dev: &candle_core::Device,
+) -> Result<Option<Tensor>> {
+    let total = start + t;
+    let hidden = |i: usize, j: usize| j > start + i || window.is_some_and(|w| j + w <= start + i);
+    if (0..t).all(|i| (0..total).all(|j| !hidden(i, j))) {
         return Ok(None);
     }
-    generic::causal_mask_after(start, t, dev).map(Some)
+    let m: Vec<f32> = (0..t)
+        .flat_map(|i| (0..total).map(move |j| if hidden(i, j) { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Ok(Some(Tensor::from_vec(m, (t, total), dev)?))
 }

@@ -89,12 +89,53 @@ pub fn causal_mask_after(start: usize, t: usize, dev: &Device) -> Result<Tensor>
 /// heads already repeated) → [b, h, t, d]. Scores in the inputs' dtype,
 /// masked and normalised in f32.
 pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-    let dtype = q.dtype();
     let hd = q.dim(D::Minus1)?;
-    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?
-        .to_dtype(DType::F32)?
-        .broadcast_add(mask)?;
+    attend_with(q, k, v, mask, 1.0 / (hd as f64).sqrt(), None)
+}
+
+/// [`attend`] with the scores scaled by `scale` and, with a cap c, softcapped
+/// to tanh(s/c)·c before the mask (Gemma 2), as transformers' eager
+/// attention does.
+pub fn attend_with(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+    cap: Option<f64>,
+) -> candle_core::Result<Tensor> {
+    let dtype = q.dtype();
+    let mut scores = (q.matmul(&k.t()?)? * scale)?;
+    if let Some(c) = cap {
+        scores = ((scores / c)?.tanh()? * c)?;
+    }
+    let scores = scores.to_dtype(DType::F32)?.broadcast_add(mask)?;
     softmax_last(&scores)?.to_dtype(dtype)?.matmul(v)
+}
+
+/// The additive sliding-window mask [t, t]: position i sees keys
+/// i − window < j only (the causal mask adds the rest).
+pub fn window_mask(t: usize, window: usize, dev: &Device) -> Result<Tensor> {
+    let m: Vec<f32> = (0..t)
+        .flat_map(|i| {
+            (0..t).map(move |j| {
+                if j + window <= i {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    Ok(Tensor::from_vec(m, (t, t), dev)?)
+}
+
+/// Logits softcapped to tanh(l/c)·c (Gemma's final_logit_softcapping).
+pub fn softcap(x: &Tensor, cap: Option<f64>) -> candle_core::Result<Tensor> {
+    match cap {
+        Some(c) => (x / c)?.tanh()? * c,
+        None => Ok(x.clone()),
+    }
 }
 
 /// Mean cross-entropy (in f32) over the positions whose label is not

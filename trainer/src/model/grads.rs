@@ -72,7 +72,7 @@ impl Llama {
         }
         // The head: loss, and the gradient at the last layer's output.
         let top = Var::from_tensor(&x)?;
-        let h = ctx.normalize(top.as_tensor(), &self.norm)?;
+        let h = ctx.normalize(top.as_tensor(), &self.norm.weight)?;
         let (loss, counted) = self.head_loss(&h, labels)?;
         let store = (&loss * scale)?.backward()?;
         let mut found = HashMap::new();

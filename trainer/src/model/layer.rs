@@ -1,6 +1,15 @@
-//! One decoder layer: pre-norm attention and a SwiGLU MLP around the
+//! One decoder layer: pre-norm attention and a gated MLP around the
 //! residual stream, each projection a frozen linear with optional LoRA,
-//! named as Hugging Face names them.
+//! named as Hugging Face names them. The architectures differ in a few
+//! places, all here: Phi-3 fuses q, k and v into `qkv_proj` and gate and up
+//! into `gate_up_proj`; Qwen3 and Gemma 3 normalise each head of q and k;
+//! Gemma normalises the attention's and the MLP's outputs too, scales its
+//! norms by 1 + w and gates with gelu-tanh; sliding layers attend through a
+//! window, with their own RoPE base in Gemma 3.
+//!
+//! The layer's arithmetic is written once, against [`Pass`]: training runs
+//! it with the fused kernels or the generic ops (`Ctx`), decoding with a
+//! KV cache (`decode.rs`).
 
 use super::config::ModelConfig;
 use super::fused::{self, attention::Dims, rope::Tables};
@@ -15,16 +24,59 @@ use std::sync::Arc;
 /// The projections LoRA can target, by their PEFT names (the contract's list).
 pub const TARGETS: [&str; 7] = brightrun::cluster::TARGET_MODULES;
 
+/// An RMSNorm's weight as the ops apply it, and as Hugging Face stores it
+/// where that differs (Gemma's norms scale by 1 + w: `weight` is 1 + w).
+pub struct Norm {
+    pub weight: Tensor,
+    hf: Option<Tensor>,
+}
+
+impl Norm {
+    /// A norm weight as Hugging Face stores it, for a model of this kind.
+    pub(super) fn load(w: Tensor, gemma: bool) -> Result<Self> {
+        if !gemma {
+            return Ok(Self {
+                weight: w,
+                hf: None,
+            });
+        }
+        let weight = (w.to_dtype(DType::F32)? + 1.0)?.to_dtype(w.dtype())?;
+        Ok(Self {
+            weight,
+            hf: Some(w),
+        })
+    }
+
+    /// The weight under its Hugging Face meaning.
+    pub fn hf(&self) -> &Tensor {
+        self.hf.as_ref().unwrap_or(&self.weight)
+    }
+}
+
+/// How a layer attends: through a sliding window or not, with the global
+/// RoPE tables or the local ones (Gemma 3's sliding layers).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttnKind {
+    pub window: Option<usize>,
+    pub local_rope: bool,
+}
+
 pub struct Layer {
-    pub(super) input_layernorm: Tensor,
-    pub(super) post_attention_layernorm: Tensor,
-    pub(super) q_proj: Linear,
-    pub(super) k_proj: Linear,
-    pub(super) v_proj: Linear,
-    pub(super) o_proj: Linear,
-    pub(super) gate_proj: Linear,
-    pub(super) up_proj: Linear,
-    pub(super) down_proj: Linear,
+    pub(super) input_layernorm: Norm,
+    /// Llama: before the MLP. Gemma: on the attention's output.
+    pub(super) post_attention_layernorm: Norm,
+    /// Gemma only: before and after the MLP.
+    pub(super) pre_feedforward_layernorm: Option<Norm>,
+    pub(super) post_feedforward_layernorm: Option<Norm>,
+    /// Qwen3, Gemma 3: over each head of q and k.
+    pub(super) q_norm: Option<Norm>,
+    pub(super) k_norm: Option<Norm>,
+    /// By Hugging Face name, in the config's `projection_names` order.
+    pub(super) projections: Vec<(&'static str, Linear)>,
+    pub(super) kind: AttnKind,
+    gemma: bool,
+    /// q and kv widths, to split Phi-3's qkv_proj.
+    widths: (usize, usize),
 }
 
 /// Which kernels a forward pass runs: the fused CPU ones (see `fused`), or
@@ -40,10 +92,14 @@ pub(super) enum Ops {
         t: usize,
         /// [t, t] (packed: [b, 1, t, t]), f32.
         mask: Tensor,
+        /// The mask of the sliding layers, where the model has any.
+        window_mask: Option<Tensor>,
         /// [t, head_dim / 2] (packed: [b, 1, t, head_dim / 2]) in the
         /// weights' dtype.
         cos: Tensor,
         sin: Tensor,
+        /// The same for the sliding layers' own RoPE (Gemma 3).
+        local: Option<(Tensor, Tensor)>,
     },
 }
 
@@ -51,7 +107,19 @@ pub(super) enum Ops {
 pub(super) struct Ctx<'a> {
     pub config: &'a ModelConfig,
     pub rope: &'a Arc<Tables>,
+    pub local_rope: Option<&'a Arc<Tables>>,
     pub ops: &'a Ops,
+}
+
+/// The ops one layer's arithmetic runs on.
+pub(super) trait Pass {
+    /// Whether the fused CPU kernels apply.
+    fn fused(&self) -> bool;
+    fn norm(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor>;
+    fn linear(&mut self, lin: &Linear, x: &Tensor) -> Result<Tensor>;
+    /// q [n, heads·d], k and v [n, kv_heads·d] (q and k not yet rotated)
+    /// → [n, heads·d].
+    fn attention(&mut self, kind: AttnKind, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor>;
 }
 
 impl Ctx<'_> {
@@ -65,34 +133,75 @@ impl Ctx<'_> {
 
     /// Causal self-attention of the projections q [b·t, heads·d] and k, v
     /// [b·t, kv_heads·d] → [b·t, heads·d], RoPE applied to q and k.
-    fn attention(&self, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+    fn attention(&self, kind: AttnKind, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
         let c = self.config;
         let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
         match self.ops {
             Ops::Fused { dims, packing } => {
-                let q = fused::rope::rope(q, self.rope, dims.t, nh, packing)?;
-                let k = fused::rope::rope(k, self.rope, dims.t, nkv, packing)?;
-                Ok(fused::attention::attend(&q, &k, v, *dims, packing)?)
+                let rope = match (kind.local_rope, self.local_rope) {
+                    (true, Some(local)) => local,
+                    _ => self.rope,
+                };
+                let q = fused::rope::rope(q, rope, dims.t, nh, packing)?;
+                let k = fused::rope::rope(k, rope, dims.t, nkv, packing)?;
+                let dims = Dims {
+                    window: kind.window,
+                    ..*dims
+                };
+                Ok(fused::attention::attend(&q, &k, v, dims, packing)?)
             }
             Ops::Generic {
                 b,
                 t,
                 mask,
+                window_mask,
                 cos,
                 sin,
+                local,
             } => {
                 let (b, t) = (*b, *t);
+                let (cos, sin) = match (kind.local_rope, local) {
+                    (true, Some((cos, sin))) => (cos, sin),
+                    _ => (cos, sin),
+                };
+                let mask = match (kind.window, window_mask) {
+                    (Some(_), Some(m)) => m,
+                    _ => mask,
+                };
                 let heads = |x: &Tensor, n: usize| -> candle_core::Result<Tensor> {
                     x.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()
                 };
                 let q = generic::rope(&heads(q, nh)?, cos, sin)?;
                 let k = generic::repeat_kv(&generic::rope(&heads(k, nkv)?, cos, sin)?, nh / nkv)?;
                 let v = generic::repeat_kv(&heads(v, nkv)?, nh / nkv)?;
-                Ok(generic::attend(&q, &k, &v, mask)?
+                let scale = c.attention_scale();
+                let cap = c.arch.attn_logit_softcapping;
+                Ok(generic::attend_with(&q, &k, &v, mask, scale, cap)?
                     .transpose(1, 2)?
                     .reshape((b * t, nh * hd))?)
             }
         }
+    }
+}
+
+/// Training's pass: the batch's ops, LoRA dropout from `rng` where given.
+struct Train<'a, 'r> {
+    ctx: &'a Ctx<'a>,
+    rng: Option<&'r mut TrainRng>,
+}
+
+impl Pass for Train<'_, '_> {
+    fn fused(&self) -> bool {
+        matches!(self.ctx.ops, Ops::Fused { .. })
+    }
+    fn norm(&self, x: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        self.ctx.normalize(x, weight)
+    }
+    fn linear(&mut self, lin: &Linear, x: &Tensor) -> Result<Tensor> {
+        Ok(lin.forward(x, self.rng.as_deref_mut())?)
+    }
+    fn attention(&mut self, kind: AttnKind, q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Tensor> {
+        self.ctx.attention(kind, q, k, v)
     }
 }
 
@@ -104,60 +213,79 @@ impl Layer {
         take: &mut dyn FnMut(&str) -> Result<Tensor>,
     ) -> Result<Self> {
         let p = format!("model.layers.{i}");
-        let mut proj = |name: &str| -> Result<Linear> {
+        let gemma = config.arch.gemma;
+        let mut projections = Vec::new();
+        for &name in config.projection_names() {
             let group = group_of(name);
             let weight = take(&format!("{p}.{group}.{name}.weight"))?;
-            let bias = if config.attention_bias && ["q_proj", "k_proj", "v_proj"].contains(&name) {
+            let biased = match name {
+                "q_proj" | "k_proj" | "v_proj" => config.attention_bias,
+                "o_proj" => config.o_bias(),
+                _ => false,
+            };
+            let bias = if biased {
                 Some(take(&format!("{p}.{group}.{name}.bias"))?)
             } else {
                 None
             };
-            Ok(Linear::new(weight, bias))
+            projections.push((name, Linear::new(weight, bias)));
+        }
+        let mut norm = |name: &str| -> Result<Norm> {
+            Norm::load(take(&format!("{p}.{name}.weight"))?, gemma)
         };
-        let (q_proj, k_proj, v_proj, o_proj) = (
-            proj("q_proj")?,
-            proj("k_proj")?,
-            proj("v_proj")?,
-            proj("o_proj")?,
-        );
-        let (gate_proj, up_proj, down_proj) =
-            (proj("gate_proj")?, proj("up_proj")?, proj("down_proj")?);
+        let (q_norm, k_norm) = if config.arch.qk_norm {
+            (
+                Some(norm("self_attn.q_norm")?),
+                Some(norm("self_attn.k_norm")?),
+            )
+        } else {
+            (None, None)
+        };
+        let (pre_ff, post_ff) = if gemma {
+            (
+                Some(norm("pre_feedforward_layernorm")?),
+                Some(norm("post_feedforward_layernorm")?),
+            )
+        } else {
+            (None, None)
+        };
+        let window = config.sliding(i);
         Ok(Self {
-            input_layernorm: take(&format!("{p}.input_layernorm.weight"))?,
-            post_attention_layernorm: take(&format!("{p}.post_attention_layernorm.weight"))?,
-            q_proj,
-            k_proj,
-            v_proj,
-            o_proj,
-            gate_proj,
-            up_proj,
-            down_proj,
+            input_layernorm: norm("input_layernorm")?,
+            post_attention_layernorm: norm("post_attention_layernorm")?,
+            pre_feedforward_layernorm: pre_ff,
+            post_feedforward_layernorm: post_ff,
+            q_norm,
+            k_norm,
+            projections,
+            kind: AttnKind {
+                window,
+                local_rope: window.is_some() && config.arch.local_rope.is_some(),
+            },
+            gemma,
+            widths: (
+                config.num_attention_heads * config.head_dim,
+                config.num_key_value_heads * config.head_dim,
+            ),
         })
     }
 
-    /// The projections with their PEFT names, in `TARGETS` order.
-    pub fn projections(&self) -> [(&'static str, &Linear); 7] {
-        [
-            ("q_proj", &self.q_proj),
-            ("k_proj", &self.k_proj),
-            ("v_proj", &self.v_proj),
-            ("o_proj", &self.o_proj),
-            ("gate_proj", &self.gate_proj),
-            ("up_proj", &self.up_proj),
-            ("down_proj", &self.down_proj),
-        ]
+    /// The projections with their PEFT names, in the architecture's order.
+    pub fn projections(&self) -> impl Iterator<Item = (&'static str, &Linear)> {
+        self.projections.iter().map(|(n, l)| (*n, l))
     }
 
-    pub fn projections_mut(&mut self) -> [(&'static str, &mut Linear); 7] {
-        [
-            ("q_proj", &mut self.q_proj),
-            ("k_proj", &mut self.k_proj),
-            ("v_proj", &mut self.v_proj),
-            ("o_proj", &mut self.o_proj),
-            ("gate_proj", &mut self.gate_proj),
-            ("up_proj", &mut self.up_proj),
-            ("down_proj", &mut self.down_proj),
-        ]
+    pub fn projections_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Linear)> {
+        self.projections.iter_mut().map(|(n, l)| (*n, l))
+    }
+
+    fn proj(&self, name: &str) -> &Linear {
+        &self
+            .projections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .expect("the architecture's projection")
+            .1
     }
 
     /// x [b·t, hidden] → the layer's output, same shape. With `rng`, LoRA
@@ -166,35 +294,94 @@ impl Layer {
         &self,
         x: &Tensor,
         ctx: &Ctx,
-        mut rng: Option<&mut TrainRng>,
+        rng: Option<&mut TrainRng>,
     ) -> Result<Tensor> {
-        let xn = ctx.normalize(x, &self.input_layernorm)?;
-        let q = self.q_proj.forward(&xn, rng.as_deref_mut())?;
-        let k = self.k_proj.forward(&xn, rng.as_deref_mut())?;
-        let v = self.v_proj.forward(&xn, rng.as_deref_mut())?;
-        let attn = ctx.attention(&q, &k, &v)?;
-        let x = (x + self.o_proj.forward(&attn, rng.as_deref_mut())?)?;
-        let xn = ctx.normalize(&x, &self.post_attention_layernorm)?;
-        let gate = self.gate_proj.forward(&xn, rng.as_deref_mut())?;
-        let up = self.up_proj.forward(&xn, rng.as_deref_mut())?;
-        let gated = match ctx.ops {
-            Ops::Fused { .. } => fused::swiglu::swiglu(&gate, &up)?,
-            Ops::Generic { .. } => (gate.silu()? * up)?,
+        self.run(x, &mut Train { ctx, rng })
+    }
+
+    /// The layer's arithmetic on `pass`'s ops.
+    pub(super) fn run(&self, x: &Tensor, pass: &mut dyn Pass) -> Result<Tensor> {
+        let (qw, kw) = self.widths;
+        let xn = pass.norm(x, &self.input_layernorm.weight)?;
+        let (q, k, v) = if self.projections.len() == 4 {
+            let qkv = pass.linear(self.proj("qkv_proj"), &xn)?;
+            (
+                qkv.narrow(1, 0, qw)?,
+                qkv.narrow(1, qw, kw)?,
+                qkv.narrow(1, qw + kw, kw)?,
+            )
+        } else {
+            (
+                pass.linear(self.proj("q_proj"), &xn)?,
+                pass.linear(self.proj("k_proj"), &xn)?,
+                pass.linear(self.proj("v_proj"), &xn)?,
+            )
         };
-        Ok((x + self.down_proj.forward(&gated, rng)?)?)
+        let (q, k) = match (&self.q_norm, &self.k_norm) {
+            (Some(qn), Some(kn)) => (per_head(pass, &q, qn)?, per_head(pass, &k, kn)?),
+            _ => (q, k),
+        };
+        let attn = pass.attention(self.kind, &q, &k, &v)?;
+        let mut a = pass.linear(self.proj("o_proj"), &attn)?;
+        if self.gemma {
+            a = pass.norm(&a, &self.post_attention_layernorm.weight)?;
+        }
+        let x = (x + a)?;
+        let pre = self
+            .pre_feedforward_layernorm
+            .as_ref()
+            .unwrap_or(&self.post_attention_layernorm);
+        let xn = pass.norm(&x, &pre.weight)?;
+        let (gate, up) = if self.projections.len() == 4 {
+            let gu = pass.linear(self.proj("gate_up_proj"), &xn)?;
+            let half = gu.dim(1)? / 2;
+            (gu.narrow(1, 0, half)?, gu.narrow(1, half, half)?)
+        } else {
+            (
+                pass.linear(self.proj("gate_proj"), &xn)?,
+                pass.linear(self.proj("up_proj"), &xn)?,
+            )
+        };
+        let gated = if self.gemma {
+            // candle's gelu is the tanh approximation (gelu_pytorch_tanh).
+            (gate.gelu()? * up)?
+        } else if pass.fused() {
+            fused::swiglu::swiglu(&gate.contiguous()?, &up.contiguous()?)?
+        } else {
+            (gate.silu()? * up)?
+        };
+        let mut m = pass.linear(self.proj("down_proj"), &gated)?;
+        if let Some(post) = &self.post_feedforward_layernorm {
+            m = pass.norm(&m, &post.weight)?;
+        }
+        Ok((x + m)?)
     }
 
     /// The layer's frozen weights under Hugging Face names.
     pub(super) fn base_weights(&self, i: usize, out: &mut Vec<(String, Tensor)>) {
         let p = format!("model.layers.{i}");
-        out.push((
-            format!("{p}.input_layernorm.weight"),
-            self.input_layernorm.clone(),
-        ));
-        out.push((
-            format!("{p}.post_attention_layernorm.weight"),
-            self.post_attention_layernorm.clone(),
-        ));
+        let norms = [
+            ("input_layernorm", Some(&self.input_layernorm)),
+            (
+                "post_attention_layernorm",
+                Some(&self.post_attention_layernorm),
+            ),
+            (
+                "pre_feedforward_layernorm",
+                self.pre_feedforward_layernorm.as_ref(),
+            ),
+            (
+                "post_feedforward_layernorm",
+                self.post_feedforward_layernorm.as_ref(),
+            ),
+            ("self_attn.q_norm", self.q_norm.as_ref()),
+            ("self_attn.k_norm", self.k_norm.as_ref()),
+        ];
+        for (name, norm) in norms {
+            if let Some(n) = norm {
+                out.push((format!("{p}.{name}.weight"), n.hf().clone()));
+            }
+        }
         for (name, lin) in self.projections() {
             let group = group_of(name);
             out.push((format!("{p}.{group}.{name}.weight"), lin.weight.clone()));
@@ -205,19 +392,32 @@ impl Layer {
     }
 }
 
+/// RMSNorm over each head_dim-wide head of x [n, heads·d].
+fn per_head(pass: &mut dyn Pass, x: &Tensor, norm: &Norm) -> Result<Tensor> {
+    let (n, width) = x.dims2()?;
+    let d = norm.weight.dim(0)?;
+    let y = pass.norm(&x.contiguous()?.reshape((n * width / d, d))?, &norm.weight)?;
+    Ok(y.reshape((n, width))?)
+}
+
 /// The module a projection sits in, in Hugging Face's weight names.
 pub fn group_of(projection: &str) -> &'static str {
     match projection {
-        "gate_proj" | "up_proj" | "down_proj" => "mlp",
+        "gate_proj" | "up_proj" | "down_proj" | "gate_up_proj" => "mlp",
         _ => "self_attn",
     }
 }
 
-/// The generic ops' precomputed inputs for a [b, t] batch.
+/// A RoPE table [positions, half] → the batch's rows of it.
+type Table = Box<dyn Fn(&Tensor) -> Result<Tensor>>;
+
+/// The generic ops' precomputed inputs for a [b, t] batch: the global RoPE
+/// tables, the sliding layers' own where they differ, and the window.
 pub(super) fn generic_ops(
     b: usize,
     t: usize,
     (cos, sin): (&Tensor, &Tensor),
+    (local, window): (Option<(&Tensor, &Tensor)>, Option<usize>),
     packing: &Packing,
     dtype: DType,
     device: &Device,
@@ -228,27 +428,34 @@ pub(super) fn generic_ops(
             cos.dim(0)?
         )));
     }
-    if packing.is_packed() {
+    let (mask, table): (Tensor, Table) = if packing.is_packed() {
         let at = packing.positions(b, t, device)?;
-        let table = |x: &Tensor| -> Result<Tensor> {
+        let table = move |x: &Tensor| -> Result<Tensor> {
             let half = x.dim(1)?;
             Ok(x.index_select(&at, 0)?
                 .reshape((b, 1, t, half))?
                 .to_dtype(dtype)?)
         };
-        return Ok(Ops::Generic {
-            b,
-            t,
-            mask: packing.mask(b, t, device)?,
-            cos: table(cos)?,
-            sin: table(sin)?,
-        });
-    }
+        (packing.mask(b, t, device)?, Box::new(table))
+    } else {
+        let table = move |x: &Tensor| -> Result<Tensor> { Ok(x.narrow(0, 0, t)?.to_dtype(dtype)?) };
+        (generic::causal_mask(t, device)?, Box::new(table))
+    };
+    let window_mask = match window {
+        Some(w) => Some(mask.broadcast_add(&generic::window_mask(t, w, device)?)?),
+        None => None,
+    };
+    let local = match local {
+        Some((c, s)) => Some((table(c)?, table(s)?)),
+        None => None,
+    };
     Ok(Ops::Generic {
         b,
         t,
-        mask: generic::causal_mask(t, device)?,
-        cos: cos.narrow(0, 0, t)?.to_dtype(dtype)?,
-        sin: sin.narrow(0, 0, t)?.to_dtype(dtype)?,
+        mask,
+        window_mask,
+        cos: table(cos)?,
+        sin: table(sin)?,
+        local,
     })
 }

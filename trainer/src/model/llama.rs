@@ -1,12 +1,14 @@
-//! The Llama-family decoder (Llama 2/3, Mistral, Qwen2) written for training:
-//! grouped-query attention, RoPE, RMSNorm and SwiGLU, with the fused CPU
+//! The decoder (Llama 2/3, Mistral, Qwen2, Qwen3, Phi-3/Phi-4, Gemma 2,
+//! Gemma 3) written for training: grouped-query attention, RoPE, RMSNorm
+//! and a gated MLP (each architecture's departures are in `layer.rs`), with
+//! the fused CPU
 //! kernels for f32 on the CPU and candle's differentiable ops (`generic`)
 //! on any other device or dtype. The base weights are frozen in the dtype
 //! they are loaded in; LoRA's A and B are f32 master weights.
 
 use super::config::ModelConfig;
 use super::fused::{self, attention::Dims, rope::Tables};
-use super::layer::{self, Ctx, Layer, Ops};
+use super::layer::{self, Ctx, Layer, Norm, Ops};
 use super::lora::LoraShape;
 use super::packing::{Batch, Packing};
 use crate::error::{Result, TrainerError};
@@ -22,7 +24,7 @@ pub struct Llama {
     pub config: ModelConfig,
     pub(super) embed: Tensor,
     pub(super) layers: Vec<Layer>,
-    pub(super) norm: Tensor,
+    pub(super) norm: Norm,
     /// None when tied to the embeddings.
     pub(super) lm_head: Option<Tensor>,
     /// [positions, head_dim / 2], f32.
@@ -30,6 +32,9 @@ pub struct Llama {
     pub(super) sin: Tensor,
     /// cos and sin as plain tables, for the fused RoPE kernel.
     rope: Arc<Tables>,
+    /// The sliding layers' own RoPE (Gemma 3): [positions, head_dim / 2]
+    /// cos and sin, and the same as plain tables.
+    pub(super) local_rope: Option<(Tensor, Tensor, Arc<Tables>)>,
     pub(super) device: Device,
     pub(super) dtype: DType,
     /// Use the fused CPU kernels where they apply (on by default; off runs
@@ -46,6 +51,12 @@ impl Llama {
         device: &Device,
         dtype: DType,
     ) -> Result<Self> {
+        if config.arch.multimodal {
+            w = w
+                .into_iter()
+                .filter_map(|(k, t)| Some((config.text_weight_name(&k)?, t)))
+                .collect();
+        }
         let mut take = |name: &str| -> Result<Tensor> {
             let t = w.remove(name).ok_or_else(|| {
                 TrainerError::UnsupportedModel(format!("the weights have no `{name}`"))
@@ -56,13 +67,24 @@ impl Llama {
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(&config, i, &mut take))
             .collect::<Result<Vec<_>>>()?;
-        let norm = take("model.norm.weight")?;
+        let norm = Norm::load(take("model.norm.weight")?, config.arch.gemma)?;
         let lm_head = if config.tie_word_embeddings {
             None
         } else {
             Some(take("lm_head.weight")?)
         };
-        let (cos, sin) = rope_tables(&config, device)?;
+        let (cos, sin) = rope_tables(&config, config.rope_theta, &config.rope_scaling, device)?;
+        let local_rope = match &config.arch.local_rope {
+            Some((theta, scaling)) => {
+                let (cos, sin) = rope_tables(&config, *theta, scaling, device)?;
+                let tables = Arc::new(Tables::new(
+                    &cos.to_device(&Device::Cpu)?,
+                    &sin.to_device(&Device::Cpu)?,
+                )?);
+                Some((cos, sin, tables))
+            }
+            None => None,
+        };
         check_shape(
             &embed,
             &[config.vocab_size, config.hidden_size],
@@ -81,6 +103,7 @@ impl Llama {
             cos,
             sin,
             rope,
+            local_rope,
             device: device.clone(),
             dtype,
             fused: true,
@@ -114,14 +137,7 @@ impl Llama {
         shape: LoraShape,
         rng: &mut TrainRng,
     ) -> Result<Vec<(String, Var)>> {
-        for t in targets {
-            if !TARGETS.contains(&t.as_str()) {
-                return Err(TrainerError::spec(
-                    "target_modules",
-                    format!("names `{t}`; choose from {}", TARGETS.join(", ")),
-                ));
-            }
-        }
+        let targets = self.config.lora_targets(targets)?;
         for layer in &mut self.layers {
             for (name, lin) in layer.projections_mut() {
                 if targets.iter().any(|t| t == name) {
@@ -130,6 +146,13 @@ impl Llama {
             }
         }
         Ok(self.lora_vars())
+    }
+
+    /// The projections an adapter for `targets` (the contract's names or
+    /// this architecture's) sits on, by this architecture's PEFT names: what
+    /// adapter_config.json's `target_modules` says.
+    pub fn peft_targets(&self, targets: &[String]) -> Result<Vec<String>> {
+        self.config.lora_targets(targets)
     }
 
     pub fn lora_vars(&self) -> Vec<(String, Var)> {
@@ -144,7 +167,7 @@ impl Llama {
         for (name, lin) in self.layers[i].projections() {
             if let Some(l) = &lin.lora {
                 let group = layer::group_of(name);
-                let key = format!("base_model.model.model.layers.{i}.{group}.{name}");
+                let key = format!("{}.{i}.{group}.{name}", self.config.peft_layers_prefix());
                 out.push((format!("{key}.lora_A.weight"), l.a.clone()));
                 out.push((format!("{key}.lora_B.weight"), l.b.clone()));
             }
@@ -163,25 +186,49 @@ impl Llama {
                     heads: c.num_attention_heads,
                     kv_heads: c.num_key_value_heads,
                     head_dim: c.head_dim,
+                    scale: c.attention_scale() as f32,
+                    softcap: c.arch.attn_logit_softcapping.map(|c| c as f32),
+                    window: None,
                 },
                 packing: packing.clone(),
             });
         }
         let tables = (&self.cos, &self.sin);
-        layer::generic_ops(b, t, tables, packing, self.dtype, &self.device)
+        let local = self.local_rope.as_ref().map(|(c, s, _)| (c, s));
+        layer::generic_ops(
+            b,
+            t,
+            tables,
+            (local, c.arch.sliding_window),
+            packing,
+            self.dtype,
+            &self.device,
+        )
     }
 
     pub(super) fn ctx<'a>(&'a self, ops: &'a Ops) -> Ctx<'a> {
         Ctx {
             config: &self.config,
             rope: &self.rope,
+            local_rope: self.local_rope.as_ref().map(|(_, _, t)| t),
             ops,
         }
     }
 
     /// ids [b, t] → the token embeddings [b·t, hidden].
     pub(super) fn embed(&self, ids: &Tensor) -> Result<Tensor> {
-        Ok(self.embed.embedding(&ids.flatten_all()?)?)
+        self.embed_flat(&ids.flatten_all()?)
+    }
+
+    /// ids [n] → the token embeddings [n, hidden]; Gemma scales them by
+    /// √hidden, in the weights' dtype as transformers does.
+    pub(super) fn embed_flat(&self, ids: &Tensor) -> Result<Tensor> {
+        let x = self.embed.embedding(ids)?;
+        Ok(if self.config.arch.gemma {
+            (x * (self.config.hidden_size as f64).sqrt())?
+        } else {
+            x
+        })
     }
 
     /// ids: [b, t] u32 → final hidden states [b, t, hidden].
@@ -198,15 +245,20 @@ impl Llama {
         for layer in &self.layers {
             x = layer.forward(&x, &ctx, rng.as_deref_mut())?;
         }
-        ctx.normalize(&x, &self.norm)?
+        ctx.normalize(&x, &self.norm.weight)?
             .reshape((b, t, self.config.hidden_size))
             .map_err(Into::into)
     }
 
     /// hidden [n, h] → logits [n, vocab]. The head is frozen: no gradient
     /// for its [vocab, hidden] weight (the largest matmul of a small model).
+    /// Gemma's final softcapping applies.
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        Ok(super::frozen::linear(hidden, self.head())?)
+        let logits = super::frozen::linear(hidden, self.head())?;
+        Ok(super::generic::softcap(
+            &logits,
+            self.config.arch.final_logit_softcapping,
+        )?)
     }
 
     fn head(&self) -> &Tensor {
@@ -244,7 +296,9 @@ impl Llama {
 
     /// The loss from the final, normalised hidden states [n, hidden].
     pub(super) fn head_loss(&self, h: &Tensor, labels: &[i64]) -> Result<(Tensor, usize)> {
-        if self.fused && fused::applies(h) {
+        // The fused head has no softcapping: a capped model's loss runs
+        // through the logits (generic ops) on every path.
+        if self.fused && fused::applies(h) && self.config.arch.final_logit_softcapping.is_none() {
             let counted = labels.iter().filter(|&&l| l != IGNORE).count();
             return Ok((
                 fused::cross_entropy::head_loss(h, self.head(), labels)?,
@@ -260,7 +314,7 @@ impl Llama {
         for (i, layer) in self.layers.iter().enumerate() {
             layer.base_weights(i, &mut out);
         }
-        out.push(("model.norm.weight".into(), self.norm.clone()));
+        out.push(("model.norm.weight".into(), self.norm.hf().clone()));
         if let Some(head) = &self.lm_head {
             out.push(("lm_head.weight".into(), head.clone()));
         }
@@ -278,8 +332,13 @@ fn check_shape(t: &Tensor, want: &[usize], name: &str) -> Result<()> {
     Ok(())
 }
 
-fn rope_tables(c: &ModelConfig, dev: &Device) -> Result<(Tensor, Tensor)> {
-    let inv = c.rope_scaling.inv_freq(c.head_dim, c.rope_theta);
+fn rope_tables(
+    c: &ModelConfig,
+    theta: f64,
+    scaling: &super::config::RopeScaling,
+    dev: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let inv = scaling.inv_freq(c.head_dim, theta);
     let max = c.positions();
     let half = inv.len();
     let mut cos = Vec::with_capacity(max * half);

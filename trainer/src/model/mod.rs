@@ -1,6 +1,9 @@
-//! Models the trainer fine-tunes: the Llama family, loaded from a Hugging
+//! Models the trainer fine-tunes: the Llama family (with Qwen3, Phi-3 and
+//! Gemma 2/3 beside it), loaded from a Hugging
 //! Face folder or built in (`tiny-llama`), with LoRA on chosen projections.
 
+#[cfg(test)]
+mod arch_tests;
 pub mod config;
 pub mod decode;
 pub mod folder;

@@ -33,7 +33,60 @@ pub fn config() -> ModelConfig {
         max_position_embeddings: 2048,
         bos_token_id: None,
         eos_token_ids: vec![258],
+        arch: Default::default(),
     }
+}
+
+/// The architectures a small random model can be made of, by model_type.
+pub const ARCHITECTURES: [&str; 7] = [
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+    "phi3",
+    "gemma2",
+    "gemma3_text",
+];
+
+/// A small model of architecture `model_type` with the tiny vocabulary, as
+/// its config.json would describe it (the architecture's defaults, read
+/// back through the config parser), with whatever makes it differ from
+/// Llama switched on: Qwen2's biases, Gemma's sliding layers on windows
+/// shorter than the tests' sequences, Gemma 2's softcapping (small, so
+/// that it bites), Gemma 3's local RoPE base and linear scaling.
+pub fn arch_config(model_type: &str) -> Result<ModelConfig> {
+    let mut v = serde_json::json!({
+        "model_type": model_type, "vocab_size": 320, "hidden_size": 64,
+        "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 256,
+        "eos_token_id": 258, "rope_theta": 10000.0, "tie_word_embeddings": false,
+    });
+    match model_type {
+        "qwen3" => {
+            v["head_dim"] = 24.into();
+        }
+        "gemma2" => {
+            v["tie_word_embeddings"] = true.into();
+            v["sliding_window"] = 5.into();
+            v["query_pre_attn_scalar"] = 20.into();
+            v["attn_logit_softcapping"] = 1.5.into();
+            v["final_logit_softcapping"] = 2.0.into();
+        }
+        "gemma3_text" => {
+            v["tie_word_embeddings"] = true.into();
+            v["sliding_window"] = 5.into();
+            v["sliding_window_pattern"] = 2.into();
+            v["query_pre_attn_scalar"] = 20.into();
+            v["rope_theta"] = 100_000.0.into();
+            v["rope_local_base_freq"] = 1000.0.into();
+            v["rope_scaling"] = serde_json::json!({"rope_type": "linear", "factor": 2.0});
+        }
+        "phi3" => {
+            v["sliding_window"] = 7.into();
+        }
+        _ => {}
+    }
+    ModelConfig::from_json(&v)
 }
 
 /// GPT-2's byte-to-character table: printable bytes stand for themselves,
@@ -144,6 +197,7 @@ pub fn random_weights(
         c.num_attention_heads * c.head_dim,
         c.num_key_value_heads * c.head_dim,
     );
+    let im = c.intermediate_size;
     normal(
         &mut w,
         "model.embed_tokens.weight".into(),
@@ -151,68 +205,80 @@ pub fn random_weights(
         h,
         &mut rng,
     )?;
+    let fused = c.fused_projections();
     for i in 0..c.num_hidden_layers {
         let p = format!("model.layers.{i}");
-        normal(
-            &mut w,
-            format!("{p}.self_attn.q_proj.weight"),
-            q,
-            h,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.self_attn.k_proj.weight"),
-            kv,
-            h,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.self_attn.v_proj.weight"),
-            kv,
-            h,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.self_attn.o_proj.weight"),
-            h,
-            q,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.mlp.gate_proj.weight"),
-            c.intermediate_size,
-            h,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.mlp.up_proj.weight"),
-            c.intermediate_size,
-            h,
-            &mut rng,
-        )?;
-        normal(
-            &mut w,
-            format!("{p}.mlp.down_proj.weight"),
-            h,
-            c.intermediate_size,
-            &mut rng,
-        )?;
-    }
-    for i in 0..c.num_hidden_layers {
-        for n in ["input_layernorm", "post_attention_layernorm"] {
-            let name = format!("model.layers.{i}.{n}.weight");
-            w.insert(name, Tensor::ones(h, candle_core::DType::F32, device)?);
+        let shapes: Vec<(&str, usize, usize)> = if fused {
+            vec![
+                ("self_attn.qkv_proj", q + 2 * kv, h),
+                ("self_attn.o_proj", h, q),
+                ("mlp.gate_up_proj", 2 * im, h),
+                ("mlp.down_proj", h, im),
+            ]
+        } else {
+            vec![
+                ("self_attn.q_proj", q, h),
+                ("self_attn.k_proj", kv, h),
+                ("self_attn.v_proj", kv, h),
+                ("self_attn.o_proj", h, q),
+                ("mlp.gate_proj", im, h),
+                ("mlp.up_proj", im, h),
+                ("mlp.down_proj", h, im),
+            ]
+        };
+        for (name, rows, cols) in shapes {
+            normal(&mut w, format!("{p}.{name}.weight"), rows, cols, &mut rng)?;
         }
     }
-    w.insert(
-        "model.norm.weight".into(),
-        Tensor::ones(h, candle_core::DType::F32, device)?,
-    );
+    // Norms at one (Gemma's at zero: it scales by 1 + w), except in the
+    // architectures added after Llama, Mistral and Qwen2, whose tests
+    // need norms that are not the identity to tell 1 + w from w.
+    let plain = matches!(c.model_type.as_str(), "llama" | "mistral" | "qwen2");
+    let mut norm = |w: &mut HashMap<String, Tensor>, name: String, n: usize| -> Result<()> {
+        let base = if c.arch.gemma { 0.0 } else { 1.0 };
+        let values: Vec<f32> = if plain {
+            vec![base; n]
+        } else {
+            rng.normal(n, 0.1).into_iter().map(|x| x + base).collect()
+        };
+        w.insert(name, Tensor::from_vec(values, n, device)?);
+        Ok(())
+    };
+    let mut names = vec!["input_layernorm", "post_attention_layernorm"];
+    if c.arch.gemma {
+        names.extend(["pre_feedforward_layernorm", "post_feedforward_layernorm"]);
+    }
+    for i in 0..c.num_hidden_layers {
+        for n in &names {
+            norm(&mut w, format!("model.layers.{i}.{n}.weight"), h)?;
+        }
+        if c.arch.qk_norm {
+            for n in ["q_norm", "k_norm"] {
+                norm(
+                    &mut w,
+                    format!("model.layers.{i}.self_attn.{n}.weight"),
+                    c.head_dim,
+                )?;
+            }
+        }
+    }
+    norm(&mut w, "model.norm.weight".into(), h)?;
+    if c.attention_bias {
+        for i in 0..c.num_hidden_layers {
+            let p = format!("model.layers.{i}.self_attn");
+            let mut biases = vec![("q_proj", q), ("k_proj", kv), ("v_proj", kv)];
+            if c.o_bias() {
+                biases.push(("o_proj", h));
+            }
+            for (name, n) in biases {
+                let t = Tensor::from_vec(rng.normal(n, 0.02), n, device)?;
+                w.insert(format!("{p}.{name}.bias"), t);
+            }
+        }
+    }
+    if !c.tie_word_embeddings {
+        normal(&mut w, "lm_head.weight".into(), c.vocab_size, h, &mut rng)?;
+    }
     Ok(w)
 }
 

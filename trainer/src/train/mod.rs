@@ -234,7 +234,14 @@ impl Trainer {
         } else {
             let _ = std::fs::remove_file(&self.metrics_path);
             if let Some(init) = &self.spec.init_adapter {
-                checkpoint::start_from(init, &self.spec.hyperparameters, &self.named)?;
+                // Its targets compare under the architecture's names.
+                let h = HyperParams {
+                    target_modules: self
+                        .model
+                        .peft_targets(&self.spec.hyperparameters.target_modules)?,
+                    ..self.spec.hyperparameters.clone()
+                };
+                checkpoint::start_from(init, &h, &self.named)?;
             }
         }
         Ok(())
@@ -465,7 +472,13 @@ impl Trainer {
             }
             _ => (self.state.step, self.lora_tensors(false)?),
         };
-        adapter::write(&self.adapter_dir, &self.base_name, h, &tensors)?;
+        // target_modules under the architecture's own names (Phi-3's
+        // qkv_proj and gate_up_proj), as PEFT finds the modules.
+        let written = HyperParams {
+            target_modules: self.model.peft_targets(&h.target_modules)?,
+            ..h.clone()
+        };
+        adapter::write(&self.adapter_dir, &self.base_name, &written, &tensors)?;
         let peak_rss_bytes = crate::memory::peak_rss();
         let args = serde_json::json!({
             "base_model": self.spec.base_model,

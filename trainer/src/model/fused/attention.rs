@@ -1,4 +1,4 @@
-//! Causal grouped-query attention, softmax(Q Kᵀ / √d + causal) V, on the
+//! Causal grouped-query attention, softmax(cap(Q Kᵀ · scale) + causal) V, on the
 //! projections' own [tokens, heads × head_dim] layout: each head is a
 //! strided view, so there is no transpose, no repeat of the key/value heads
 //! and no [b, h, t, t] mask or score tensors beyond the probabilities kept
@@ -8,8 +8,14 @@
 //! position also never sees keys before its own example's start, and a
 //! block's keys begin at its first row's example.
 //!
-//! Backward, per head: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
-//! dQ = dS K / √d, dK += dSᵀ Q / √d, dV += Pᵀ dO.
+//! The scale is head_dim^-½ unless the model sets it (Gemma's
+//! query_pre_attn_scalar); cap is the identity or Gemma 2's softcapping,
+//! s ↦ tanh(s/c)·c. A sliding layer's position sees only the `window`
+//! keys up to itself: its row starts later, like a packed example's.
+//!
+//! Backward, per head: dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), with a
+//! cap dS ⊙= 1 − tanh²(S/c) (S recomputed, one more matmul per block),
+//! dQ = dS K · scale, dK += dSᵀ Q · scale, dV += Pᵀ dO.
 
 use super::super::packing::Packing;
 use super::matrix::{Mat, matmul};
@@ -28,6 +34,12 @@ pub struct Dims {
     pub heads: usize,
     pub kv_heads: usize,
     pub head_dim: usize,
+    /// The scores' scale (head_dim^-½ for most models).
+    pub scale: f32,
+    /// Logit softcapping c: scores become tanh(s/c)·c.
+    pub softcap: Option<f32>,
+    /// Sliding window: a position sees itself and the window − 1 before.
+    pub window: Option<usize>,
 }
 
 impl Dims {
@@ -41,7 +53,15 @@ impl Dims {
         self.heads / self.kv_heads
     }
     fn scale(&self) -> f32 {
-        1.0 / (self.head_dim as f32).sqrt()
+        self.scale
+    }
+    /// The first key row `row` of sequence `seq` sees.
+    fn start(&self, packing: &Packing, seq: usize, row: usize) -> usize {
+        let s = packing.start(seq * self.t + row);
+        match self.window {
+            Some(w) => s.max((row + 1).saturating_sub(w)),
+            None => s,
+        }
     }
     /// (sequence, key/value head) pairs: the unit of parallel work.
     fn tasks(&self) -> impl IndexedParallelIterator<Item = (usize, usize)> + use<> {
@@ -122,7 +142,7 @@ impl CustomOp3 for Attention {
                 let p = unsafe {
                     std::slice::from_raw_parts_mut(probs_m.at((seq * d.heads + h) * t * t), t * t)
                 };
-                let start = |row: usize| self.packing.start(seq * t + row);
+                let start = |row: usize| d.start(&self.packing, seq, row);
                 for (r0, rows, keys) in d.blocks() {
                     let k0 = start(r0);
                     let pb = Mat::of_mut(p, r0 * t + k0, rows, keys - k0, t);
@@ -136,6 +156,14 @@ impl CustomOp3 for Attention {
                             1,
                         )
                     };
+                    if let Some(c) = d.softcap {
+                        for r in 0..rows {
+                            let i = (r0 + r) * t;
+                            for s in &mut p[i + k0..i + keys] {
+                                *s = (*s / c).tanh() * c;
+                            }
+                        }
+                    }
                     causal_softmax(p, t, r0, rows, start);
                     unsafe { matmul(oh.rows(r0, rows), pb, vh.rows(k0, keys - k0), false, 1.0, 1) };
                 }
@@ -174,6 +202,12 @@ impl CustomOp3 for Attention {
                 let (kh, vh) = (head(k, &d, seq, g), head(v, &d, seq, g));
                 let (dkh, dvh) = (head(dk_m, &d, seq, g), head(dv_m, &d, seq, g));
                 let mut ds = uninit(t * t);
+                // The block's raw scores, recomputed for the cap's gradient.
+                let mut raw = if d.softcap.is_some() {
+                    uninit(BLOCK * t)
+                } else {
+                    Vec::new()
+                };
                 for h in g * d.group()..(g + 1) * d.group() {
                     let (qh, doh, dqh) = (
                         head(q, &d, seq, h),
@@ -181,10 +215,24 @@ impl CustomOp3 for Attention {
                         head(dq_m, &d, seq, h),
                     );
                     let p = &probs[(seq * d.heads + h) * t * t..][..t * t];
-                    let start = |row: usize| self.packing.start(seq * t + row);
+                    let start = |row: usize| d.start(&self.packing, seq, row);
                     for (r0, rows, keys) in d.blocks() {
                         let k0 = start(r0);
                         let w = keys - k0;
+                        if d.softcap.is_some() {
+                            let rb = Mat::of_mut(&mut raw, 0, rows, w, w);
+                            // SAFETY: `raw` is this task's.
+                            unsafe {
+                                matmul(
+                                    rb,
+                                    qh.rows(r0, rows),
+                                    kh.rows(k0, w).t(),
+                                    false,
+                                    d.scale(),
+                                    1,
+                                )
+                            };
+                        }
                         let pb = Mat::of(p, r0 * t + k0, rows, w, t);
                         let dsb = Mat::of_mut(&mut ds, r0 * t + k0, rows, w, t);
                         // SAFETY: `ds` is this task's; dq's head h and dk/dv's
@@ -199,6 +247,13 @@ impl CustomOp3 for Attention {
                             let dot = math::dot(pr, dr);
                             for (dv, pv) in dr.iter_mut().zip(pr) {
                                 *dv = pv * (*dv - dot);
+                            }
+                            if let Some(c) = d.softcap {
+                                let sr = &raw[r * w + s - k0..r * w + end - k0];
+                                for (dv, sv) in dr.iter_mut().zip(sr) {
+                                    let th = (sv / c).tanh();
+                                    *dv *= 1.0 - th * th;
+                                }
                             }
                             ds[i + k0..i + s].fill(0.0);
                             ds[i + end..i + keys].fill(0.0);
