@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 pub mod accounts;
+pub mod base_models;
 pub mod costs;
 pub mod datasets;
 pub mod error;

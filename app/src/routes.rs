@@ -2,6 +2,7 @@
 //! layout, sign-in and sign-up outside it, a 404 for everything else.
 
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
+use crate::base_models::BaseModelsPage;
 use crate::costs::CostsPage;
 use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
 use crate::jobs::{JobPage, JobsPage};
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("training/jobs") view=JobsPage/>
                         <Route path=path!("training/jobs/:id") view=JobPage/>
                         <Route path=path!("training/configure") view=ConfigurePage/>
+                        <Route path=path!("base-models") view=BaseModelsPage/>
                         <Route path=path!("models") view=ModelsPage/>
                         <Route path=path!("models/:id") view=ModelPage/>
                         <Route path=path!("costs") view=CostsPage/>

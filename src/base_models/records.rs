@@ -14,7 +14,7 @@ pub struct AddBaseModel {
     pub revision: Option<String>,
     /// A Hub access token for gated models; used for this download only,
     /// never shown again and erased when the download ends.
-    #[serde(default, skip_serializing)]
+    #[serde(default)]
     pub token: Option<String>,
 }
 

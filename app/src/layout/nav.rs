@@ -8,6 +8,7 @@ pub const NAV_ITEMS: &[(&str, &str, &str, bool)] = &[
     ("/training", "Training", "▶", false),
     ("/training/jobs", "Jobs", "·", true),
     ("/training/configure", "Configure", "·", true),
+    ("/base-models", "Base models", "·", true),
     ("/models", "Models", "◈", false),
     ("/costs", "Costs", "$", false),
     ("/settings", "Settings", "⚙", false),

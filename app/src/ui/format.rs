@@ -67,3 +67,14 @@ mod tests {
         assert_eq!(epochs(10.0), "10");
     }
 }
+
+/// A parameter count: 1.7B, 135.0M, 4,096.
+pub fn parameters(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        format!("{:.1}B", n as f64 / 1e9)
+    } else if n >= 1_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else {
+        thousands(n as i64)
+    }
+}
