@@ -10,6 +10,11 @@
   parity MODEL_DIR ADAPTER_DIR IDS_JSON LOGITS_JSON [DEVICE]
                                          loads base + PeftModel.from_pretrained,
                                          compares logits with BrightRun's (f32).
+  arch-parity MODEL_DIR ADAPTER_DIR IDS_JSON BASE_LOGITS_JSON ADAPTED_LOGITS_JSON
+                                         the same for the base model and with the
+                                         adapter (eager attention, f32, CPU); the
+                                         largest differences as JSON, exits non-zero
+                                         over 1e-4 (bench/architectures.sh).
 """
 import json
 import resource
@@ -102,5 +107,30 @@ def generate(model_dir, adapter_dir, prompt_path, tokens, threads):
                       "first_ids": out[:8]}))
 
 
+def arch_parity(model_dir, adapter_dir, ids_path, base_path, adapted_path):
+    from peft import PeftModel
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
+    base.eval()
+    ids = torch.tensor([json.load(open(ids_path))])
+    with torch.no_grad():
+        plain = base(input_ids=ids).logits.flatten()
+    model = PeftModel.from_pretrained(base, adapter_dir)
+    model.eval()
+    with torch.no_grad():
+        adapted = model(input_ids=ids).logits.flatten()
+    base_diff = (torch.tensor(json.load(open(base_path))) - plain).abs().max().item()
+    adapted_diff = (torch.tensor(json.load(open(adapted_path))) - adapted).abs().max().item()
+    effect = (adapted - plain).abs().max().item()
+    cfg = json.load(open(f"{adapter_dir}/adapter_config.json"))
+    print(json.dumps({"architecture": type(base).__name__, "base_max_abs_diff": base_diff,
+                      "adapter_max_abs_diff": adapted_diff, "adapter_effect": effect,
+                      "target_modules": cfg["target_modules"], "logits": plain.numel()}))
+    if not (base_diff < 1e-4 and adapted_diff < 1e-4):
+        sys.exit(f"logits differ from transformers': base {base_diff}, with the adapter {adapted_diff} (limit 1e-4)")
+    if not effect > 1e-3:
+        sys.exit(f"the adapter changes the logits by only {effect}: nothing was trained")
+
+
 if __name__ == "__main__":
-    {"speed": speed, "parity": parity, "generate": generate}[sys.argv[1]](*sys.argv[2:])
+    {"speed": speed, "parity": parity, "generate": generate, "arch-parity": arch_parity}[sys.argv[1]](*sys.argv[2:])

@@ -1,11 +1,15 @@
 //! Benchmark and parity helper for `bench/trainer.sh` (not a test):
 //!   bench export-tiny DIR                 the tiny model as a Hugging Face folder
 //!   bench write-100m DIR                  the ~100M shape (random weights) as a folder
+//!   bench write-arch MODEL_TYPE DIR       a small random model of that architecture
+//!                                         (qwen3, phi3, gemma2, gemma3_text, llama, …)
+//!                                         as a Hugging Face folder (bench/architectures.sh)
 //!   bench speed SHAPE DIR STEPS           tiny|100m: writes DIR/model and DIR/batches.json,
 //!                                         trains STEPS steps (batch 4 × seq 256, LoRA q,v r16),
 //!                                         prints tokens/s and peak RSS as JSON
 //!   bench logits MODEL ADAPTER IDS_JSON [DEVICE]
 //!                                         logits of base+adapter for the ids, as JSON
+//!                                         (ADAPTER `none`: the base model's)
 //!   bench generate SHAPE DIR TOKENS       tiny|100m: generation at batch 1 with a LoRA
 //!                                         adapter, greedy; time to first token and
 //!                                         tokens/s as JSON (bench/generate.sh)
@@ -161,7 +165,9 @@ fn logits(model_dir: &str, adapter: &Path, ids_json: &str, dev: &str) {
     let mut base = folder::load(model_dir, &dev, candle_core::DType::F32)
         .unwrap()
         .model;
-    brightrun_trainer::adapter::apply(&mut base, adapter).unwrap();
+    if adapter != Path::new("none") {
+        brightrun_trainer::adapter::apply(&mut base, adapter).unwrap();
+    }
     let ids: Vec<u32> = serde_json::from_str(ids_json).unwrap();
     let n = ids.len();
     let t = Tensor::from_vec(ids, (1, n), &dev).unwrap();
@@ -187,6 +193,10 @@ fn main() {
         .as_slice()
     {
         ["export-tiny", dir] => tiny::write_folder(Path::new(dir), 0).unwrap(),
+        ["write-arch", model_type, dir] => {
+            let c = tiny::arch_config(model_type).unwrap();
+            tiny::write_random_folder(Path::new(dir), &c, 0).unwrap()
+        }
         ["write-100m", dir] => {
             tiny::write_random_folder(Path::new(dir), &tiny::config_100m(), 0).unwrap()
         }
@@ -214,7 +224,7 @@ fn main() {
         ),
         _ => {
             eprintln!(
-                "usage: bench export-tiny DIR | write-100m DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | generate tiny|100m DIR TOKENS | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ | packing tiny|100m DIR STEPS BATCH SEQ"
+                "usage: bench export-tiny DIR | write-100m DIR | write-arch MODEL_TYPE DIR | speed tiny|100m DIR STEPS | logits MODEL ADAPTER IDS_JSON [DEVICE] | generate tiny|100m DIR TOKENS | gradcheck DEVICE | shape-speed 1b|8b|tiny STEPS DEVICE DTYPE BATCH SEQ | packing tiny|100m DIR STEPS BATCH SEQ"
             );
             std::process::exit(2);
         }
