@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Architecture parity (issue 18): for Qwen3, Phi-3, Gemma 2 and Gemma 3 (and
-# Llama as the control), BrightRun writes a small random model of that
+# Llama as the control, Mistral for its sliding window), BrightRun writes a small random model of that
 # architecture in its Hugging Face layout (`bench write-arch`: the tiny
 # vocabulary, sliding windows shorter than the prompt, Gemma 2's
 # softcapping, Gemma 3's local RoPE base and linear scaling), trains a LoRA
@@ -8,14 +8,14 @@
 # run`), and transformers + PEFT load the folder and the adapter unchanged:
 # the logits (f32, eager attention) must equal BrightRun's within 1e-4 for
 # the base model and with the adapter.
-#   BENCH_ARCHS   the architectures (default: llama qwen3 phi3 gemma2 gemma3_text)
+#   BENCH_ARCHS   the architectures (default: llama mistral qwen3 phi3 gemma2 gemma3_text)
 #   BENCH_PROFILE cargo profile (default dev: the models are tiny)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-architectures}"
-ARCHS="${BENCH_ARCHS:-llama qwen3 phi3 gemma2 gemma3_text}"
+ARCHS="${BENCH_ARCHS:-llama mistral qwen3 phi3 gemma2 gemma3_text}"
 PROFILE="${BENCH_PROFILE:-dev}"
 mkdir -p "$WORK"
 source bench/peft-venv.sh

@@ -238,6 +238,11 @@ fn gemma3_fused_and_generic_agree_train_and_name_the_adapter_as_peft() {
 }
 
 #[test]
+fn mistral_slides_its_window_in_the_fused_and_the_generic_path() {
+    check("mistral", &SPLIT);
+}
+
+#[test]
 fn the_llama_family_still_loads_from_its_folder() {
     for t in ["llama", "mistral", "qwen2"] {
         let dir = tempfile::tempdir().unwrap();

@@ -222,12 +222,18 @@ impl ModelConfig {
             ..Arch::default()
         };
         // Sliding windows: which layers, and how wide.
-        let window = v.get("sliding_window").and_then(Value::as_u64);
         match mt {
-            "qwen3" if flag("use_sliding_window") == Some(true) => {
+            "qwen2" | "qwen3" if flag("use_sliding_window") == Some(true) => {
                 return Err(refuse("use_sliding_window", "is true".into()));
             }
-            "phi3" => {
+            // Every layer slides; Mistral's window is 4096 unless the config
+            // says otherwise (null: none), Phi-3 has none unless it says.
+            "phi3" | "mistral" => {
+                let window = match v.get("sliding_window") {
+                    None if mt == "mistral" => Some(4096),
+                    None => None,
+                    Some(w) => w.as_u64(),
+                };
                 if let Some(w) = window {
                     arch.sliding_window = Some(w as usize);
                     arch.sliding_layers = vec![true; num_hidden_layers];
@@ -493,6 +499,9 @@ impl ModelConfig {
             "phi3" => {
                 // Phi-3's default pad id (32000) must lie inside the vocabulary.
                 v["pad_token_id"] = 0.into();
+                v["sliding_window"] = a.sliding_window.into();
+            }
+            "mistral" => {
                 v["sliding_window"] = a.sliding_window.into();
             }
             "gemma2" | "gemma3_text" => {
@@ -795,5 +804,11 @@ mod tests {
         let c = ModelConfig::from_json(&v).unwrap();
         assert!(c.fused_projections() && c.sliding(0).is_none());
         assert_eq!(c.rms_norm_eps, 1e-5);
+        let mut v = base();
+        v["model_type"] = "mistral".into();
+        let c = ModelConfig::from_json(&v).unwrap();
+        assert_eq!(c.sliding(1), Some(4096));
+        v["sliding_window"] = Value::Null;
+        assert_eq!(ModelConfig::from_json(&v).unwrap().sliding(1), None);
     }
 }

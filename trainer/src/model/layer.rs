@@ -342,13 +342,12 @@ impl Layer {
                 pass.linear(self.proj("up_proj"), &xn)?,
             )
         };
-        let gated = if self.gemma {
+        let gated = match (self.gemma, pass.fused()) {
+            (true, true) => fused::swiglu::geglu(&gate, &up)?,
             // candle's gelu is the tanh approximation (gelu_pytorch_tanh).
-            (gate.gelu()? * up)?
-        } else if pass.fused() {
-            fused::swiglu::swiglu(&gate.contiguous()?, &up.contiguous()?)?
-        } else {
-            (gate.silu()? * up)?
+            (true, false) => (gate.gelu()? * up)?,
+            (false, true) => fused::swiglu::swiglu(&gate, &up)?,
+            (false, false) => (gate.silu()? * up)?,
         };
         let mut m = pass.linear(self.proj("down_proj"), &gated)?;
         if let Some(post) = &self.post_feedforward_layernorm {

@@ -296,12 +296,15 @@ impl Llama {
 
     /// The loss from the final, normalised hidden states [n, hidden].
     pub(super) fn head_loss(&self, h: &Tensor, labels: &[i64]) -> Result<(Tensor, usize)> {
-        // The fused head has no softcapping: a capped model's loss runs
-        // through the logits (generic ops) on every path.
-        if self.fused && fused::applies(h) && self.config.arch.final_logit_softcapping.is_none() {
+        if self.fused && fused::applies(h) {
             let counted = labels.iter().filter(|&&l| l != IGNORE).count();
             return Ok((
-                fused::cross_entropy::head_loss(h, self.head(), labels)?,
+                fused::cross_entropy::head_loss(
+                    h,
+                    self.head(),
+                    labels,
+                    self.config.arch.final_logit_softcapping,
+                )?,
                 counted,
             ));
         }

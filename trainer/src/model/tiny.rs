@@ -84,6 +84,9 @@ pub fn arch_config(model_type: &str) -> Result<ModelConfig> {
         "phi3" => {
             v["sliding_window"] = 7.into();
         }
+        "mistral" => {
+            v["sliding_window"] = 6.into();
+        }
         _ => {}
     }
     ModelConfig::from_json(&v)

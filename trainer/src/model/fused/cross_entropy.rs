@@ -5,7 +5,9 @@
 //! labelled rows go through the head a chunk at a time, and each chunk's
 //! gradient, (softmax − one-hot) / count · W, is taken while its logits are
 //! at hand, so the backward pass only scales the stored [tokens, hidden]
-//! gradient by the incoming one.
+//! gradient by the incoming one. With Gemma's final softcapping, each
+//! logit l becomes tanh(l/c)·c before the softmax, and its gradient is
+//! multiplied by 1 − tanh²(l/c).
 
 use super::matrix::{Mat, matmul, threads};
 use super::{data, math, tensor, uninit, with_data};
@@ -21,6 +23,8 @@ struct HeadLoss {
     /// [vocab, hidden], frozen.
     head: Tensor,
     labels: Vec<i64>,
+    /// final_logit_softcapping.
+    cap: Option<f32>,
     /// d loss / d hidden, [tokens, hidden], when the input needs it.
     grad: Mutex<Option<Vec<f32>>>,
     keep: bool,
@@ -49,6 +53,10 @@ impl CustomOp1 for HeadLoss {
             let mut x = uninit(chunk * h);
             let mut logits = uninit(chunk * vocab);
             let mut dx = uninit(chunk * h);
+            // Each capped row's tanh(l/c), for the gradient (a float per
+            // row, unused, without a cap).
+            let tw = if self.cap.is_some() { vocab } else { 1 };
+            let mut th = uninit(chunk * tw);
             for part in rows.chunks(chunk) {
                 let m = part.len();
                 for (dst, &r) in x.chunks_mut(h).zip(part) {
@@ -67,10 +75,18 @@ impl CustomOp1 for HeadLoss {
                     )
                 };
                 let keep = self.keep;
+                let cap = self.cap;
                 total += logits[..m * vocab]
                     .par_chunks_mut(vocab)
+                    .zip(th[..m * tw].par_chunks_mut(tw))
                     .zip(part.par_iter())
-                    .map(|(row, &r)| {
+                    .map(|((row, th), &r)| {
+                        if let Some(c) = cap {
+                            for (v, t) in row.iter_mut().zip(th.iter_mut()) {
+                                *t = (*v / c).tanh();
+                                *v = *t * c;
+                            }
+                        }
                         let label = self.labels[r] as usize;
                         let max = math::max(row);
                         let picked = row[label];
@@ -82,6 +98,11 @@ impl CustomOp1 for HeadLoss {
                                 *v *= inv;
                             }
                             row[label] -= 1.0 / count;
+                            if cap.is_some() {
+                                for (v, t) in row.iter_mut().zip(th.iter()) {
+                                    *v *= 1.0 - t * t;
+                                }
+                            }
                         }
                         loss
                     })
@@ -122,8 +143,13 @@ impl CustomOp1 for HeadLoss {
 
 /// Mean cross-entropy of head(hidden) against `labels` over the positions
 /// whose label is not `IGNORE`. hidden: [tokens, hidden] (f32, CPU),
-/// head: [vocab, hidden] frozen.
-pub fn head_loss(hidden: &Tensor, head: &Tensor, labels: &[i64]) -> Result<Tensor> {
+/// head: [vocab, hidden] frozen; `cap`: final logit softcapping.
+pub fn head_loss(
+    hidden: &Tensor,
+    head: &Tensor,
+    labels: &[i64],
+    cap: Option<f64>,
+) -> Result<Tensor> {
     let (n, h) = hidden.dims2()?;
     let (vocab, hw) = head.dims2()?;
     if n != labels.len() || h != hw {
@@ -143,6 +169,7 @@ pub fn head_loss(hidden: &Tensor, head: &Tensor, labels: &[i64]) -> Result<Tenso
     hidden.contiguous()?.apply_op1(HeadLoss {
         head: head.contiguous()?,
         labels: labels.to_vec(),
+        cap: cap.map(|c| c as f32),
         grad: Mutex::new(None),
         keep: hidden.track_op(),
     })

@@ -1,6 +1,10 @@
 //! Fused CPU kernels with hand-written backward passes for the decoder's
-//! training path: RMSNorm, RoPE, causal grouped-query attention, SwiGLU
-//! and the language-model head with cross-entropy. Built from candle's
+//! training path: RMSNorm, RoPE, causal grouped-query attention (with
+//! Gemma's scale, softcapping and sliding windows), SwiGLU and GeGLU, and
+//! the language-model head with cross-entropy (and Gemma's final
+//! softcapping). What no kernel covers runs as candle ops on both paths:
+//! the slicing of Phi-3's fused projections, the per-head q/k norms'
+//! reshapes, Gemma's embedding scale and the residual adds. Built from candle's
 //! generic tensor ops the same model runs several passes over memory per
 //! op and materialises every intermediate (the head's logits alone are
 //! [tokens, vocab]); each kernel here is one pass forward and one backward,
