@@ -303,3 +303,30 @@ fn gemma3_with_its_vision_tower_loads_the_text_model_and_names_the_adapter_under
         "base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight"
     );
 }
+
+/// A bf16 base (the generic ops, Gemma's 1 + w norms in f32) stays within
+/// 2% of f32 on the loss, for each of the new architectures.
+#[test]
+fn a_bf16_base_stays_close_to_f32_for_every_new_architecture() {
+    for t in ["qwen3", "phi3", "gemma2", "gemma3_text"] {
+        let dir = tempfile::tempdir().unwrap();
+        let c = tiny::arch_config(t).unwrap();
+        tiny::write_random_folder(dir.path(), &c, 5).unwrap();
+        let loss = |dtype: DType| {
+            let m = folder::load(&dir.path().display().to_string(), &Device::Cpu, dtype)
+                .unwrap()
+                .model;
+            let b = batch(true);
+            m.batch_loss(&b, None)
+                .unwrap()
+                .0
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        let (full, half) = (loss(DType::F32), loss(DType::BF16));
+        assert!(
+            (full - half).abs() < 0.02 * full,
+            "{t}: bf16 loss {half}, f32 {full}"
+        );
+    }
+}

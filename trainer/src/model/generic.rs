@@ -15,14 +15,19 @@ use candle_core::{D, DType, Device, Tensor};
 /// Label of a position that takes no part in the loss.
 pub const IGNORE: i64 = -100;
 
-/// RMSNorm over the last dimension, in f32, returned in x's dtype.
+/// RMSNorm over the last dimension, in f32, returned in x's dtype. A
+/// weight in x's dtype scales the normalised x after the cast back (Llama);
+/// an f32 weight for a half-precision x scales it before (Gemma's 1 + w,
+/// as transformers computes it).
 pub fn rms_norm(x: &Tensor, weight: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
     let dtype = x.dtype();
     let x32 = x.to_dtype(DType::F32)?;
     let ms = x32.sqr()?.mean_keepdim(D::Minus1)?;
-    x32.broadcast_div(&(ms + eps)?.sqrt()?)?
-        .to_dtype(dtype)?
-        .broadcast_mul(weight)
+    let normed = x32.broadcast_div(&(ms + eps)?.sqrt()?)?;
+    if weight.dtype() == DType::F32 && dtype != DType::F32 {
+        return normed.broadcast_mul(weight)?.to_dtype(dtype);
+    }
+    normed.to_dtype(dtype)?.broadcast_mul(weight)
 }
 
 /// Softmax over the last dimension, differentiable.

@@ -25,7 +25,8 @@ use std::sync::Arc;
 pub const TARGETS: [&str; 7] = brightrun::cluster::TARGET_MODULES;
 
 /// An RMSNorm's weight as the ops apply it, and as Hugging Face stores it
-/// where that differs (Gemma's norms scale by 1 + w: `weight` is 1 + w).
+/// where that differs (Gemma's norms scale by 1 + w: `weight` is 1 + w, in
+/// f32).
 pub struct Norm {
     pub weight: Tensor,
     hf: Option<Tensor>,
@@ -40,7 +41,9 @@ impl Norm {
                 hf: None,
             });
         }
-        let weight = (w.to_dtype(DType::F32)? + 1.0)?.to_dtype(w.dtype())?;
+        // In f32 whatever the base's dtype: transformers scales by
+        // 1 + w.float() before casting back (see generic::rms_norm).
+        let weight = (w.to_dtype(DType::F32)? + 1.0)?;
         Ok(Self {
             weight,
             hf: Some(w),
