@@ -5,13 +5,18 @@
 // ready, and the configure page offers the model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, OUTPUT, launch, newPage, hydrated, signUp, uniqueEmail } from './helpers.mjs';
+import { BASE, OUTPUT, launch, newPage, hydrated, signUp, uniqueEmail, uploadReadyDataset } from './helpers.mjs';
 
 test('a Hub model is looked up, downloaded with progress and offered for training', async () => {
   const browser = await launch();
   try {
     const page = await newPage(browser);
     await signUp(page, uniqueEmail('hub'));
+    // Another run against the same server may have added it: start clean.
+    const listed = await (await page.request.get(`${BASE}/api/base-models`)).json();
+    for (const m of listed.data.filter((m) => m.name === 'acme--tiny-e2e')) {
+      await page.request.delete(`${BASE}/api/base-models/${m.id}`);
+    }
     await page.goto(`${BASE}/base-models`);
     await hydrated(page);
     await page.click('a[href="/base-models"]');
@@ -32,18 +37,26 @@ test('a Hub model is looked up, downloaded with progress and offered for trainin
     await page.click('[data-testid=base-download]');
     const row = page.locator('[data-testid=base-model-row][data-name="acme--tiny-e2e"]');
     await row.waitFor();
-    await row.locator('[data-testid=base-model-progress]').waitFor({ timeout: 10_000 });
-    assert.match(await row.locator('[data-testid=base-model-progress]').innerText(), /of 3\.1 MB \(\d+%\)/);
+    // The bar moves while the stand-in sends the weights (about 5 s).
+    const progress = row.locator('[data-testid=base-model-progress]');
+    await progress.filter({ hasText: /of 3\.1 MB \(([1-9]\d?)%\)/ }).waitFor({ timeout: 15_000 });
+    assert.notEqual(await row.locator('[role=progressbar]').getAttribute('aria-valuenow'), '0');
     await page.screenshot({ path: `${OUTPUT}base-models-downloading.png`, fullPage: true });
     await row.locator('[data-testid=base-model-status]', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
     assert.equal(await row.locator('[data-testid=base-model-progress]').count(), 0);
     await page.screenshot({ path: `${OUTPUT}base-models-ready.png`, fullPage: true });
 
-    await page.goto(`${BASE}/training/configure`);
+    // Offered on the configure page, and the estimate takes it.
+    await uploadReadyDataset(page);
+    await page.click('[data-testid=train-link]');
+    await page.waitForURL(/\/training\/configure\?datasetId=/);
     await hydrated(page);
-    const option = page.locator('option[value="acme--tiny-e2e"]');
-    await option.waitFor({ state: 'attached' });
+    await page.waitForSelector('[data-testid=estimate]', { timeout: 30_000 });
+    const option = page.locator('#base-model option[value="acme--tiny-e2e"]');
     assert.match(await option.innerText(), /acme--tiny-e2e \(llama/);
+    await page.selectOption('#base-model', 'acme--tiny-e2e');
+    await page.waitForSelector('[data-testid=estimate]', { timeout: 30_000 });
+    assert.equal(await page.inputValue('#base-model'), 'acme--tiny-e2e');
     assert.deepEqual(page.errors, []);
   } finally {
     await browser.close();

@@ -61,7 +61,7 @@ pub fn AddForm(on_added: Callback<()>) -> impl IntoView {
     };
     view! {
         <Card title="Add a model from the Hugging Face Hub">
-            <form on:submit=look_up data-testid="base-model-form" class="form-grid">
+            <form on:submit=look_up data-testid="base-model-form">
                 <div class="field">
                     <Label for_id="base-hub-id">"Model id"</Label>
                     <Input id="base-hub-id" name="hub_id" value=hub_id placeholder="Qwen/Qwen3-1.7B" required=true/>

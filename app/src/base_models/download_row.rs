@@ -33,7 +33,7 @@ pub fn DownloadRow(model: BaseModelDownload, on_change: Callback<()>) -> impl In
     let downloading = model.status == DownloadStatus::Downloading;
     view! {
         <li class="card base-model" data-testid="base-model-row" data-name=model.name.clone()>
-            <div class="row-between">
+            <div class="base-model-head">
                 <div>
                     <h3>{model.name.clone()}</h3>
                     <p class="muted">{format!("{} @ {} · {} · {} parameters · {}", model.hub_id, model.revision, model.architecture, parameters(model.parameters), human_bytes(model.total_bytes))}</p>

@@ -41,7 +41,7 @@ pub fn BaseModelsPage() -> impl IntoView {
                             action_href="/training/configure" action_label="Configure a job"/>
                     }.into_any(),
                     Ok(l) => view! {
-                        <ul class="list" data-testid="base-model-list">
+                        <ul class="base-model-list" data-testid="base-model-list">
                             {l.into_iter().map(|m| view! { <DownloadRow model=m on_change=refresh/> }).collect_view()}
                         </ul>
                     }.into_any(),

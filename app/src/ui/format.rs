@@ -46,6 +46,17 @@ pub fn epochs(e: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A parameter count: 1.7B, 135.0M, 4,096.
+pub fn parameters(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        format!("{:.1}B", n as f64 / 1e9)
+    } else if n >= 1_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else {
+        thousands(n as i64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,19 +73,11 @@ mod tests {
         assert_eq!(loss(Some(1.23456)), "1.2346");
         assert_eq!(loss(None), "–");
         assert_eq!(epochs(5.0), "5");
+        assert_eq!(parameters(1_720_000_000), "1.7B");
+        assert_eq!(parameters(135_000_000), "135.0M");
+        assert_eq!(parameters(115_008), "115,008");
         assert_eq!(epochs(2.4), "2.4");
         assert_eq!(epochs(2.0 / 3.0), "0.67");
         assert_eq!(epochs(10.0), "10");
-    }
-}
-
-/// A parameter count: 1.7B, 135.0M, 4,096.
-pub fn parameters(n: u64) -> String {
-    if n >= 1_000_000_000 {
-        format!("{:.1}B", n as f64 / 1e9)
-    } else if n >= 1_000_000 {
-        format!("{:.1}M", n as f64 / 1e6)
-    } else {
-        thousands(n as i64)
     }
 }
