@@ -33,7 +33,9 @@ fn wanted(path: &str) -> bool {
         || TOKENIZER_FILES.contains(&path)
 }
 
-fn safe_name(path: &str) -> bool {
+/// A name that is one plain path component: letters, digits, '-', '_' and
+/// '.', not starting with '.' (no `..`, no separators, nothing hidden).
+pub fn is_plain_name(path: &str) -> bool {
     !path.is_empty()
         && !path.starts_with('.')
         && path
@@ -45,7 +47,7 @@ fn safe_name(path: &str) -> bool {
 pub fn pick_files(all: &[HubFile], max_bytes: u64) -> Result<Vec<HubFile>, String> {
     let picked: Vec<HubFile> = all
         .iter()
-        .filter(|f| safe_name(&f.path) && wanted(&f.path))
+        .filter(|f| is_plain_name(&f.path) && wanted(&f.path))
         .cloned()
         .collect();
     let has = |name: &str| picked.iter().any(|f| f.path == name);

@@ -15,8 +15,15 @@ use std::collections::BTreeMap;
 pub struct JobSpec {
     /// The caller's job id; also the idempotency key of `POST /v1/jobs`.
     pub job_id: String,
-    /// `tiny-llama` (built in) or a local Hugging Face model folder.
+    /// `tiny-llama` (built in) or a local Hugging Face model folder; with
+    /// `base_model_files`, the model's plain name.
     pub base_model: String,
+    /// A base model the trainer's machine may not hold (one added from the
+    /// Hub): file name → URL (signed) of `config.json`, the tokenizer files
+    /// and the safetensors shards, fetched into a folder named
+    /// `base_model` before training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_model_files: Option<BTreeMap<String, String>>,
     /// Where the dataset is: a local path or an http(s) URL (e.g. signed).
     pub dataset: String,
     /// A separate validation file (same formats), instead of holding out a
@@ -206,12 +213,52 @@ impl JobSpec {
         if self.base_model.trim().is_empty() {
             return Err(SpecError::new("base_model", "must not be empty"));
         }
+        self.check_base_model_files()?;
         if let Some(init) = &self.init_adapter {
             if init.config.trim().is_empty() {
                 return Err(SpecError::new("init_adapter.config", "must not be empty"));
             }
             if init.weights.trim().is_empty() {
                 return Err(SpecError::new("init_adapter.weights", "must not be empty"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_base_model_files(&self) -> Result<(), SpecError> {
+        use crate::base_models::files::is_plain_name;
+        let Some(files) = &self.base_model_files else {
+            return Ok(());
+        };
+        // A plain name, or the folder an agent chose for it (absolute).
+        let path = std::path::Path::new(&self.base_model);
+        let named = path.file_name().and_then(|n| n.to_str()) == Some(self.base_model.as_str())
+            || (path.is_absolute() && !self.base_model.contains(".."));
+        let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(named && is_plain_name(last)) {
+            return Err(SpecError::new(
+                "base_model",
+                "must be a plain name (letters, digits, '-', '_', '.') when base_model_files are given",
+            ));
+        }
+        if !files.contains_key("config.json") {
+            return Err(SpecError::new(
+                "base_model_files",
+                "must include config.json",
+            ));
+        }
+        for (name, url) in files {
+            if !is_plain_name(name) {
+                return Err(SpecError::new(
+                    "base_model_files",
+                    format!("`{name}` is not a plain file name"),
+                ));
+            }
+            if url.trim().is_empty() {
+                return Err(SpecError::new(
+                    &format!("base_model_files.{name}"),
+                    "must not be empty",
+                ));
             }
         }
         Ok(())
@@ -245,6 +292,23 @@ mod tests {
         let e = JobSpec::from_json(r#"{"job_id":"j","dataset":"d","output":{"folder":"o"}}"#)
             .unwrap_err();
         assert_eq!(e.field, "base_model", "{e}");
+    }
+
+    #[test]
+    fn base_model_files_need_a_plain_name_plain_file_names_and_a_config() {
+        let files =
+            r#""base_model_files":{"config.json":"http://h/c","model.safetensors":"http://h/m"}"#;
+        let ok = with(files).replace("tiny-llama", "acme--tiny");
+        assert!(JobSpec::from_json(&ok).is_ok());
+        let e = JobSpec::from_json(&with(files).replace("tiny-llama", "../x")).unwrap_err();
+        assert_eq!(e.field, "base_model", "{e}");
+        let bad = ok.replace("model.safetensors", "../model.safetensors");
+        let e = JobSpec::from_json(&bad).unwrap_err();
+        assert!(e.message.contains("../model.safetensors"), "{e}");
+        let e = JobSpec::from_json(&ok.replace("config.json", "conf.json")).unwrap_err();
+        assert_eq!(e.field, "base_model_files", "{e}");
+        let e = JobSpec::from_json(&ok.replace("http://h/m", " ")).unwrap_err();
+        assert_eq!(e.field, "base_model_files.model.safetensors", "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn spec(out: &Path, h: HyperParams) -> JobSpec {
     JobSpec {
         job_id: "test".into(),
         base_model: tiny::NAME.into(),
+        base_model_files: None,
         dataset: fixture(),
         validation_dataset: None,
         device: Default::default(),

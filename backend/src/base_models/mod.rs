@@ -8,7 +8,6 @@ pub mod hub;
 pub mod queries;
 pub mod worker;
 
-use crate::config::ClusterKind;
 use crate::error::ServiceError;
 use crate::services::Services;
 use brightrun::base_models::{
@@ -68,12 +67,6 @@ pub async fn inspect(
     req: &AddBaseModel,
 ) -> Result<(Inspection, Vec<HubFile>), ServiceError> {
     may_manage(services, email)?;
-    if services.config.cluster != ClusterKind::Local {
-        return Err(ServiceError::Unavailable(format!(
-            "Adding Hub models needs the local backend; this server trains on '{}': put the model on its nodes and list it in BRIGHTRUN_CLUSTER_MODELS.",
-            services.config.cluster.as_str()
-        )));
-    }
     let r = hub_ref(req)?;
     let hub = Hub::new(&services.config.hub_url);
     let all = hub.files(&r, token(req)).await?;
@@ -173,6 +166,27 @@ pub async fn delete(services: &Services, email: &str, id: Uuid) -> Result<(), Se
         )));
     }
     queries::delete(&services.pool, id).await?;
+    remove_stored(services, &model.name).await;
     worker::remove_files(&services.config.models_dir, id, &model.name).await;
     Ok(())
+}
+
+/// The files a remote cluster's copy put in storage (the marker lists them).
+async fn remove_stored(services: &Services, name: &str) {
+    let marker = services
+        .config
+        .models_dir
+        .join(name)
+        .join(worker::STORED_MARKER);
+    let Ok(text) = tokio::fs::read(&marker).await else {
+        return;
+    };
+    let files: Vec<String> = serde_json::from_slice(&text).unwrap_or_default();
+    for file in files {
+        if let Ok(key) = crate::storage::keys::base_model_object(name, &file)
+            && let Err(e) = services.storage.delete(&key).await
+        {
+            tracing::warn!(%key, "removing a base model's stored file: {e}");
+        }
+    }
 }

@@ -9,8 +9,10 @@
 
 use super::hub::{Hub, HubError};
 use super::queries::{self, Claimed};
+use crate::config::ClusterKind;
 use crate::error::ServiceError;
 use crate::services::Services;
+use crate::storage::keys::base_model_object;
 use brightrun::base_models::{DownloadStatus, HubFile, HubRef};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -138,14 +140,18 @@ async fn finish(services: &Services, job: &Claimed, dir: &Path) -> Result<(), Se
     .await
     .map_err(|e| ServiceError::internal("checking a downloaded model", e))?;
     let dest = services.config.models_dir.join(&job.name);
-    let moved = match checked {
+    let stored = match checked {
         Err(reason) => Err(format!(
             "the downloaded files do not load as a model: {reason}"
         )),
-        Ok(_) => tokio::fs::rename(dir, &dest).await.map_err(|e| {
+        Ok(_) => store_for_cluster(services, job, dir).await,
+    };
+    let moved = match stored {
+        Ok(()) => tokio::fs::rename(dir, &dest).await.map_err(|e| {
             tracing::error!(cause = %e, "moving a downloaded model into place");
             "the download could not be moved into the models folder".to_string()
         }),
+        Err(e) => Err(e),
     };
     let (status, error) = match &moved {
         Ok(()) => (DownloadStatus::Ready, None),
@@ -154,6 +160,40 @@ async fn finish(services: &Services, job: &Claimed, dir: &Path) -> Result<(), Se
     queries::finish(&services.pool, job.id, status, total, error).await?;
     tracing::info!(id = %job.id, name = %job.name, "base model download {}", status.as_str());
     Ok(())
+}
+
+/// The file a remote cluster's model folder carries: the files it put in
+/// storage, for `training::base_models` to offer it and sign them.
+pub const STORED_MARKER: &str = ".brightrun-stored.json";
+
+/// For a remote cluster (http, Ray), whose trainers fetch through signed
+/// URLs: every file into storage, then the marker that lists them.
+async fn store_for_cluster(services: &Services, job: &Claimed, dir: &Path) -> Result<(), String> {
+    if services.config.cluster == ClusterKind::Local {
+        return Ok(());
+    }
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(cause = %e, "storing a downloaded model");
+        "the download could not be put in storage for the cluster".to_string()
+    };
+    let mut names = Vec::new();
+    for file in job.files.iter() {
+        let key = base_model_object(&job.name, &file.path).map_err(|e| failed(&e))?;
+        let handle = tokio::fs::File::open(dir.join(&file.path))
+            .await
+            .map_err(|e| failed(&e))?;
+        let body = tokio_util::io::ReaderStream::new(handle);
+        services
+            .storage
+            .put_stream(&key, body, file.size)
+            .await
+            .map_err(|e| failed(&e))?;
+        names.push(file.path.clone());
+    }
+    let marker = serde_json::to_vec(&names).unwrap_or_default();
+    tokio::fs::write(dir.join(STORED_MARKER), marker)
+        .await
+        .map_err(|e| failed(&e))
 }
 
 /// Removes a download's staging folder and its model folder.

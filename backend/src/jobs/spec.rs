@@ -115,6 +115,21 @@ pub async fn adapter_urls(services: &Services, prefix: &str) -> Result<InitAdapt
     })
 }
 
+/// Signed download URLs of a Hub model's files in storage.
+async fn base_model_urls(
+    services: &Services,
+    name: &str,
+    files: &[String],
+) -> Result<BTreeMap<String, String>, ServiceError> {
+    let mut urls = BTreeMap::new();
+    for file in files {
+        let key = crate::storage::keys::base_model_object(name, file)?;
+        let signed = services.storage.download_url(&key, URL_TTL).await?;
+        urls.insert(file.clone(), services.absolute_url(&signed.url));
+    }
+    Ok(urls)
+}
+
 pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
     let base = crate::training::base_models::find(&services.config, input.base_model)?;
     let dataset = services
@@ -137,6 +152,10 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
             .await?;
         urls.insert(file.to_string(), services.absolute_url(&signed.url));
     }
+    let base_model_files = match &base.stored_files {
+        Some(files) => Some(base_model_urls(services, &base.id, files).await?),
+        None => None,
+    };
     let init_adapter = match input.parent_prefix {
         Some(prefix) => Some(adapter_urls(services, prefix).await?),
         None => None,
@@ -144,6 +163,7 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
     Ok(JobSpec {
         job_id: cluster_job_id(input.job, input.attempt),
         base_model: base.spec_name,
+        base_model_files,
         dataset: services.absolute_url(&dataset.url),
         validation_dataset,
         device: device(input.gpu_type),

@@ -41,6 +41,16 @@ pub fn model_object(
     ))
 }
 
+/// `base-models/{name}/{file_name}`: a Hub model's files, for trainers on
+/// remote clusters (fetched through signed URLs).
+pub fn base_model_object(name: &str, file_name: &str) -> Result<String, ServiceError> {
+    Ok(format!(
+        "base-models/{}/{}",
+        safe_file_name(name)?,
+        safe_file_name(file_name)?
+    ))
+}
+
 /// A file name that is one plain path segment: no separators, no `..`, no
 /// control characters, not empty, not too long.
 pub fn safe_file_name(name: &str) -> Result<&str, ServiceError> {

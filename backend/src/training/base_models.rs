@@ -17,6 +17,9 @@ pub struct BaseModel {
     /// What the trainer's spec names: the built-in name, a folder path or a remote id.
     pub spec_name: String,
     pub shape: ModelShape,
+    /// For a remote cluster, a Hub model's files in storage: the spec sends
+    /// their signed URLs and the trainer fetches them.
+    pub stored_files: Option<Vec<String>>,
 }
 
 impl BaseModel {
@@ -48,6 +51,7 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
         ),
         spec_name: tiny::NAME.to_string(),
         shape: tiny_shape,
+        stored_files: None,
     }];
     if config.cluster == ClusterKind::Local
         && let Ok(entries) = std::fs::read_dir(&config.models_dir)
@@ -70,6 +74,7 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
                             id: name,
                             spec_name: path.display().to_string(),
                             shape,
+                            stored_files: None,
                         })
                     }
                     Err(e) => {
@@ -90,10 +95,45 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
                 id: id.clone(),
                 spec_name: id.clone(),
                 shape,
+                stored_files: None,
             }
         }));
+        models.extend(stored_hub_models(config));
     }
     models
+}
+
+/// Hub models downloaded for a remote cluster: the folders of the models
+/// folder whose files the download worker put in storage.
+fn stored_hub_models(config: &Config) -> Vec<BaseModel> {
+    use crate::base_models::worker::STORED_MARKER;
+    let Ok(entries) = std::fs::read_dir(&config.models_dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<BaseModel> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let path = e.path();
+            let marker = std::fs::read(path.join(STORED_MARKER)).ok()?;
+            let files: Vec<String> = serde_json::from_slice(&marker).ok()?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let c = folder::config_of(&path.display().to_string()).ok()?;
+            let shape = c.shape();
+            Some(BaseModel {
+                label: format!(
+                    "{name} ({}, {}, from the Hub)",
+                    c.model_type,
+                    millions(shape.parameters)
+                ),
+                spec_name: name.clone(),
+                id: name,
+                shape,
+                stored_files: Some(files),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    found
 }
 
 pub fn find(config: &Config, id: &str) -> Result<BaseModel, ServiceError> {

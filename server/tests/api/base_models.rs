@@ -188,6 +188,64 @@ async fn serve(standin: StandIn) -> (String, Arc<StandIn>) {
     (url, standin)
 }
 
+/// A stand-in Hub serving `acme/tiny-chat`, the tiny model's folder.
+pub async fn tiny_hub() -> String {
+    let mut standin = StandIn::default();
+    standin.repos.insert(
+        "acme/tiny-chat".into(),
+        Repo {
+            files: tiny_files(|_| {}),
+            ..Repo::default()
+        },
+    );
+    serve(standin).await.0
+}
+
+/// Adds `acme/tiny-chat` from the stand-in, downloads it, trains a short
+/// job on it (`gpu`) and checks the PEFT adapter names it as its base.
+pub async fn train_on_hub_model(app: &TestApp, client: &reqwest::Client, gpu: &str) {
+    let (status, added) = app
+        .post(client, "/api/base-models", j!({"hub_id": "acme/tiny-chat"}))
+        .await;
+    assert_eq!(status, 201, "{added}");
+    assert!(tick(app).await.is_some());
+    let id = added["data"]["id"].as_str().unwrap();
+    let (_, done) = app.get(client, &format!("/api/base-models/{id}")).await;
+    assert_eq!(done["data"]["status"], "ready", "{done}");
+    let (_, options) = app.get(client, "/api/training/options").await;
+    let offered = options["data"]["models"].as_array().unwrap();
+    assert!(
+        offered.iter().any(|m| m["id"] == "acme--tiny-chat"),
+        "not offered: {options}"
+    );
+    let dataset = ready_dataset(app, client).await;
+    let mut body = new_job(&dataset, gpu, 2);
+    body["base_model"] = "acme--tiny-chat".into();
+    let job = create(app, client, body).await;
+    let detail = tick_until(app, client, &job, Duration::from_secs(180), |j| {
+        j["job"]["status"] == "completed"
+    })
+    .await;
+    let model = detail["job"]["model_id"].as_str().unwrap();
+    let prefix: String =
+        sqlx::query_scalar("SELECT storage_prefix FROM model_artifacts WHERE id = $1::uuid")
+            .bind(model)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let config = app
+        .services
+        .storage
+        .get_bytes(&format!("{prefix}adapter_config.json"))
+        .await
+        .unwrap()
+        .expect("the PEFT adapter config");
+    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    assert_eq!(config["peft_type"], "LORA");
+    let base = config["base_model_name_or_path"].as_str().unwrap();
+    assert!(base.contains("acme--tiny-chat"), "{config}");
+}
+
 async fn tick(app: &TestApp) -> Option<uuid::Uuid> {
     brightrun_backend::base_models::worker::tick(&app.services)
         .await

@@ -540,6 +540,34 @@ async fn a_tick_longer_than_its_lease_keeps_its_jobs_from_a_second_poller(pool: 
 }
 
 /// Early stopping on an agent: the job completes before its last step.
+/// A Hub model the server downloaded reaches the agent through signed
+/// storage URLs, lands in the agent's models folder and is trained on.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_hub_model_reaches_an_agent_through_signed_urls_and_trains(pool: PgPool) {
+    let hub = crate::base_models::tiny_hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = agent(&dir.path().join("agent"), "127.0.0.1:0".parse().unwrap()).await;
+    let url = format!("http://{}", agent.addr());
+    let app = TestApp::spawn_with(
+        pool,
+        &[
+            ("BRIGHTRUN_CLUSTER", "http"),
+            ("GPU_CLUSTER_API_URL", &url),
+            ("GPU_CLUSTER_API_KEY", KEY),
+            ("BRIGHTRUN_HUB_URL", &hub),
+        ],
+    )
+    .await;
+    let client = app.signed_in("agent-hub@example.com").await;
+    crate::base_models::train_on_hub_model(&app, &client, "cpu").await;
+    let held = dir.path().join("agent/models/acme--tiny-chat");
+    assert!(
+        held.join("model.safetensors").is_file(),
+        "kept for later jobs"
+    );
+    assert!(held.join("config.json").is_file());
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn early_stopping_ends_a_run_on_an_agent(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();

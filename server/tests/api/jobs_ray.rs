@@ -281,6 +281,17 @@ async fn cancel_stops_the_ray_job_and_a_resubmit_starts_no_second_run(pool: PgPo
 }
 
 /// Early stopping in a Ray job: the job completes before its last step.
+/// A Hub model the server downloaded is fetched by the Ray job through
+/// signed storage URLs and trained on.
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_ray_job_trains_on_a_hub_model_fetched_through_signed_urls(pool: PgPool) {
+    let ray = ray();
+    let hub = crate::base_models::tiny_hub().await;
+    let app = app_for(pool, &ray, &[("BRIGHTRUN_HUB_URL", &hub)]).await;
+    let client = app.signed_in("ray-hub@example.com").await;
+    crate::base_models::train_on_hub_model(&app, &client, "cpu").await;
+}
+
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn early_stopping_ends_a_ray_job(pool: PgPool) {
     let ray = ray();

@@ -32,6 +32,7 @@ pub fn run(shape: &str, dir: &Path, steps: u64, batch: usize, seq: usize) {
         let spec = JobSpec {
             job_id: format!("bench-{shape}-{packing}"),
             base_model: base.clone(),
+            base_model_files: None,
             dataset: dataset.into(),
             validation_dataset: None,
             device: Default::default(),

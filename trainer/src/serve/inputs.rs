@@ -67,7 +67,17 @@ pub fn admit(mut spec: JobSpec, inputs: &Inputs) -> Result<JobSpec, SpecError> {
             }
         }
     }
-    spec.base_model = base_model_folder(&spec.base_model, models_dir)?;
+    spec.base_model = match &spec.base_model_files {
+        // Fetched into this agent's models folder before training (spec.check
+        // made the name plain), where later jobs and generation find it.
+        Some(files) => {
+            for (name, url) in files {
+                url_only(&format!("base_model_files.{name}"), url)?;
+            }
+            models_dir.join(&spec.base_model).display().to_string()
+        }
+        None => base_model_folder(&spec.base_model, models_dir)?,
+    };
     Ok(spec)
 }
 
@@ -91,12 +101,7 @@ fn base_model_folder(name: &str, models_dir: &std::path::Path) -> Result<String,
     if name == crate::model::tiny::NAME {
         return Ok(name.to_string());
     }
-    let plain = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !plain {
+    if !brightrun::base_models::files::is_plain_name(name) {
         return Err(SpecError::new(
             "base_model",
             "must be the name of a model in this agent's models folder (letters, digits, '-', '_', '.'), not a path",
@@ -200,5 +205,34 @@ mod tests {
         // Trusted callers keep their paths.
         let local = spec(|v| v["dataset"] = json!("/data/d.jsonl"));
         assert_eq!(admit(local.clone(), &Inputs::Trusted).unwrap(), local);
+    }
+
+    #[test]
+    fn a_base_model_sent_as_files_goes_to_the_agents_models_from_urls_only() {
+        let models = tempfile::tempdir().unwrap();
+        let inputs = Inputs::Remote {
+            models_dir: models.path().to_path_buf(),
+        };
+        let files = |config: &'static str| {
+            move |v: &mut serde_json::Value| {
+                v["base_model"] = json!("acme--tiny");
+                v["base_model_files"] =
+                    json!({"config.json": config, "model.safetensors": "http://h/m"});
+            }
+        };
+        let admitted = admit(spec(files("http://h/c")), &inputs).unwrap();
+        let folder = models.path().join("acme--tiny").display().to_string();
+        assert_eq!(
+            admitted.base_model, folder,
+            "not there yet: fetched at run time"
+        );
+        assert!(
+            admitted.check().is_ok(),
+            "the agent's folder passes the check again"
+        );
+        assert_eq!(
+            refused_field(spec(files("/etc/passwd")), models.path()),
+            "base_model_files.config.json"
+        );
     }
 }

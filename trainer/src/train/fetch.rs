@@ -30,6 +30,10 @@ pub fn run_job(
         let path = work_dir.join("validation_dataset");
         local.validation_dataset = Some(fetch_file(v, "the validation dataset", &path, &mut log)?);
     }
+    if let Some(files) = &spec.base_model_files {
+        local.base_model = fetch_base_model(&spec.base_model, files, work_dir, &mut log)?;
+        local.base_model_files = None;
+    }
     if let Some(init) = &spec.init_adapter {
         let dir = work_dir.join("init_adapter");
         let mut log = |message: String| on_event(&Event::Log { message });
@@ -70,6 +74,43 @@ fn fetch_file(
         crate::transfer::download(what, source, path, crate::transfer::MAX_DOWNLOAD_BYTES)?;
     }
     Ok(path.display().to_string())
+}
+
+/// A base model sent as files (one added from the Hub): its folder, from
+/// an earlier job when it holds every file, else each file downloaded into
+/// the work folder and the whole moved into place. `name` is the folder
+/// (an agent's models folder) or a plain name (under `work_dir`).
+fn fetch_base_model(
+    name: &str,
+    files: &std::collections::BTreeMap<String, String>,
+    work_dir: &Path,
+    log: &mut dyn FnMut(String),
+) -> Result<String> {
+    let folder = if Path::new(name).is_absolute() {
+        std::path::PathBuf::from(name)
+    } else {
+        work_dir.join("base_model").join(name)
+    };
+    let held = |dir: &Path| files.keys().all(|f| dir.join(f).is_file());
+    if held(&folder) {
+        return Ok(folder.display().to_string());
+    }
+    let staging = work_dir.join("base_model_download");
+    std::fs::create_dir_all(&staging).map_err(|e| TrainerError::io(staging.display(), e))?;
+    for (file, url) in files {
+        let what = format!("the base model's {file}");
+        fetch_file(url, &what, &staging.join(file), log)?;
+    }
+    if let Some(parent) = folder.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| TrainerError::io(parent.display(), e))?;
+    }
+    // Another job may have placed it meanwhile: then that copy serves.
+    if let Err(e) = std::fs::rename(&staging, &folder)
+        && !held(&folder)
+    {
+        return Err(TrainerError::io(folder.display(), e));
+    }
+    Ok(folder.display().to_string())
 }
 
 /// An adapter's files where they can be read: each URL downloaded into
