@@ -201,6 +201,19 @@ impl ChatTokenizer {
     }
 }
 
+/// The tokens `encode` marked as target (`want` true) or context, decoded.
+#[cfg(test)]
+fn decode_marked(chat: &ChatTokenizer, e: &Encoded, want: bool) -> String {
+    let ids: Vec<u32> = e
+        .ids
+        .iter()
+        .zip(&e.target)
+        .filter(|(_, t)| **t == want)
+        .map(|(i, _)| *i)
+        .collect();
+    chat.tokenizer.decode(&ids, false).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,18 +281,8 @@ mod tests {
             ..Default::default()
         };
         let e = chat.encode(&ex, 10_000).unwrap();
-        let pick = |want: bool| -> String {
-            let ids: Vec<u32> = e
-                .ids
-                .iter()
-                .zip(&e.target)
-                .filter(|(_, t)| **t == want)
-                .map(|(i, _)| *i)
-                .collect();
-            chat.tokenizer.decode(&ids, false).unwrap()
-        };
         assert_eq!(
-            pick(true),
+            decode_marked(&chat, &e, true),
             "Hello there.<|im_end|>\nYes, really.<|im_end|>\n"
         );
         let whole = chat.tokenizer.decode(&e.ids, false).unwrap();

@@ -60,7 +60,7 @@ pub struct NewDownload<'a> {
 /// Inserts the download; `false` when a model of that name is already there.
 pub async fn insert(pool: &PgPool, d: &NewDownload<'_>) -> sqlx::Result<bool> {
     let files = serde_json::to_value(d.files).unwrap_or_default();
-    let total: u64 = d.files.iter().map(|f| f.size).sum();
+    let total = brightrun::base_models::files::total_bytes(d.files);
     let done = sqlx::query(
         "INSERT INTO base_model_downloads
              (id, added_by, hub_id, revision, name, architecture, parameters, files, total_bytes, hub_token)

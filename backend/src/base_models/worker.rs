@@ -132,7 +132,7 @@ async fn watch(services: &Services, id: Uuid, done: Arc<AtomicU64>) {
 
 /// Checks the folder loads as a model and moves it into place.
 async fn finish(services: &Services, job: &Claimed, dir: &Path) -> Result<(), ServiceError> {
-    let total: u64 = job.files.iter().map(|f| f.size).sum();
+    let total = brightrun::base_models::files::total_bytes(&job.files);
     let folder = dir.display().to_string();
     let checked = tokio::task::spawn_blocking(move || {
         brightrun_trainer::model::folder::config_of(&folder).map_err(|e| e.to_string())

@@ -3,7 +3,7 @@
 //! downloads that redirect LFS files to a "CDN" honouring `Range`, 401 for a
 //! gated repository without a token. The model is one the code writes.
 
-use crate::common::{TestApp, create, new_job, ready_dataset, tick_until};
+use crate::common::{TestApp, create, new_job, ready_dataset, stored_json, tick_until};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -188,8 +188,8 @@ async fn serve(standin: StandIn) -> (String, Arc<StandIn>) {
     (url, standin)
 }
 
-/// A stand-in Hub serving `acme/tiny-chat`, the tiny model's folder.
-pub async fn tiny_hub() -> String {
+/// A stand-in whose one repository, `acme/tiny-chat`, is the tiny model's folder.
+fn tiny_standin() -> StandIn {
     let mut standin = StandIn::default();
     standin.repos.insert(
         "acme/tiny-chat".into(),
@@ -198,7 +198,12 @@ pub async fn tiny_hub() -> String {
             ..Repo::default()
         },
     );
-    serve(standin).await.0
+    standin
+}
+
+/// A stand-in Hub serving `acme/tiny-chat`; its URL.
+pub async fn tiny_hub() -> String {
+    serve(tiny_standin()).await.0
 }
 
 /// Adds `acme/tiny-chat` from the stand-in, downloads it, trains a short
@@ -218,6 +223,12 @@ pub async fn train_on_hub_model(app: &TestApp, client: &reqwest::Client, gpu: &s
         offered.iter().any(|m| m["id"] == "acme--tiny-chat"),
         "not offered: {options}"
     );
+    trains_into_a_peft_adapter(app, client, gpu).await;
+}
+
+/// A short job on `acme--tiny-chat` completes into a PEFT adapter that
+/// names the downloaded folder as its base.
+async fn trains_into_a_peft_adapter(app: &TestApp, client: &reqwest::Client, gpu: &str) {
     let dataset = ready_dataset(app, client).await;
     let mut body = new_job(&dataset, gpu, 2);
     body["base_model"] = "acme--tiny-chat".into();
@@ -227,20 +238,7 @@ pub async fn train_on_hub_model(app: &TestApp, client: &reqwest::Client, gpu: &s
     })
     .await;
     let model = detail["job"]["model_id"].as_str().unwrap();
-    let prefix: String =
-        sqlx::query_scalar("SELECT storage_prefix FROM model_artifacts WHERE id = $1::uuid")
-            .bind(model)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    let config = app
-        .services
-        .storage
-        .get_bytes(&format!("{prefix}adapter_config.json"))
-        .await
-        .unwrap()
-        .expect("the PEFT adapter config");
-    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+    let config = stored_json(app, model, "adapter_config.json").await;
     assert_eq!(config["peft_type"], "LORA");
     let base = config["base_model_name_or_path"].as_str().unwrap();
     assert!(base.contains("acme--tiny-chat"), "{config}");
@@ -262,14 +260,7 @@ async fn retry_now(app: &TestApp) {
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
 async fn a_hub_model_is_looked_up_downloaded_resumed_after_a_cut_and_trained(pool: PgPool) {
-    let mut standin = StandIn::default();
-    standin.repos.insert(
-        "acme/tiny-chat".into(),
-        Repo {
-            files: tiny_files(|_| {}),
-            ..Repo::default()
-        },
-    );
+    let standin = tiny_standin();
     *standin.cut_once.lock().unwrap() = Some("model.safetensors".into());
     let (hub, standin) = serve(standin).await;
     let app = TestApp::spawn_with(pool, &[("BRIGHTRUN_HUB_URL", &hub)]).await;
@@ -371,38 +362,7 @@ async fn a_hub_model_is_looked_up_downloaded_resumed_after_a_cut_and_trained(poo
         .cloned()
         .unwrap_or_else(|| panic!("not offered: {options}"));
     assert_eq!(offered["parameters"], tiny.parameter_count() as u64);
-    let dataset = ready_dataset(&app, &client).await;
-    let mut body = new_job(&dataset, "cpu", 2);
-    body["base_model"] = "acme--tiny-chat".into();
-    let job = create(&app, &client, body).await;
-    let detail = tick_until(&app, &client, &job, Duration::from_secs(180), |j| {
-        j["job"]["status"] == "completed"
-    })
-    .await;
-    let model = detail["job"]["model_id"].as_str().unwrap();
-    let (owner, prefix): (uuid::Uuid, String) =
-        sqlx::query_as("SELECT owner_id, storage_prefix FROM model_artifacts WHERE id = $1::uuid")
-            .bind(model)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert!(prefix.contains(&owner.to_string()));
-    let config = app
-        .services
-        .storage
-        .get_bytes(&format!("{prefix}adapter_config.json"))
-        .await
-        .unwrap()
-        .expect("the PEFT adapter config");
-    let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
-    assert_eq!(config["peft_type"], "LORA");
-    assert!(
-        config["base_model_name_or_path"]
-            .as_str()
-            .unwrap()
-            .contains("acme--tiny-chat"),
-        "{config}"
-    );
+    trains_into_a_peft_adapter(&app, &client, "cpu").await;
 
     // A job uses it: deleting is refused, naming why.
     let (status, refused) = app

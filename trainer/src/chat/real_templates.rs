@@ -182,17 +182,6 @@ fn refusal(family: &str, conversation: &str) -> Option<&'static str> {
     }
 }
 
-fn decode(chat: &ChatTokenizer, e: &Encoded, want: bool) -> String {
-    let ids: Vec<u32> = e
-        .ids
-        .iter()
-        .zip(&e.target)
-        .filter(|(_, t)| **t == want)
-        .map(|(i, _)| *i)
-        .collect();
-    chat.tokenizer.decode(&ids, false).unwrap()
-}
-
 /// The target: each assistant reply, trimmed (as every template here trims
 /// or keeps it), inside the family's markers.
 fn expected_target(family: &str, messages: &[Message]) -> String {
@@ -220,7 +209,7 @@ fn encode_marks_exactly_the_replies_or_refuses_for_every_family() {
                 (None, Err(e)) => panic!("{what}: {e}"),
                 (None, Ok(e)) => {
                     assert_eq!(
-                        decode(&chat, &e, true),
+                        decode_marked(&chat, &e, true),
                         expected_target(&f.family, &c.messages),
                         "{what}"
                     );

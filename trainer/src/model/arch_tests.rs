@@ -207,15 +207,8 @@ fn check(model_type: &str, projections: &[&str]) {
     training_lowers_the_loss(&model, &vars);
 }
 
-const SPLIT: [&str; 7] = [
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
-];
+/// Architectures with separate projections: the contract's names.
+const SPLIT: [&str; 7] = brightrun::cluster::TARGET_MODULES;
 
 #[test]
 fn qwen3_fused_and_generic_agree_train_and_name_the_adapter_as_peft() {

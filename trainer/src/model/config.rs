@@ -83,7 +83,8 @@ pub enum RopeScaling {
     },
 }
 
-const SUPPORTED: [&str; 7] = [
+/// The architectures the trainer implements, by `model_type`.
+pub const SUPPORTED: [&str; 7] = [
     "llama",
     "mistral",
     "qwen2",

@@ -37,17 +37,6 @@ pub fn config() -> ModelConfig {
     }
 }
 
-/// The architectures a small random model can be made of, by model_type.
-pub const ARCHITECTURES: [&str; 7] = [
-    "llama",
-    "mistral",
-    "qwen2",
-    "qwen3",
-    "phi3",
-    "gemma2",
-    "gemma3_text",
-];
-
 /// A small model of architecture `model_type` with the tiny vocabulary, as
 /// its config.json would describe it (the architecture's defaults, read
 /// back through the config parser), with whatever makes it differ from

@@ -435,20 +435,7 @@ pub async fn assert_kept_adapter(
     assert_eq!(status, 200, "{detail}");
     let detail = detail["data"].clone();
     let adapter = &detail["adapter"];
-    let prefix: String =
-        sqlx::query_scalar("SELECT storage_prefix FROM model_artifacts WHERE id = $1::uuid")
-            .bind(model)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    let args = app
-        .services
-        .storage
-        .get_bytes(&format!("{prefix}training_args.json"))
-        .await
-        .unwrap()
-        .expect("training_args.json in storage");
-    let args: serde_json::Value = serde_json::from_slice(&args).unwrap();
+    let args = stored_json(app, model, "training_args.json").await;
     assert_eq!(adapter["step"], args["adapter_step"], "{adapter} {args}");
     assert_eq!(adapter["choice"], "best");
     let evals = detail["job"]["eval_points"].as_array().unwrap();
@@ -467,6 +454,25 @@ pub async fn assert_kept_adapter(
 }
 
 /// Every adapter file is in storage under the model's prefix; their sizes.
+/// One of the model's stored adapter files (under the prefix
+/// `stored_artifacts` checks), parsed.
+pub async fn stored_json(app: &TestApp, model: &str, file: &str) -> serde_json::Value {
+    let stored = stored_artifacts(app, model).await;
+    assert!(
+        stored.iter().any(|(f, size)| f == file && *size > 0),
+        "{file}: {stored:?}"
+    );
+    let key: String =
+        sqlx::query_scalar("SELECT storage_prefix || $2 FROM model_artifacts WHERE id = $1::uuid")
+            .bind(model)
+            .bind(file)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let bytes = app.services.storage.get_bytes(&key).await.unwrap();
+    serde_json::from_slice(&bytes.unwrap_or_else(|| panic!("{file} in storage"))).unwrap()
+}
+
 pub async fn stored_artifacts(app: &TestApp, model: &str) -> Vec<(String, u64)> {
     let (owner, prefix): (uuid::Uuid, String) =
         sqlx::query_as("SELECT owner_id, storage_prefix FROM model_artifacts WHERE id = $1::uuid")
