@@ -3,7 +3,7 @@
 # on 127.0.0.1, then:
 #   1. one poll tick (and a second) over 10,000 running jobs on the `http`
 #      backend against an in-memory cluster-API stand-in: cluster requests,
-#      SQL statements and wall time per tick (backend/examples/poll_bench.rs);
+#      SQL statements and wall time per tick (backend/examples/poll_bench/);
 #   2. `GET /api/jobs/{id}` on a real `brightrun serve` under 1,000
 #      concurrent clients from a second process: throughput and latency
 #      percentiles, with one shared API token and with one token per client

@@ -13,6 +13,10 @@ cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export BRIGHTRUN_SITE_ROOT="${BRIGHTRUN_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The compile-checked queries build from their offline data in .sqlx/, never
+# from whatever database DATABASE_URL points at (scripts/sqlx-data checks
+# .sqlx/ against a live one).
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
 # A CI run builds once from a fresh clone: incremental caches would only cost
 # disk (gigabytes for the server crates) and write time.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi

@@ -87,7 +87,7 @@ impl From<brightrun_backend::ServiceError> for AppError {
             | S::Unavailable(_) => Self::Refused(err.to_string()),
             S::OverBudget(m) => Self::OverBudget(m.clone()),
             S::Internal => Self::Internal {
-                request_id: brightrun_backend::http::request_id().to_string(),
+                request_id: brightrun_backend::rest_envelope::request_id().to_string(),
             },
         }
     }

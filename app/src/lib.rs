@@ -7,13 +7,13 @@
 pub mod accounts;
 pub mod base_models;
 pub mod costs;
+pub mod dashboard;
 pub mod datasets;
 pub mod error;
 pub mod jobs;
 pub mod layout;
 pub mod models;
 pub mod notifications;
-pub mod pages;
 pub mod routes;
 pub mod training;
 pub mod ui;

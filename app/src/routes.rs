@@ -4,13 +4,13 @@
 use crate::accounts::{SettingsPage, SignInPage, SignUpPage};
 use crate::base_models::BaseModelsPage;
 use crate::costs::CostsPage;
+use crate::dashboard::DashboardPage;
 use crate::datasets::{DatasetPage, DatasetsPage, NewDatasetPage};
 use crate::jobs::{JobPage, JobsPage};
-use crate::layout::DashboardLayout;
+use crate::layout::{DashboardLayout, NotFoundPage};
 use crate::models::{ModelPage, ModelsPage};
 use crate::notifications::NotificationsPage;
-use crate::pages::*;
-use crate::training::ConfigurePage;
+use crate::training::{ConfigurePage, TrainingPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

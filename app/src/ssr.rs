@@ -35,18 +35,15 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
         .ok_or_else(|| brightrun_backend::ServiceError::Unauthenticated.into())
 }
 
-/// The client, as rate limits count it (see `accounts::client`).
-pub fn client_address() -> String {
+/// The client, as sign-up and sign-in count it and the session records it
+/// (see `accounts::client`).
+pub fn client(services: &Services) -> brightrun_backend::accounts::Client {
     let parts = use_context::<axum::http::request::Parts>();
     let peer = parts.as_ref().and_then(|p| {
         p.extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0)
     });
-    match (parts.as_ref(), peer, services()) {
-        (Some(parts), Some(peer), Ok(services)) => {
-            brightrun_backend::accounts::client::client_key(&services.config, peer, &parts.headers)
-        }
-        _ => "unknown".into(),
-    }
+    let headers = parts.map(|p| p.headers).unwrap_or_default();
+    brightrun_backend::accounts::Client::from_request(services, peer, &headers)
 }

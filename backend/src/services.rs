@@ -1,9 +1,10 @@
 //! `Services`: what every handler, server function and worker reaches the
 //! backend through — the pool, the configuration, storage, the tokenizer and
-//! the signal that wakes the workers. Cheap to clone; put in the request
-//! extensions by the server and in the Leptos context for server functions.
+//! the signal that wakes the workers. Cheap to clone; part of the server's
+//! router state (handlers take `State<Services>`) and in the Leptos context
+//! for server functions.
 
-use crate::config::{ClusterKind, Config, StorageKind};
+use crate::config::{ClusterKind, Config, Secret, StorageKind};
 use crate::jobs::cluster::{Cluster, http::HttpCluster, local::LocalCluster, ray::RayCluster};
 use crate::storage::Storage;
 use crate::storage::signing::SigningKey;
@@ -71,62 +72,20 @@ impl OwnUrl {
 }
 
 impl Services {
-    /// Builds storage and the tokenizer from the configuration.
+    /// Builds storage, the tokenizer, the GPU catalog and the cluster from
+    /// the configuration.
+    #[tracing::instrument(skip_all, fields(storage = ?config.storage.kind, cluster = config.cluster.kind.as_str()))]
     pub fn new(pool: PgPool, config: Config) -> Result<Self, String> {
-        let key = match &config.storage_key {
-            Some(hex) => SigningKey::from_hex(hex)
-                .ok_or("BRIGHTRUN_STORAGE_KEY must be at least 64 hex characters")?,
-            None => SigningKey::load_or_create(&config.data_dir).map_err(|e| {
-                format!(
-                    "cannot keep the storage key in {}: {e}",
-                    config.data_dir.display()
-                )
-            })?,
-        };
-        let storage = match config.storage {
-            StorageKind::Local => {
-                Storage::local(&config.storage_dir, key.clone(), config.public_url.clone())
-                    .map_err(|e| {
-                        format!(
-                            "cannot use storage folder {}: {e}",
-                            config.storage_dir.display()
-                        )
-                    })?
-            }
-            StorageKind::S3 => Storage::s3(&config.s3.clone().unwrap_or_default())
-                .map_err(|e| format!("cannot configure S3 storage: {e}"))?,
-        };
-        let tokenizer = crate::tokenizing::load(config.tokenizer.as_deref())?;
+        let key = signing_key(&config)?;
+        let storage = storage(&config, &key)?;
+        if let Some(threads) = config.datasets.tokenizer_threads {
+            crate::tokenizing::set_threads(threads);
+        }
+        let tokenizer = crate::tokenizing::load(config.datasets.tokenizer.as_deref())?;
         let catalog = Arc::new(crate::training::load_catalog(&config)?);
-        let own_url = OwnUrl::new(format!("http://{}", config.addr));
-        let cluster: Arc<dyn Cluster> = match config.cluster {
-            ClusterKind::Local => {
-                let dir = config.data_dir.join("trainer");
-                Arc::new(
-                    LocalCluster::start(&dir, config.local_trainer_jobs, config.job_retries)
-                        .map_err(|e| {
-                            format!("cannot start the local trainer in {}: {e}", dir.display())
-                        })?,
-                )
-            }
-            ClusterKind::Http => Arc::new(
-                HttpCluster::new(
-                    config.cluster_url.as_deref().unwrap_or_default(),
-                    config.cluster_key.clone(),
-                    config.cluster_timeout,
-                )
-                .with_catalog(catalog.clone()),
-            ),
-            ClusterKind::Ray => Arc::new(RayCluster::new(
-                config.ray_address.as_deref().unwrap_or_default(),
-                config.ray_token.clone(),
-                config.ray_entrypoint.clone(),
-                storage.clone(),
-                own_url.clone(),
-                config.cluster_timeout,
-            )),
-        };
-        let webhook_guard = Guard::new(config.webhook_allow.clone());
+        let own_url = OwnUrl::new(format!("http://{}", config.server.addr));
+        let cluster = cluster(&config, &storage, &own_url, &catalog)?;
+        let webhook_guard = Guard::new(config.webhooks.allow.clone());
         Ok(Self {
             pool,
             webhook_http: webhook_guard.client(crate::webhooks::worker::TIMEOUT),
@@ -171,4 +130,69 @@ impl Services {
     pub async fn work_available(&self) {
         self.wake.notified().await;
     }
+}
+
+/// The key that signs local URLs: the configured one, else the one kept in
+/// the data folder (made on first start).
+fn signing_key(config: &Config) -> Result<SigningKey, String> {
+    match &config.storage.key {
+        Some(hex) => SigningKey::from_hex(hex.expose())
+            .ok_or_else(|| "BRIGHTRUN_STORAGE_KEY must be at least 64 hex characters".into()),
+        None => SigningKey::load_or_create(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot keep the storage key in {}: {e}",
+                config.data_dir.display()
+            )
+        }),
+    }
+}
+
+fn storage(config: &Config, key: &SigningKey) -> Result<Storage, String> {
+    let settings = &config.storage;
+    match settings.kind {
+        StorageKind::Local => {
+            Storage::local(&settings.dir, key.clone(), config.server.public_url.clone())
+                .map_err(|e| format!("cannot use storage folder {}: {e}", settings.dir.display()))
+        }
+        StorageKind::S3 => Storage::s3(&settings.s3.clone().unwrap_or_default())
+            .map_err(|e| format!("cannot configure S3 storage: {e}")),
+    }
+}
+
+/// The configured cluster backend. Secrets leave their wrapper here, for
+/// the client that sends them.
+fn cluster(
+    config: &Config,
+    storage: &Storage,
+    own_url: &OwnUrl,
+    catalog: &Arc<GpuCatalog>,
+) -> Result<Arc<dyn Cluster>, String> {
+    let c = &config.cluster;
+    let exposed = |s: &Option<Secret<String>>| s.as_ref().map(|s| s.expose().clone());
+    Ok(match c.kind {
+        ClusterKind::Local => {
+            let dir = config.data_dir.join("trainer");
+            Arc::new(
+                LocalCluster::start(&dir, c.local_trainer_jobs, c.job_retries).map_err(|e| {
+                    format!("cannot start the local trainer in {}: {e}", dir.display())
+                })?,
+            )
+        }
+        ClusterKind::Http => Arc::new(
+            HttpCluster::new(
+                c.url.as_deref().unwrap_or_default(),
+                exposed(&c.key),
+                c.timeout,
+            )
+            .with_catalog(catalog.clone()),
+        ),
+        ClusterKind::Ray => Arc::new(RayCluster::new(
+            c.ray.address.as_deref().unwrap_or_default(),
+            exposed(&c.ray.token),
+            c.ray.entrypoint.clone(),
+            storage.clone(),
+            own_url.clone(),
+            c.timeout,
+        )),
+    })
 }

@@ -4,7 +4,8 @@
 //! backtracking regexes and counts several times faster than `tiktoken-rs`;
 //! a test checks the two agree token for token on the real fixtures.
 //! Either way the statistics name the tokenizer. Batches of texts are
-//! counted on every core (`BRIGHTRUN_TOKENIZER_THREADS` to change it).
+//! counted on every core (`BRIGHTRUN_TOKENIZER_THREADS`, read by the
+//! configuration and passed to `set_threads`, to change it).
 
 use bpe_openai::byte_pair_encoding::BytePairEncoding;
 use brightrun::datasets::{PendingCounts, TokenCounter};
@@ -13,7 +14,7 @@ use regex_automata::{Anchored, Input};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex, mpsc};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 
 /// cl100k_base's pre-tokenizer, as bpe-openai writes it: tiktoken's pattern
 /// with the negative look-ahead `\s+(?!\S)` turned into a second pattern
@@ -166,6 +167,7 @@ fn hf_count(tokenizer: &tokenizers::Tokenizer, text: &str) -> usize {
 }
 
 /// The configured tokenizer, or cl100k_base.
+#[tracing::instrument(skip_all, fields(path = ?path))]
 pub fn load(path: Option<&Path>) -> Result<Arc<dyn TokenCounter>, String> {
     match path {
         Some(p) => Ok(Arc::new(HfTokenizer::from_file(p)?)),
@@ -173,16 +175,19 @@ pub fn load(path: Option<&Path>) -> Result<Arc<dyn TokenCounter>, String> {
     }
 }
 
-/// Threads for counting a batch: `BRIGHTRUN_TOKENIZER_THREADS`, else one per core.
+/// The configured counting threads (`DatasetsConfig::tokenizer_threads`),
+/// set once at start, before the first batch starts the helpers.
+static CONFIGURED_THREADS: OnceLock<usize> = OnceLock::new();
+
+/// Sets the threads that count a batch (the first call wins; later ones,
+/// and calls after the first batch, change nothing).
+pub fn set_threads(threads: usize) {
+    let _ = CONFIGURED_THREADS.set(threads.max(1));
+}
+
+/// Threads for counting a batch: the configured number, else one per core.
 fn threads() -> usize {
-    static THREADS: LazyLock<usize> = LazyLock::new(|| {
-        std::env::var("BRIGHTRUN_TOKENIZER_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    });
-    *THREADS
+    *CONFIGURED_THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Counts the texts in contiguous runs of about equal bytes, the first on

@@ -35,6 +35,7 @@ impl WorkerHealth {
 
 /// Runs the worker `start` makes until the server stops: when it panics (or
 /// returns), the panic is logged and a new one starts after `pause`.
+#[tracing::instrument(skip_all, fields(worker = worker))]
 pub async fn supervise<F, Fut>(worker: &'static str, pause: Duration, start: F)
 where
     F: Fn() -> Fut,

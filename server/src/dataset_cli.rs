@@ -47,6 +47,12 @@ pub fn parse(args: &[&str]) -> Result<Options, String> {
 
 /// Validates the file; returns the report (the caller prints and exits).
 pub fn validate(opts: &Options) -> Result<ValidationReport, String> {
+    use brightrun_backend::config::{Vars, tokenizer_threads};
+    // The one server setting this command honours; the rest of the
+    // configuration is not read, so it cannot stop a local check.
+    if let Some(threads) = Vars::with_env(tokenizer_threads) {
+        brightrun_backend::tokenizing::set_threads(threads);
+    }
     let tokenizer = brightrun_backend::tokenizing::load(opts.tokenizer.as_deref())?;
     let mut file = std::fs::File::open(&opts.file)
         .map_err(|e| format!("cannot open {}: {e}", opts.file.display()))?;

@@ -10,6 +10,8 @@ pub mod middleware;
 pub mod openai;
 pub mod router;
 pub mod serve;
+pub mod state;
 pub mod storage_routes;
 
 pub use router::{build_router, leptos_options};
+pub use state::AppState;

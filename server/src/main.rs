@@ -9,6 +9,7 @@
 //!                                   check a dataset file before uploading it
 //! ```
 
+use brightrun_backend::config::{DatabaseConfig, LogFormat, Vars};
 use brightrun_backend::db::{Database, EmbeddedPostgres, embedded::Durability};
 use brightrun_backend::{Config, Services};
 use std::path::PathBuf;
@@ -63,7 +64,8 @@ async fn run() -> ExitCode {
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if std::env::var("BRIGHTRUN_LOG_FORMAT").as_deref() == Ok("json") {
+    // Logging starts before (and without) the whole configuration.
+    if Vars::with_env(LogFormat::from_vars) == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -72,7 +74,7 @@ fn init_tracing() {
 
 async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let addr = config.addr;
+    let addr = config.server.addr;
     let db = Database::open(&config).await.map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -113,8 +115,8 @@ async fn database_serve(args: &[&str]) -> Result<(), String> {
         }
     }
     let data_dir = data_dir.ok_or_else(|| format!("--data-dir is required\n{USAGE}"))?;
-    let pg_bin = std::env::var_os("BRIGHTRUN_PG_BIN").map(PathBuf::from);
-    let pg = EmbeddedPostgres::start(&data_dir, pg_bin.as_deref(), durability)
+    let database = Vars::with_env(DatabaseConfig::from_vars).map_err(|e| e.to_string())?;
+    let pg = EmbeddedPostgres::start(&data_dir, database.pg_bin.as_deref(), durability)
         .await
         .map_err(|e| e.to_string())?;
     if let Some(file) = url_file {

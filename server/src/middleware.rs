@@ -1,14 +1,14 @@
 //! Request middleware: a request id and tracing span for every request, the
 //! cross-site request refusal, and the sign-in gate for pages.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use brightrun::url::encode_query_value as encode;
 use brightrun_backend::Services;
 use brightrun_backend::accounts::extractor::authenticate;
-use brightrun_backend::http::REQUEST_ID;
+use brightrun_backend::rest_envelope::REQUEST_ID;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -81,7 +81,7 @@ pub async fn same_site_only(req: Request, next: Next) -> Response {
     match cross_site_refusal(req.method(), req.uri().path(), req.headers()) {
         Some(why) => {
             tracing::warn!(why, origin = ?req.headers().get("origin"), "cross-site request refused");
-            brightrun_backend::http::error_response(
+            brightrun_backend::rest_envelope::error_response(
                 403,
                 "cross_site",
                 &format!(
@@ -110,7 +110,11 @@ fn is_public(path: &str) -> bool {
 /// Page loads without a session go to `/signin?next=…`; signed-in visitors
 /// of the sign-in pages go to the dashboard. A forged or expired cookie is
 /// no session.
-pub async fn require_session(req: Request, next: Next) -> Response {
+pub async fn require_session(
+    State(services): State<Services>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     if req.method() != Method::GET
         || ["/api/", "/rpc/", "/pkg/", "/storage/", "/v1/"]
@@ -119,9 +123,6 @@ pub async fn require_session(req: Request, next: Next) -> Response {
     {
         return next.run(req).await;
     }
-    let Some(services) = req.extensions().get::<Services>().cloned() else {
-        return next.run(req).await;
-    };
     let (parts, body) = req.into_parts();
     let user = match authenticate(&services, &parts).await {
         Ok(user) => user,

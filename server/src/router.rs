@@ -1,11 +1,14 @@
 //! One router for everything: pages (server-rendered, then hydrated), server
 //! functions under `/rpc`, the REST API under `/api`, and the built site's
-//! static files. Middleware order, outermost first: request id and tracing,
-//! the services extension, the cross-site refusal, the page sign-in gate.
+//! static files. Handlers reach the services through the router's typed
+//! state (`crate::state`); server functions through the Leptos context.
+//! Middleware order, outermost first: request id and tracing, the cross-site
+//! refusal, the page sign-in gate.
 
+use crate::state::AppState;
 use crate::{api, middleware};
 use axum::body::Body;
-use axum::extract::{Extension, Request};
+use axum::extract::{Request, State};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Router, middleware as mw};
@@ -17,22 +20,26 @@ use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_cont
 
 /// The Leptos options for the built site under `site_root`.
 pub fn leptos_options(services: &Services) -> LeptosOptions {
+    let server = &services.config.server;
     LeptosOptions::builder()
-        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "brightrun".into()))
-        .site_root(services.config.site_root.to_string_lossy().into_owned())
+        .output_name(server.leptos_output_name.clone())
+        .site_root(server.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
-        .site_addr(services.config.addr)
+        .site_addr(server.addr)
         .build()
 }
 
 pub fn build_router(services: Services) -> Router {
-    let options = leptos_options(&services);
+    let state = AppState {
+        leptos: leptos_options(&services),
+        services,
+    };
     let routes = generate_route_list(App);
-    let context_services = services.clone();
-    let shell_options = options.clone();
-    Router::new()
+    let context_services = state.services.clone();
+    let shell_options = state.leptos.clone();
+    Router::<AppState>::new()
         .leptos_routes_with_context(
-            &options,
+            &state,
             routes,
             move || provide_context(context_services.clone()),
             move || shell(shell_options.clone()),
@@ -44,16 +51,18 @@ pub fn build_router(services: Services) -> Router {
         .nest("/api", api::router())
         .nest("/v1", crate::openai::router())
         .merge(crate::storage_routes::router())
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(options)
-        .layer(mw::from_fn(middleware::require_session))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            middleware::require_session,
+        ))
         .layer(mw::from_fn(middleware::same_site_only))
-        .layer(Extension(services))
         .layer(mw::from_fn(middleware::request_context))
+        .with_state(state)
 }
 
 async fn server_fn_handler(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     req: Request<Body>,
 ) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(services.clone()), req).await

@@ -25,7 +25,7 @@ pub async fn serve(
         services.set_own_url(format!("http://{host}:{}", addr.port()));
     }
     let housekeeping = supervised("housekeeping", &services, housekeeping);
-    let workers = services.config.workers.then(|| {
+    let workers = services.config.server.workers.then(|| {
         use brightrun_backend::{base_models, datasets, jobs, webhooks};
         [
             supervised("validation", &services, datasets::worker::run),
@@ -92,12 +92,12 @@ async fn housekeeping(services: Services) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match sessions::delete_expired(&services.pool).await {
+        match sessions::delete_expired(&services).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "session clean-up failed"),
         }
-        if let Err(err) = brightrun_backend::accounts::rate_limit::prune(&services.pool).await {
+        if let Err(err) = brightrun_backend::accounts::rate_limit::prune(&services).await {
             tracing::warn!(%err, "rate limit clean-up failed");
         }
         match brightrun_backend::models::cleanup::tick(&services).await {

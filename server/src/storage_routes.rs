@@ -3,14 +3,15 @@
 //! kept); a bad or expired signature is 403 and reveals nothing. A dataset's
 //! file is accepted only while the dataset waits for it (409 after confirm).
 
+use crate::state::AppState;
+use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Router};
 use brightrun_backend::Services;
 use brightrun_backend::costs::transfer;
-use brightrun_backend::http::error_response;
+use brightrun_backend::rest_envelope::error_response;
 use brightrun_backend::storage::UploadError;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -23,7 +24,7 @@ pub struct Signed {
     sig: String,
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn router() -> Router<AppState> {
     Router::new().route(
         "/storage/{*path}",
         axum::routing::put(put_object).get(get_object),
@@ -41,7 +42,7 @@ pub(crate) fn forbidden() -> Response {
 }
 
 async fn put_object(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     Path(path): Path<String>,
     query: Result<Query<Signed>, axum::extract::rejection::QueryRejection>,
     req: Request,
@@ -106,7 +107,7 @@ async fn put_object(
 }
 
 async fn get_object(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     Path(path): Path<String>,
     query: Result<Query<Signed>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -134,7 +135,7 @@ async fn get_object(
                         format!("attachment; filename=\"{name}\""),
                     ),
                 ],
-                match transfer::model_of_key(&path) {
+                match brightrun_backend::storage::keys::model_of_key(&path) {
                     // Model files are billed as data transfer, by the bytes sent.
                     Some((owner, model)) => Body::from_stream(transfer::Metered::new(
                         Box::pin(stream),

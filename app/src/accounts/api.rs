@@ -27,43 +27,17 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::AppError;
-    use brightrun_backend::accounts::{cookies, sessions, users};
+    use brightrun_backend::accounts::SessionCookie;
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
 
-    /// Starts a session for `user_id` and sets its cookie on the response.
-    pub async fn start_session(user_id: uuid::Uuid) -> Result<(), AppError> {
-        let services = crate::ssr::services()?;
-        let agent = use_context::<axum::http::request::Parts>().and_then(|p| {
-            p.headers
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
-        let token = sessions::create(
-            &services.pool,
-            user_id,
-            services.config.session_ttl,
-            agent.as_deref(),
-        )
-        .await?;
-        let cookie = cookies::set_session(
-            &token,
-            services.config.session_ttl,
-            services.config.secure_cookies,
-        );
-        set_cookie(&cookie);
-        Ok(())
-    }
-
-    pub fn set_cookie(value: &str) {
-        if let (Some(opts), Ok(value)) = (use_context::<ResponseOptions>(), value.parse()) {
+    /// Puts the session cookie sign-in or sign-out handed back on the response.
+    pub fn set_cookie(cookie: &SessionCookie) {
+        if let (Some(opts), Some(value)) = (use_context::<ResponseOptions>(), cookie.header_value())
+        {
             opts.append_header(axum::http::header::SET_COOKIE, value);
         }
     }
-
-    pub use users::{sign_up, verify_credentials};
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_up")]
@@ -73,10 +47,10 @@ pub async fn sign_up(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let services = crate::ssr::services()?;
-    let client = crate::ssr::client_address();
-    let limit = services.config.signups_per_minute;
-    let user = ssr::sign_up(&services.pool, &email, &password, &client, limit).await?;
-    ssr::start_session(user.id).await?;
+    let client = crate::ssr::client(&services);
+    let (_, cookie) =
+        brightrun_backend::accounts::sign_up(&services, &email, &password, &client).await?;
+    ssr::set_cookie(&cookie);
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -88,26 +62,22 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let services = crate::ssr::services()?;
-    let client = crate::ssr::client_address();
-    let limit = services.config.signin_failures_per_minute;
-    let user = ssr::verify_credentials(&services.pool, &email, &password, &client, limit).await?;
-    ssr::start_session(user.id).await?;
+    let client = crate::ssr::client(&services);
+    let (_, cookie) =
+        brightrun_backend::accounts::sign_in(&services, &email, &password, &client).await?;
+    ssr::set_cookie(&cookie);
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use brightrun_backend::accounts::{cookies, sessions};
     let services = crate::ssr::services()?;
-    let parts = use_context::<axum::http::request::Parts>();
-    if let Some(token) = parts
-        .as_ref()
-        .and_then(|p| cookies::session_from(&p.headers))
-    {
-        sessions::delete(&services.pool, &token).await?;
-    }
-    ssr::set_cookie(&cookies::clear_session(services.config.secure_cookies));
+    let headers = use_context::<axum::http::request::Parts>()
+        .map(|p| p.headers)
+        .unwrap_or_default();
+    let cookie = brightrun_backend::accounts::sign_out(&services, &headers).await?;
+    ssr::set_cookie(&cookie);
     leptos_axum::redirect("/signin");
     Ok(())
 }
@@ -118,7 +88,7 @@ pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
     let services = crate::ssr::services()?;
     match crate::ssr::optional_user().await? {
         Some(user) => Ok(Some(
-            brightrun_backend::accounts::users::profile(&services.pool, user.id).await?,
+            brightrun_backend::accounts::users::profile(&services, user.id).await?,
         )),
         None => Ok(None),
     }
@@ -128,7 +98,7 @@ pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
 pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::accounts::tokens::list(&services.pool, user.id).await?)
+    Ok(brightrun_backend::accounts::tokens::list(&services, user.id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "create_token")]
@@ -147,7 +117,7 @@ pub async fn create_token(
         })?),
     };
     Ok(
-        brightrun_backend::accounts::tokens::create(&services.pool, &user, &name, expires_in_days)
+        brightrun_backend::accounts::tokens::create(&services, &user, &name, expires_in_days)
             .await?,
     )
 }
@@ -156,7 +126,7 @@ pub async fn create_token(
 pub async fn revoke_token(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::accounts::tokens::revoke(&services.pool, user.id, id).await?)
+    Ok(brightrun_backend::accounts::tokens::revoke(&services, user.id, id).await?)
 }
 
 #[cfg(test)]

@@ -1,60 +1,48 @@
 //! Adding a Hub model: the id (and revision, and a token for gated models),
 //! looked up first so the architecture, parameters and size show before
-//! anything is downloaded; then "Download".
+//! anything is downloaded; then "Download". Both are server actions; the
+//! form shows their pending state and refusals (under the field they name).
 
-use super::api::{download_base_model, inspect_base_model};
+use super::api::{DownloadBaseModel, InspectBaseModel};
 use crate::AppError;
 use crate::ui::format::parameters;
-use crate::ui::{Button, Card, FieldError, Input, Label};
+use crate::ui::{ActionError, ActionErrors, Button, Card, FieldError, Input, Label};
 use brightrun::base_models::files::human_bytes;
 use brightrun::base_models::{AddBaseModel, Inspection};
 use leptos::prelude::*;
 
+/// `download` belongs to the page, which lists the new download when it ends.
 #[component]
-pub fn AddForm(on_added: Callback<()>) -> impl IntoView {
+pub fn AddForm(download: ServerAction<DownloadBaseModel>) -> impl IntoView {
     let hub_id = RwSignal::new(String::new());
     let revision = RwSignal::new(String::new());
     let token = RwSignal::new(String::new());
-    let found = RwSignal::new(None::<Inspection>);
-    let error = RwSignal::new(None::<AppError>);
-    let busy = RwSignal::new(false);
+    let inspect = ServerAction::<InspectBaseModel>::new();
     let request = move || AddBaseModel {
         hub_id: hub_id.get_untracked(),
         revision: Some(revision.get_untracked()),
         token: Some(token.get_untracked()),
     };
+    let found = move || inspect.value().get().and_then(Result::ok);
+    // The error shown is the latest one: a look-up clears the download's.
+    let error = Signal::derive(move || download.last_error().get().or(inspect.last_error().get()));
+    let busy = Signal::derive(move || inspect.pending().get() || download.pending().get());
+    // Once the download has started, the form is ready for the next model.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = download.value().get() {
+            hub_id.set(String::new());
+            token.set(String::new());
+            inspect.clear();
+        }
+    });
     let look_up = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
-        found.set(None);
-        leptos::task::spawn_local(async move {
-            let result = inspect_base_model(request()).await;
-            busy.set(false);
-            match result {
-                Ok(f) => {
-                    error.set(None);
-                    found.set(Some(f));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        inspect.clear();
+        download.clear();
+        inspect.dispatch(InspectBaseModel { request: request() });
     };
-    let download = Callback::new(move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = download_base_model(request()).await;
-            busy.set(false);
-            match result {
-                Ok(_) => {
-                    error.set(None);
-                    found.set(None);
-                    hub_id.set(String::new());
-                    token.set(String::new());
-                    on_added.run(());
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+    let start = Callback::new(move |_| {
+        download.dispatch(DownloadBaseModel { request: request() });
     });
     let field = move |f: &'static str| {
         Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(f))))
@@ -78,17 +66,17 @@ pub fn AddForm(on_added: Callback<()>) -> impl IntoView {
                     <p class="muted small">"Used for this download only, then erased; never shown again."</p>
                     <FieldError message=field("token")/>
                 </div>
-                {move || error.get().filter(|e| e.is_general()).map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
+                <ActionError error=Signal::derive(move || error.get().filter(AppError::is_general)) title="Could not add the model."/>
                 <Button button_type="submit" variant="secondary" disabled=busy test_id="base-lookup">"Look up"</Button>
             </form>
-            {move || found.get().map(|f| view! { <Found found=f busy=busy download=download/> })}
+            {move || found().map(|f| view! { <Found found=f busy download=start/> })}
         </Card>
     }
 }
 
 /// What the lookup found, and the button that starts the download.
 #[component]
-fn Found(found: Inspection, busy: RwSignal<bool>, download: Callback<()>) -> impl IntoView {
+fn Found(found: Inspection, busy: Signal<bool>, download: Callback<()>) -> impl IntoView {
     view! {
         <div class="inspection" data-testid="base-inspection">
             <dl class="facts">

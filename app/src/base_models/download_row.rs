@@ -1,8 +1,8 @@
 //! One base model download: its name, architecture and size, a progress bar
-//! while it downloads, the reason when it failed, and "Delete".
+//! while it downloads, the reason when it failed, and "Delete" (the page's
+//! `delete_base_model` server action).
 
-use super::api::delete_base_model;
-use crate::AppError;
+use super::api::DeleteBaseModel;
 use crate::ui::format::parameters;
 use crate::ui::{Badge, BadgeTone, Button, Progress};
 use brightrun::base_models::files::human_bytes;
@@ -18,17 +18,11 @@ fn tone(status: DownloadStatus) -> BadgeTone {
 }
 
 #[component]
-pub fn DownloadRow(model: BaseModelDownload, on_change: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<AppError>);
+pub fn DownloadRow(
+    model: BaseModelDownload,
+    remove: ServerAction<DeleteBaseModel>,
+) -> impl IntoView {
     let id = model.id;
-    let remove = Callback::new(move |_| {
-        leptos::task::spawn_local(async move {
-            match delete_base_model(id).await {
-                Ok(()) => on_change.run(()),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
     let fraction = model.percent() as f64 / 100.0;
     let downloading = model.status == DownloadStatus::Downloading;
     view! {
@@ -49,8 +43,8 @@ pub fn DownloadRow(model: BaseModelDownload, on_change: Callback<()>) -> impl In
             {model.error.clone().map(|e| view! {
                 <p class=if downloading { "muted small" } else { "alert alert-error" } data-testid="base-model-error">{e}</p>
             })}
-            {move || error.get().map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
-            <Button variant="ghost" size="sm" on_click=remove test_id="base-model-delete">
+            <Button variant="ghost" size="sm" disabled=remove.pending() test_id="base-model-delete"
+                on_click=Callback::new(move |_| { remove.dispatch(DeleteBaseModel { id }); })>
                 {if downloading { "Stop and delete" } else { "Delete" }}
             </Button>
         </li>

@@ -1,11 +1,12 @@
 //! `/base-models`: the models jobs can start from that came from the Hub,
 //! each with its download's progress (refreshed every second while one
-//! downloads), and the form that adds one.
+//! downloads), and the form that adds one. The page owns the download and
+//! delete server actions, so the list is read again when either ends.
 
 use super::add_form::AddForm;
-use super::api::list_base_models;
+use super::api::{DeleteBaseModel, DownloadBaseModel, list_base_models};
 use super::download_row::DownloadRow;
-use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
+use crate::ui::{ActionError, ActionErrors, EmptyState, ErrorDisplay, Skeleton};
 use brightrun::base_models::DownloadStatus;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -13,8 +14,12 @@ use std::time::Duration;
 #[component]
 pub fn BaseModelsPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
-    let list = Resource::new(move || tick.get(), |_| list_base_models());
-    let refresh = Callback::new(move |_| tick.update(|t| *t += 1));
+    let download = ServerAction::<DownloadBaseModel>::new();
+    let remove = ServerAction::<DeleteBaseModel>::new();
+    let list = Resource::new(
+        move || (tick.get(), download.version().get(), remove.version().get()),
+        |_| list_base_models(),
+    );
     Effect::new(move |_| {
         let active = list
             .get()
@@ -30,7 +35,8 @@ pub fn BaseModelsPage() -> impl IntoView {
             <h1>"Base models"</h1>
             <p class="muted">"Models from the Hugging Face Hub that jobs can start from. BrightRun checks the architecture before downloading and every file's checksum after."</p>
         </div></header>
-        <AddForm on_added=refresh/>
+        <AddForm download/>
+        <ActionError error=remove.last_error() title="Could not delete the model."/>
         <Transition fallback=|| view! { <Skeleton lines=3/> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -42,7 +48,7 @@ pub fn BaseModelsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(l) => view! {
                         <ul class="base-model-list" data-testid="base-model-list">
-                            {l.into_iter().map(|m| view! { <DownloadRow model=m on_change=refresh/> }).collect_view()}
+                            {l.into_iter().map(|m| view! { <DownloadRow model=m remove/> }).collect_view()}
                         </ul>
                     }.into_any(),
                 }

@@ -23,7 +23,7 @@ pub async fn list_costs(filter: CostFilter) -> Result<Vec<CostRecord>, AppError>
 pub async fn get_budget() -> Result<Option<f64>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::costs::budget::get(&services.pool, user.id).await?)
+    Ok(brightrun_backend::costs::budget::get(&services, user.id).await?)
 }
 
 /// `monthly_budget` as typed: empty removes the budget.
@@ -45,5 +45,5 @@ pub async fn set_budget(monthly_budget: String) -> Result<Option<f64>, AppError>
             ),
         })?)
     };
-    Ok(brightrun_backend::costs::budget::set(&services.pool, user.id, budget).await?)
+    Ok(brightrun_backend::costs::budget::set(&services, user.id, budget).await?)
 }

@@ -5,7 +5,10 @@
 use super::api::{DeleteDataset, UpdateDataset, get_dataset};
 use super::report_view::{ReportView, StatsPanel};
 use super::status_badge::{DatasetStatusBadge, megabytes};
-use crate::ui::{Button, Card, EmptyState, ErrorDisplay, Progress, Skeleton};
+use crate::ui::{
+    ActionError, ActionErrors, AlertDialog, Button, Card, EmptyState, ErrorDisplay, Progress,
+    Skeleton,
+};
 use brightrun::DatasetStatus;
 use brightrun::datasets::{Role, TrainingExample};
 use leptos::prelude::*;
@@ -115,13 +118,6 @@ fn EditCard(
     description: String,
     action: ServerAction<UpdateDataset>,
 ) -> impl IntoView {
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    };
     view! {
         <Card title="Edit">
             <ActionForm action=action>
@@ -134,13 +130,15 @@ fn EditCard(
                     <label class="label" for="edit-description">"Description"</label>
                     <textarea class="input" id="edit-description" name="description" rows="2">{description}</textarea>
                 </div>
-                {move || error().map(|e| view! { <p class="field-error">{e}</p> })}
+                <ActionError error=action.last_error() title="Could not save the dataset."/>
                 <Button button_type="submit" variant="secondary" disabled=action.pending() test_id="save-dataset">"Save"</Button>
             </ActionForm>
         </Card>
     }
 }
 
+/// Delete, after the kit's AlertDialog asks; the server function then
+/// sends the browser to the list.
 #[component]
 fn DeleteCard(id: Uuid) -> impl IntoView {
     let delete = ServerAction::<DeleteDataset>::new();
@@ -148,20 +146,14 @@ fn DeleteCard(id: Uuid) -> impl IntoView {
     view! {
         <Card title="Delete">
             <p class="muted">"Deleting removes the dataset from your list; its file is removed from storage shortly after. Jobs already trained on it keep their results."</p>
-            {move || if confirming.get() {
-                view! {
-                    <div class="alert alert-error" role="alertdialog" aria-label="Confirm delete">
-                        <p>"Delete this dataset? This cannot be undone."</p>
-                        <ActionForm action=delete attr:class="actions">
-                            <input type="hidden" name="id" value=id.to_string()/>
-                            <Button button_type="submit" variant="danger" test_id="confirm-delete">"Delete for good"</Button>
-                            <Button variant="secondary" on_click=Callback::new(move |_| confirming.set(false))>"Keep it"</Button>
-                        </ActionForm>
-                    </div>
-                }.into_any()
-            } else {
-                view! { <Button variant="danger" on_click=Callback::new(move |_| confirming.set(true)) test_id="delete-dataset">"Delete dataset"</Button> }.into_any()
-            }}
+            <Show when=move || confirming.get() fallback=move || view! {
+                <Button variant="danger" on_click=Callback::new(move |_| confirming.set(true)) test_id="delete-dataset">"Delete dataset"</Button>
+            }>
+                <AlertDialog open=confirming label="Confirm delete" message="Delete this dataset? This cannot be undone."
+                    confirm_label="Delete for good" cancel_label="Keep it" confirm_test_id="confirm-delete"
+                    pending=delete.pending() on_confirm=Callback::new(move |_| { delete.dispatch(DeleteDataset { id }); })/>
+            </Show>
+            <ActionError error=delete.last_error() title="Could not delete the dataset."/>
         </Card>
     }
 }

@@ -2,31 +2,25 @@
 
 use super::api::list_datasets;
 use super::status_badge::{DatasetStatusBadge, megabytes};
-use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
+use crate::ui::{EmptyState, ErrorDisplay, PageLinks, Select, Skeleton, use_list_filters};
 use brightrun::DatasetStatus;
-use brightrun::url::with_filter;
+use brightrun::datasets::Dataset;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
-    let query = use_query_map();
-    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
-    let page = move || get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    let filters = use_list_filters("/datasets", &["status", "format", "q"]);
     let datasets = Resource::new(
-        move || (get("status"), get("format"), get("q"), page()),
+        move || {
+            (
+                filters.get("status"),
+                filters.get("format"),
+                filters.get("q"),
+                filters.page(),
+            )
+        },
         |(status, format, q, page)| list_datasets(status, format, q, Some(page)),
     );
-    let navigate = use_navigate();
-    let set_param = move |key: &'static str, value: String| {
-        navigate(
-            &with_filter("/datasets", &["status", "format", "q"], get, key, &value),
-            Default::default(),
-        );
-    };
-    let set_status = set_param.clone();
-    let set_format = set_param.clone();
-    let set_q = set_param;
     view! {
         <leptos_meta::Title text="Datasets · BrightRun"/>
         <header class="page-header">
@@ -35,21 +29,19 @@ pub fn DatasetsPage() -> impl IntoView {
         </header>
         <div class="filters">
             <input class="input" type="search" placeholder="Search by name" aria-label="Search by name"
-                prop:value=move || get("q").unwrap_or_default()
-                on:change=move |ev| set_q("q", event_target_value(&ev))/>
-            <select class="input" aria-label="Status" prop:value=move || get("status").unwrap_or_default()
-                on:change=move |ev| set_status("status", event_target_value(&ev))>
+                prop:value=move || filters.get("q").unwrap_or_default()
+                on:change=move |ev| filters.set("q", event_target_value(&ev))/>
+            <Select aria_label="Status" value=filters.value("status") on_change=filters.setter("status")>
                 <option value="">"Any status"</option>
                 {DatasetStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{super::status_badge::label(*s)}</option> }).collect_view()}
-            </select>
-            <select class="input" aria-label="Format" prop:value=move || get("format").unwrap_or_default()
-                on:change=move |ev| set_format("format", event_target_value(&ev))>
+            </Select>
+            <Select aria_label="Format" value=filters.value("format") on_change=filters.setter("format")>
                 <option value="">"Any format"</option>
                 <option value="brightrun_v4_jsonl">"brightrun-lora-v4 JSONL"</option>
                 <option value="brightrun_v4_json">"brightrun-lora-v4 JSON"</option>
                 <option value="brightrun_v3_json">"brightrun v3 JSON"</option>
                 <option value="openai_chat_jsonl">"OpenAI chat JSONL"</option>
-            </select>
+            </Select>
         </div>
         <Transition fallback=|| view! { <Skeleton lines=4/> }>
             {move || Suspend::new(async move {
@@ -60,36 +52,35 @@ pub fn DatasetsPage() -> impl IntoView {
                             message="Upload a brightrun-lora-v4 JSONL or JSON file, or OpenAI chat JSONL. It is checked line by line in your browser before upload, and again on the server with real token counts."
                             action_href="/datasets/new" action_label="Upload dataset"/>
                     }.into_any(),
-                    Ok(p) => {
-                        let pages = p.total.div_ceil(u64::from(p.per_page)).max(1) as u32;
-                        let current = p.page;
-                        view! {
-                            <div class="card-grid" data-testid="dataset-list">
-                                {p.items.into_iter().map(|d| view! {
-                                    <a class="card dataset-card" href=format!("/datasets/{}", d.id)>
-                                        <div class="dataset-card-head">
-                                            <h3>{d.name.clone()}</h3>
-                                            <DatasetStatusBadge status=d.status/>
-                                        </div>
-                                        <p class="muted small">{d.file_name.clone()}" · "{megabytes(d.size_bytes)}</p>
-                                        <p class="small">
-                                            {d.format.map(|f| f.label()).unwrap_or("format pending")}
-                                            {d.trainable_examples.map(|n| format!(" · {n} examples"))}
-                                            {d.total_tokens.map(|n| format!(" · {n} tokens"))}
-                                        </p>
-                                        <p class="muted small">{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
-                                    </a>
-                                }).collect_view()}
-                            </div>
-                            <nav class="pagination" aria-label="Pages">
-                                <span class="muted">{format!("{} datasets · page {current} of {pages}", p.total)}</span>
-                                {(current > 1).then(|| view! { <a class="btn btn-secondary btn-sm" href=format!("?page={}", current - 1)>"Previous"</a> })}
-                                {(current < pages).then(|| view! { <a class="btn btn-secondary btn-sm" href=format!("?page={}", current + 1)>"Next"</a> })}
-                            </nav>
-                        }.into_any()
-                    }
+                    Ok(p) => view! {
+                        <div class="card-grid" data-testid="dataset-list">
+                            {p.items.into_iter().map(|d| view! { <DatasetCard dataset=d/> }).collect_view()}
+                        </div>
+                        <PageLinks noun="datasets" total=p.total page=p.page per_page=p.per_page/>
+                    }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// DatasetCard: one dataset in the list, linking to its page.
+#[component]
+pub fn DatasetCard(dataset: Dataset) -> impl IntoView {
+    let d = dataset;
+    view! {
+        <a class="card dataset-card" href=format!("/datasets/{}", d.id)>
+            <div class="dataset-card-head">
+                <h3>{d.name.clone()}</h3>
+                <DatasetStatusBadge status=d.status/>
+            </div>
+            <p class="muted small">{d.file_name.clone()}" · "{megabytes(d.size_bytes)}</p>
+            <p class="small">
+                {d.format.map(|f| f.label()).unwrap_or("format pending")}
+                {d.trainable_examples.map(|n| format!(" · {n} examples"))}
+                {d.total_tokens.map(|n| format!(" · {n} tokens"))}
+            </p>
+            <p class="muted small">{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
+        </a>
     }
 }

@@ -1,9 +1,11 @@
 //! The signed-in frame around every section: sidebar navigation, the header
 //! with the notifications bell and the user menu. Signed-out visitors are
 //! sent to `/signin` (the server redirects page loads before rendering; this
-//! covers client-side navigation after a session ends).
+//! covers client-side navigation after a session ends). The 404 page lives
+//! here too: it is the frame's answer for a path no section claims.
 
 mod nav;
+mod not_found;
 mod user_menu;
 
 use crate::accounts::current_user;
@@ -12,6 +14,7 @@ use crate::notifications::NotificationBell;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 pub use nav::{NAV_ITEMS, Nav};
+pub use not_found::NotFoundPage;
 use user_menu::UserMenu;
 
 #[component]

@@ -1,7 +1,8 @@
-//! The model page's edit form: name and description.
+//! The model page's edit form: name and description, saved by the
+//! `update_model` server action; its refusals show under their fields.
 
-use super::api::update_model;
-use crate::ui::{Button, Card, FieldError, Input, Label};
+use super::api::UpdateModel;
+use crate::ui::{ActionError, ActionErrors, Button, Card, FieldError, Input, Label, Textarea};
 use brightrun::models::ModelUpdate;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -15,22 +16,19 @@ pub fn EditForm(
 ) -> impl IntoView {
     let name = RwSignal::new(name);
     let description = RwSignal::new(description);
-    let error = RwSignal::new(None::<crate::AppError>);
+    let update = ServerAction::<UpdateModel>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            on_saved.run(());
+        }
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let change = ModelUpdate {
             name: Some(name.get_untracked()),
             description: Some(description.get_untracked()),
         };
-        leptos::task::spawn_local(async move {
-            match update_model(id, change).await {
-                Ok(_) => on_saved.run(()),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    let field = move |f: &'static str| {
-        Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(f))))
+        update.dispatch(UpdateModel { id, change });
     };
     view! {
         <Card title="Edit model">
@@ -38,16 +36,15 @@ pub fn EditForm(
                 <div class="field">
                     <Label for_id="model-name-input">"Name"</Label>
                     <Input id="model-name-input" name="name" value=name/>
-                    <FieldError message=field("name")/>
+                    <FieldError message=update.field_error("name")/>
                 </div>
                 <div class="field">
                     <Label for_id="model-description-input">"Description"</Label>
-                    <textarea id="model-description-input" class="input" rows="3" prop:value=move || description.get()
-                        on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-                    <FieldError message=field("description")/>
+                    <Textarea id="model-description-input" value=description/>
+                    <FieldError message=update.field_error("description")/>
                 </div>
-                {move || error.get().filter(|e| e.is_general()).map(|e| view! { <p class="alert alert-error">{e.to_string()}</p> })}
-                <Button button_type="submit" test_id="save-model">"Save"</Button>
+                <ActionError error=update.general_error() title="Could not save the model."/>
+                <Button button_type="submit" test_id="save-model" disabled=update.pending()>"Save"</Button>
             </form>
         </Card>
     }

@@ -5,45 +5,39 @@
 use super::api::list_models;
 use super::stars::Stars;
 use crate::datasets::status_badge::megabytes;
-use crate::ui::{EmptyState, ErrorDisplay, Skeleton};
-use brightrun::url::with_filter;
+use crate::ui::{EmptyState, ErrorDisplay, Select, Skeleton, use_list_filters};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 const FILTERS: &[&str] = &["q", "base_model", "min_rating"];
 
 #[component]
 pub fn ModelsPage() -> impl IntoView {
-    let query = use_query_map();
-    let get = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let filters = use_list_filters("/models", FILTERS);
     let models = Resource::new(
-        move || (get("q"), get("base_model"), get("min_rating")),
+        move || {
+            (
+                filters.get("q"),
+                filters.get("base_model"),
+                filters.get("min_rating"),
+            )
+        },
         |(q, base, rating)| list_models(q, base, rating.and_then(|r| r.parse().ok())),
     );
-    let navigate = use_navigate();
-    let set_param = move |key: &'static str, value: String| {
-        navigate(
-            &with_filter("/models", FILTERS, get, key, &value),
-            Default::default(),
-        );
-    };
-    let (set_q, set_base, set_rating) = (set_param.clone(), set_param.clone(), set_param);
-    let filtered = move || FILTERS.iter().any(|k| get(k).is_some());
+    let filtered = move || FILTERS.iter().any(|k| filters.get(k).is_some());
     view! {
         <leptos_meta::Title text="Models · BrightRun"/>
         <header class="page-header"><div><h1>"Models"</h1><p class="muted">"Trained LoRA adapters, ready to download."</p></div></header>
         <div class="filters">
             <input class="input" type="search" placeholder="Search name, dataset, base model" aria-label="Search models" data-testid="model-search"
-                prop:value=move || get("q").unwrap_or_default()
-                on:change=move |ev| set_q("q", event_target_value(&ev))/>
+                prop:value=move || filters.get("q").unwrap_or_default()
+                on:change=move |ev| filters.set("q", event_target_value(&ev))/>
             <input class="input" type="text" placeholder="Base model" aria-label="Base model"
-                prop:value=move || get("base_model").unwrap_or_default()
-                on:change=move |ev| set_base("base_model", event_target_value(&ev))/>
-            <select class="input" aria-label="Lowest rating" prop:value=move || get("min_rating").unwrap_or_default()
-                on:change=move |ev| set_rating("min_rating", event_target_value(&ev))>
+                prop:value=move || filters.get("base_model").unwrap_or_default()
+                on:change=move |ev| filters.set("base_model", event_target_value(&ev))/>
+            <Select aria_label="Lowest rating" value=filters.value("min_rating") on_change=filters.setter("min_rating")>
                 <option value="">"Any rating"</option>
                 {(1..=5u8).rev().map(|r| view! { <option value=r.to_string()>{format!("{} stars or more", r)}</option> }).collect_view()}
-            </select>
+            </Select>
         </div>
         <Transition fallback=|| view! { <Skeleton lines=4/> }>
             {move || Suspend::new(async move {

@@ -7,9 +7,11 @@ pub mod chat_stream;
 pub mod detail_page;
 pub mod download_panel;
 pub mod edit_form;
+pub mod header;
 pub mod list_page;
 pub mod playground;
 pub mod stars;
+pub mod summary;
 pub mod versions;
 
 pub use detail_page::ModelPage;

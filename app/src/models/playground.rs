@@ -4,7 +4,8 @@
 //! model the same thing side by side. Waiting behind other requests shows
 //! the place in the queue; Stop (or leaving the page) ends the generation.
 
-use crate::ui::{Button, Card, Input, Label};
+use super::chat_stream::Streams;
+use crate::ui::{Button, Card, Input, Label, Textarea};
 use brightrun::cluster::GenerateEvent;
 use brightrun::datasets::{Message, Role};
 use brightrun::generation::{GenerationRequest, Sampling};
@@ -110,24 +111,100 @@ fn js_seed() -> u64 {
     0
 }
 
+/// The sampling settings as typed, and whether to ask the base model too.
+#[derive(Clone, Copy)]
+struct Settings {
+    system: RwSignal<String>,
+    temperature: RwSignal<String>,
+    top_p: RwSignal<String>,
+    max_tokens: RwSignal<String>,
+    stop: RwSignal<String>,
+    compare: RwSignal<bool>,
+}
+
+impl Settings {
+    fn new(system: Option<String>) -> Self {
+        Self {
+            system: RwSignal::new(system.unwrap_or_else(|| DEFAULT_SYSTEM.to_string())),
+            temperature: RwSignal::new("0.7".to_string()),
+            top_p: RwSignal::new("1".to_string()),
+            max_tokens: RwSignal::new("256".to_string()),
+            stop: RwSignal::new(String::new()),
+            compare: RwSignal::new(false),
+        }
+    }
+
+    /// The request for `turns` with these settings, or what is wrong with them.
+    fn request(&self, turns: &[Message]) -> Result<GenerationRequest, String> {
+        request(
+            &self.system.get_untracked(),
+            turns,
+            &self.temperature.get_untracked(),
+            &self.top_p.get_untracked(),
+            &self.max_tokens.get_untracked(),
+            &self.stop.get_untracked(),
+        )
+    }
+}
+
+/// Streams one side's answer into `side`: the fine-tuned model's (`adapter`),
+/// whose reply then continues the conversation, or the base model's.
+fn stream_answer(
+    streams: Streams,
+    model: Uuid,
+    request: &GenerationRequest,
+    side: RwSignal<Answer>,
+    adapter: bool,
+    history: RwSignal<Vec<Message>>,
+) {
+    side.set(Answer {
+        running: true,
+        status: "Sending…".into(),
+        ..Answer::default()
+    });
+    let request = GenerationRequest {
+        adapter,
+        ..request.clone()
+    };
+    let on_end = move |end: Result<(), String>| {
+        side.update(|a| {
+            if let Err(e) = end {
+                a.status = e;
+            }
+            a.running = false;
+        });
+        if adapter {
+            let reply = side.get_untracked().text;
+            history.update(|h| h.push(Message::new(Role::Assistant, reply)));
+        }
+    };
+    let sent = streams.start(
+        model,
+        &request,
+        move |e| side.update(|a| a.apply(e)),
+        on_end,
+    );
+    if let Err(e) = sent {
+        side.update(|a| {
+            a.status = e;
+            a.running = false;
+        });
+    }
+}
+
 #[component]
 pub fn Playground(
     id: Uuid,
     /// The dataset's system prompt (from its held-out conversations).
     system: Option<String>,
 ) -> impl IntoView {
-    let system = RwSignal::new(system.unwrap_or_else(|| DEFAULT_SYSTEM.to_string()));
+    let settings = Settings::new(system);
     let history = RwSignal::new(Vec::<Message>::new());
     let input = RwSignal::new(String::new());
-    let temperature = RwSignal::new("0.7".to_string());
-    let top_p = RwSignal::new("1".to_string());
-    let max_tokens = RwSignal::new("256".to_string());
-    let stop = RwSignal::new(String::new());
-    let compare = RwSignal::new(false);
     let tuned = RwSignal::new(Answer::default());
     let base = RwSignal::new(Answer::default());
     let error = RwSignal::new(None::<String>);
-    let streams = super::chat_stream::Streams::for_page();
+    let streams = Streams::for_page();
     let running = move || tuned.with(|a| a.running) || base.with(|a| a.running);
 
     let send = move |_| {
@@ -137,67 +214,32 @@ pub fn Playground(
         }
         let mut turns = history.get_untracked();
         turns.push(Message::new(Role::User, text));
-        let req = match request(
-            &system.get_untracked(),
-            &turns,
-            &temperature.get_untracked(),
-            &top_p.get_untracked(),
-            &max_tokens.get_untracked(),
-            &stop.get_untracked(),
-        ) {
+        let req = match settings.request(&turns) {
             Ok(r) => r,
             Err(e) => return error.set(Some(e)),
         };
         error.set(None);
         history.set(turns);
         input.set(String::new());
-        let start = |side: RwSignal<Answer>, adapter: bool| {
-            side.set(Answer {
-                running: true,
-                status: "Sending…".into(),
-                ..Answer::default()
-            });
-            let req = GenerationRequest {
-                adapter,
-                ..req.clone()
-            };
-            let on_end = move |end: Result<(), String>| {
-                side.update(|a| {
-                    if let Err(e) = end {
-                        a.status = e;
-                    }
-                    a.running = false;
-                });
-                // The fine-tuned model's answer continues the conversation.
-                if adapter {
-                    let reply = side.get_untracked().text;
-                    history.update(|h| h.push(Message::new(Role::Assistant, reply)));
-                }
-            };
-            let sent = streams.start(id, &req, move |e| side.update(|a| a.apply(e)), on_end);
-            if let Err(e) = sent {
-                side.update(|a| {
-                    a.status = e;
-                    a.running = false;
-                });
-            }
-        };
-        start(tuned, true);
-        if compare.get_untracked() {
-            start(base, false);
+        stream_answer(streams, id, &req, tuned, true, history);
+        if settings.compare.get_untracked() {
+            stream_answer(streams, id, &req, base, false, history);
         } else {
             base.set(Answer::default());
         }
     };
-    let stop_now = move |_| streams.stop_all();
+    let clear = move |_| {
+        history.set(vec![]);
+        tuned.set(Answer::default());
+        base.set(Answer::default());
+    };
 
     view! {
         <Card title="Playground">
             <div class="playground" data-testid="playground">
                 <div class="field">
                     <Label for_id="pg-system">"System prompt"</Label>
-                    <textarea id="pg-system" rows="2" prop:value=move || system.get()
-                        on:input=move |ev| system.set(event_target_value(&ev))></textarea>
+                    <Textarea id="pg-system" rows=2 value=settings.system/>
                 </div>
                 <ol class="chat-log" data-testid="playground-history">
                     {move || history.get().into_iter().map(|m| {
@@ -205,40 +247,56 @@ pub fn Playground(
                         view! { <li class=format!("chat-turn chat-{}", who.to_lowercase())><strong>{who}</strong><p>{m.content}</p></li> }
                     }).collect_view()}
                 </ol>
-                <div class=move || if compare.get() { "two-column" } else { "" }>
-                    <div class="chat-answer">
-                        <h4>"Fine-tuned"</h4>
-                        <p class="chat-stream" data-testid="playground-answer">{move || tuned.with(|a| a.text.clone())}</p>
-                        <p class="muted" data-testid="playground-status">{move || tuned.with(|a| a.status.clone())}</p>
-                    </div>
-                    {move || compare.get().then(|| view! {
-                        <div class="chat-answer">
-                            <h4>"Base model"</h4>
-                            <p class="chat-stream" data-testid="playground-base-answer">{move || base.with(|a| a.text.clone())}</p>
-                            <p class="muted" data-testid="playground-base-status">{move || base.with(|a| a.status.clone())}</p>
-                        </div>
+                <div class=move || if settings.compare.get() { "two-column" } else { "" }>
+                    <AnswerPane title="Fine-tuned" answer=tuned test_id="playground-answer" status_test_id="playground-status"/>
+                    {move || settings.compare.get().then(|| view! {
+                        <AnswerPane title="Base model" answer=base test_id="playground-base-answer" status_test_id="playground-base-status"/>
                     })}
                 </div>
                 <div class="field">
                     <Label for_id="pg-input">"Message"</Label>
-                    <textarea id="pg-input" rows="3" data-testid="playground-input" placeholder="Ask what your users would ask…"
-                        prop:value=move || input.get() on:input=move |ev| input.set(event_target_value(&ev))></textarea>
+                    <Textarea id="pg-input" value=input test_id="playground-input" placeholder="Ask what your users would ask…"/>
                 </div>
-                <div class="form-row playground-settings">
-                    <div class="field"><Label for_id="pg-temperature">"Temperature"</Label><Input id="pg-temperature" name="temperature" value=temperature/></div>
-                    <div class="field"><Label for_id="pg-top-p">"Top-p"</Label><Input id="pg-top-p" name="top_p" value=top_p/></div>
-                    <div class="field"><Label for_id="pg-max">"Max tokens"</Label><Input id="pg-max" name="max_tokens" value=max_tokens/></div>
-                    <div class="field"><Label for_id="pg-stop">"Stop at"</Label><Input id="pg-stop" name="stop" value=stop placeholder="optional"/></div>
-                    <label class="checkbox"><input type="checkbox" data-testid="playground-compare"
-                        prop:checked=move || compare.get() on:change=move |ev| compare.set(event_target_checked(&ev))/>" Compare with the base model"</label>
-                </div>
+                <SettingsRow settings/>
                 {move || error.get().map(|e| view! { <p class="field-error" data-testid="playground-error">{e}</p> })}
                 <div class="header-actions">
                     <Button variant="primary" on_click=Callback::new(send) disabled=Signal::derive(running) test_id="playground-send">"Send"</Button>
-                    <Button variant="secondary" on_click=Callback::new(stop_now) disabled=Signal::derive(move || !running()) test_id="playground-stop">"Stop"</Button>
-                    <Button variant="ghost" on_click=Callback::new(move |_| { history.set(vec![]); tuned.set(Answer::default()); base.set(Answer::default()); }) test_id="playground-clear">"New conversation"</Button>
+                    <Button variant="secondary" on_click=Callback::new(move |_| streams.stop_all()) disabled=Signal::derive(move || !running()) test_id="playground-stop">"Stop"</Button>
+                    <Button variant="ghost" on_click=Callback::new(clear) test_id="playground-clear">"New conversation"</Button>
                 </div>
             </div>
         </Card>
+    }
+}
+
+/// One side's answer as it streams, with its status line.
+#[component]
+fn AnswerPane(
+    title: &'static str,
+    answer: RwSignal<Answer>,
+    test_id: &'static str,
+    status_test_id: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="chat-answer">
+            <h4>{title}</h4>
+            <p class="chat-stream" data-testid=test_id>{move || answer.with(|a| a.text.clone())}</p>
+            <p class="muted" data-testid=status_test_id>{move || answer.with(|a| a.status.clone())}</p>
+        </div>
+    }
+}
+
+#[component]
+fn SettingsRow(settings: Settings) -> impl IntoView {
+    let compare = settings.compare;
+    view! {
+        <div class="form-row playground-settings">
+            <div class="field"><Label for_id="pg-temperature">"Temperature"</Label><Input id="pg-temperature" name="temperature" value=settings.temperature/></div>
+            <div class="field"><Label for_id="pg-top-p">"Top-p"</Label><Input id="pg-top-p" name="top_p" value=settings.top_p/></div>
+            <div class="field"><Label for_id="pg-max">"Max tokens"</Label><Input id="pg-max" name="max_tokens" value=settings.max_tokens/></div>
+            <div class="field"><Label for_id="pg-stop">"Stop at"</Label><Input id="pg-stop" name="stop" value=settings.stop placeholder="optional"/></div>
+            <label class="checkbox"><input type="checkbox" data-testid="playground-compare"
+                prop:checked=move || compare.get() on:change=move |ev| compare.set(event_target_checked(&ev))/>" Compare with the base model"</label>
+        </div>
     }
 }

@@ -10,39 +10,36 @@ use uuid::Uuid;
 pub async fn unread_notifications() -> Result<i64, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::notifications::unread_count(&services.pool, user.id).await?)
+    Ok(brightrun_backend::notifications::unread_count(&services, user.id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "list_notifications")]
 pub async fn list_notifications(page: u32, per_page: u32) -> Result<NotificationPage, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(
-        brightrun_backend::notifications::list(&services.pool, user.id, false, page, per_page)
-            .await?,
-    )
+    Ok(brightrun_backend::notifications::list(&services, user.id, false, page, per_page).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "mark_notification_read")]
 pub async fn mark_notification_read(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::notifications::mark_read(&services.pool, user.id, id).await?)
+    Ok(brightrun_backend::notifications::mark_read(&services, user.id, id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "mark_all_notifications_read")]
 pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::notifications::mark_all_read(&services.pool, user.id).await?)
+    Ok(brightrun_backend::notifications::mark_all_read(&services, user.id).await?)
 }
 
 #[server(prefix = "/rpc", endpoint = "list_webhooks")]
 pub async fn list_webhooks() -> Result<(Vec<Webhook>, Vec<Delivery>), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    let hooks = brightrun_backend::webhooks::list(&services.pool, user.id).await?;
-    let deliveries = brightrun_backend::webhooks::deliveries(&services.pool, user.id, None).await?;
+    let hooks = brightrun_backend::webhooks::list(&services, user.id).await?;
+    let deliveries = brightrun_backend::webhooks::deliveries(&services, user.id, None).await?;
     Ok((hooks, deliveries))
 }
 
@@ -51,8 +48,7 @@ pub async fn create_webhook(url: String) -> Result<Webhook, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::webhooks::create(
-        &services.pool,
-        &services.webhook_guard,
+        &services,
         user.id,
         brightrun::webhooks::NewWebhook { url },
     )
@@ -63,5 +59,5 @@ pub async fn create_webhook(url: String) -> Result<Webhook, AppError> {
 pub async fn delete_webhook(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
-    Ok(brightrun_backend::webhooks::delete(&services.pool, user.id, id).await?)
+    Ok(brightrun_backend::webhooks::delete(&services, user.id, id).await?)
 }

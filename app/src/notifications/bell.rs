@@ -1,7 +1,9 @@
 //! The bell in the header: the unread count, refreshed every 30 seconds, and
 //! a dropdown of the latest notifications with a link to all of them.
+//! Opening one marks it read (the `mark_notification_read` server action)
+//! and the count follows.
 
-use super::api::{list_notifications, mark_notification_read, unread_notifications};
+use super::api::{MarkNotificationRead, list_notifications, unread_notifications};
 use super::time_ago::time_ago;
 use brightrun::notifications::LATEST;
 use leptos::prelude::*;
@@ -13,7 +15,12 @@ pub const REFRESH: Duration = Duration::from_secs(30);
 pub fn NotificationBell() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let open = RwSignal::new(false);
-    let count = Resource::new(move || tick.get(), |_| unread_notifications());
+    // Owned here, not by the dropdown, which closes as the request starts.
+    let mark_read = ServerAction::<MarkNotificationRead>::new();
+    let count = Resource::new(
+        move || (tick.get(), mark_read.version().get()),
+        |_| unread_notifications(),
+    );
     Effect::new(move |_| {
         let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
         on_cleanup(move || {
@@ -36,7 +43,7 @@ pub fn NotificationBell() -> impl IntoView {
                     {move || (unread() > 0).then(|| view! { <span class="bell-count" data-testid="unread-count">{unread()}</span> })}
                 </button>
             </Transition>
-            {move || open.get().then(|| view! { <BellMenu open tick/> })}
+            {move || open.get().then(|| view! { <BellMenu open mark_read/> })}
         </div>
     }
 }
@@ -53,7 +60,7 @@ fn BellIcon() -> impl IntoView {
 
 /// The dropdown: the latest notifications, fetched when it opens.
 #[component]
-fn BellMenu(open: RwSignal<bool>, tick: RwSignal<u32>) -> impl IntoView {
+fn BellMenu(open: RwSignal<bool>, mark_read: ServerAction<MarkNotificationRead>) -> impl IntoView {
     let latest = Resource::new(|| (), |_| list_notifications(1, LATEST));
     view! {
         <div class="bell-menu" data-testid="bell-menu" role="menu">
@@ -69,10 +76,7 @@ fn BellMenu(open: RwSignal<bool>, tick: RwSignal<u32>) -> impl IntoView {
                                         <li class=if n.read { "read" } else { "unread" }>
                                             <a href=href on:click=move |_| {
                                                 open.set(false);
-                                                leptos::task::spawn_local(async move {
-                                                    let _ = mark_notification_read(id).await;
-                                                    tick.update(|t| *t += 1);
-                                                });
+                                                mark_read.dispatch(MarkNotificationRead { id });
                                             }>
                                                 <strong>{n.title.clone()}</strong>
                                                 <span class="small">{n.message.clone()}</span>

@@ -1,3 +1,5 @@
+//! Form fields: Label, Input, Textarea and the message under a field.
+
 use leptos::prelude::*;
 
 #[component]
@@ -28,6 +30,30 @@ pub fn Input(
             prop:value=move || value.get()
             on:input=move |ev| value.set(event_target_value(&ev))
         />
+    }
+}
+
+/// A multi-line text input bound to `value`, like [`Input`].
+#[component]
+pub fn Textarea(
+    #[prop(into)] id: String,
+    value: RwSignal<String>,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional, into)] name: Option<String>,
+    #[prop(optional, into)] placeholder: Option<String>,
+    #[prop(optional)] test_id: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <textarea
+            class="input"
+            id=id
+            name=name
+            rows=rows.to_string()
+            placeholder=placeholder
+            data-testid=test_id
+            prop:value=move || value.get()
+            on:input=move |ev| value.set(event_target_value(&ev))
+        ></textarea>
     }
 }
 

@@ -1,14 +1,42 @@
 //! The session cookie: its name, and the `Set-Cookie` values that set and
-//! clear it. HttpOnly always, SameSite=Lax, `Secure` when configured.
+//! clear it. HttpOnly always, SameSite=Lax, `Secure` when configured. Sign-in
+//! and sign-out hand back a [`SessionCookie`]; REST handlers and server
+//! functions only put it on their response.
 
 use super::secrets::SecretToken;
-use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use axum::http::{HeaderMap, HeaderValue};
 use std::time::Duration;
 
 pub const SESSION_COOKIE: &str = "brightrun_session";
 
-pub fn set_session(token: &SecretToken, ttl: Duration, secure: bool) -> String {
+/// A `Set-Cookie` value for the session cookie. It carries the session
+/// token, so `Debug` redacts it.
+pub struct SessionCookie(String);
+
+impl SessionCookie {
+    pub(crate) fn set(token: &SecretToken, ttl: Duration, secure: bool) -> Self {
+        Self(set_session(token, ttl, secure))
+    }
+
+    pub(crate) fn clear(secure: bool) -> Self {
+        Self(clear_session(secure))
+    }
+
+    /// The header value for `Set-Cookie`; `None` only if it is not a valid
+    /// header value (tokens are base64url, so never in practice).
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        HeaderValue::from_str(&self.0).ok()
+    }
+}
+
+impl std::fmt::Debug for SessionCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCookie(<redacted>)")
+    }
+}
+
+fn set_session(token: &SecretToken, ttl: Duration, secure: bool) -> String {
     format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         token.expose(),
@@ -17,7 +45,7 @@ pub fn set_session(token: &SecretToken, ttl: Duration, secure: bool) -> String {
     )
 }
 
-pub fn clear_session(secure: bool) -> String {
+fn clear_session(secure: bool) -> String {
     format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         if secure { "; Secure" } else { "" }

@@ -1,12 +1,13 @@
 //! `CurrentUser`: the one extractor REST handlers and server functions share.
 //! It accepts `Authorization: Bearer brt_…` (API tokens) or the session
-//! cookie, and rejects with `Unauthenticated` (401) otherwise. It finds the
-//! services in the request extensions, so it works with any router state.
+//! cookie, and rejects with `Unauthenticated` (401) otherwise. It takes the
+//! services from the router's state, so it works with any state that holds
+//! them (`Services: FromRef<S>`); server functions call `authenticate`.
 
 use super::{cookies, sessions, tokens};
 use crate::error::ServiceError;
 use crate::services::Services;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
@@ -25,18 +26,18 @@ pub struct CurrentUser {
     pub method: AuthMethod,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
     type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let services = parts
-            .extensions
-            .get::<Services>()
-            .cloned()
-            .ok_or_else(|| ServiceError::internal("auth", "Services extension missing"))?;
+        let services = Services::from_ref(state);
         let user = authenticate(&services, parts)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
@@ -47,6 +48,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 /// The signed-in user, or `None` for an anonymous request. A bearer header
 /// that is present but wrong is a failure, not a fallback to the cookie.
+#[tracing::instrument(skip_all, level = "debug")]
 pub async fn authenticate(
     services: &Services,
     parts: &Parts,
@@ -58,22 +60,12 @@ pub async fn authenticate(
         };
         let token = super::SecretToken::from_client(token);
         return match tokens::user_for(&services.pool, &token).await? {
-            Some((id, email)) => Ok(Some(CurrentUser {
-                id,
-                email,
-                method: AuthMethod::ApiToken,
-            })),
+            Some(user) => Ok(Some(user)),
             None => Err(ServiceError::Unauthenticated),
         };
     }
     let Some(token) = cookies::session_from(&parts.headers) else {
         return Ok(None);
     };
-    Ok(sessions::user_for(&services.pool, &token)
-        .await?
-        .map(|(id, email)| CurrentUser {
-            id,
-            email,
-            method: AuthMethod::Session,
-        }))
+    sessions::user_for(&services.pool, &token).await
 }

@@ -4,24 +4,15 @@
 //! first and then compares, in one statement, so a concurrent burst is
 //! counted whole: the hits past `limit` are refused.
 
+use super::queries;
 use crate::error::ServiceError;
+use crate::services::Services;
 use sqlx::PgPool;
 
 /// Counts one try on every key; `RateLimited` when any key is past `limit`
 /// in its current minute.
-pub async fn hit(pool: &PgPool, keys: &[String], limit: u32) -> Result<(), ServiceError> {
-    let counts: Vec<i32> = sqlx::query_scalar(
-        "INSERT INTO rate_counters (key) SELECT unnest($1::text[])
-         ON CONFLICT (key) DO UPDATE SET
-             hits = CASE WHEN rate_counters.window_start <= now() - interval '1 minute'
-                         THEN 1 ELSE rate_counters.hits + 1 END,
-             window_start = CASE WHEN rate_counters.window_start <= now() - interval '1 minute'
-                         THEN now() ELSE rate_counters.window_start END
-         RETURNING hits",
-    )
-    .bind(keys)
-    .fetch_all(pool)
-    .await?;
+pub(crate) async fn hit(pool: &PgPool, keys: &[String], limit: u32) -> Result<(), ServiceError> {
+    let counts = queries::count_hits(pool, keys).await?;
     if counts.iter().any(|&n| i64::from(n) > i64::from(limit)) {
         tracing::warn!(?keys, "rate limit reached");
         return Err(ServiceError::RateLimited);
@@ -31,19 +22,12 @@ pub async fn hit(pool: &PgPool, keys: &[String], limit: u32) -> Result<(), Servi
 
 /// Takes back one hit on every key: a try that turned out not to count (a
 /// sign-in that succeeded).
-pub async fn forgive(pool: &PgPool, keys: &[String]) -> Result<(), ServiceError> {
-    sqlx::query("UPDATE rate_counters SET hits = greatest(hits - 1, 0) WHERE key = ANY($1)")
-        .bind(keys)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub(crate) async fn forgive(pool: &PgPool, keys: &[String]) -> Result<(), ServiceError> {
+    queries::take_back_hit(pool, keys).await
 }
 
 /// Drops every window that has ended; returns how many.
-pub async fn prune(pool: &PgPool) -> Result<u64, ServiceError> {
-    let done =
-        sqlx::query("DELETE FROM rate_counters WHERE window_start <= now() - interval '1 minute'")
-            .execute(pool)
-            .await?;
-    Ok(done.rows_affected())
+#[tracing::instrument(skip_all)]
+pub async fn prune(services: &Services) -> Result<u64, ServiceError> {
+    queries::delete_ended_windows(&services.pool).await
 }

@@ -5,28 +5,18 @@
 //! the owner.
 
 use super::extractor::{AuthMethod, CurrentUser};
+use super::queries::{self, NewTokenRow, TokenRow};
 use super::secrets::SecretToken;
 use crate::error::ServiceError;
+use crate::services::Services;
 use brightrun::users::MAX_TOKEN_NAME_CHARS;
 use brightrun::{ApiTokenInfo, NewApiToken};
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 pub const TOKEN_PREFIX: &str = "brt_";
 /// Characters of the token kept for display: `brt_` and 8 more.
 const SHOWN_CHARS: usize = 12;
-
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    id: Uuid,
-    name: String,
-    token_prefix: String,
-    created_at: DateTime<Utc>,
-    last_used_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    expires_at: Option<DateTime<Utc>>,
-}
 
 /// The longest expiry a token may be given.
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
@@ -47,9 +37,9 @@ impl From<TokenRow> for ApiTokenInfo {
 
 /// A new token for `creator`, who must be signed in with a session; it
 /// expires after `expires_in_days` when given.
-#[tracing::instrument(skip(pool, creator), fields(owner = %creator.id))]
+#[tracing::instrument(skip_all, fields(owner = %creator.id))]
 pub async fn create(
-    pool: &PgPool,
+    services: &Services,
     creator: &CurrentUser,
     name: &str,
     expires_in_days: Option<u32>,
@@ -66,7 +56,6 @@ pub async fn create(
             message: format!("A token expires after 1 to {MAX_EXPIRY_DAYS} days, or never."),
         });
     }
-    let owner = creator.id;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
         return Err(ServiceError::Invalid {
@@ -76,18 +65,17 @@ pub async fn create(
     }
     let token = SecretToken::generate(TOKEN_PREFIX);
     let prefix: String = token.expose().chars().take(SHOWN_CHARS).collect();
-    let row = sqlx::query_as::<_, TokenRow>(
-        "INSERT INTO api_tokens (id, user_id, name, token_prefix, token_hash, expires_at)
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))
-         RETURNING id, name, token_prefix, created_at, last_used_at, revoked_at, expires_at",
+    let row = queries::insert_token(
+        &services.pool,
+        NewTokenRow {
+            id: Uuid::new_v4(),
+            owner: creator.id,
+            name,
+            prefix: &prefix,
+            hash: token.hash(),
+            expires_in_days: expires_in_days.map(|d| d as i32),
+        },
     )
-    .bind(Uuid::new_v4())
-    .bind(owner)
-    .bind(name)
-    .bind(&prefix)
-    .bind(token.hash())
-    .bind(expires_in_days.map(|d| d as i32))
-    .fetch_one(pool)
     .await?;
     Ok(NewApiToken {
         info: row.into(),
@@ -95,50 +83,35 @@ pub async fn create(
     })
 }
 
-pub async fn list(pool: &PgPool, owner: Uuid) -> Result<Vec<ApiTokenInfo>, ServiceError> {
-    Ok(sqlx::query_as::<_, TokenRow>(
-        "SELECT id, name, token_prefix, created_at, last_used_at, revoked_at, expires_at
-         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
-    )
-    .bind(owner)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(Into::into)
-    .collect())
+#[tracing::instrument(skip_all, fields(owner = %owner))]
+pub async fn list(services: &Services, owner: Uuid) -> Result<Vec<ApiTokenInfo>, ServiceError> {
+    Ok(queries::tokens(&services.pool, owner)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 /// Revokes one of the owner's live tokens; anyone else's id is not found.
-#[tracing::instrument(skip(pool))]
-pub async fn revoke(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now()
-         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .execute(pool)
-    .await?;
+#[tracing::instrument(skip_all, fields(owner = %owner, token_id = %id))]
+pub async fn revoke(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
+    let done = queries::revoke_token(&services.pool, owner, id).await?;
     ServiceError::one_row(done, "API token")
 }
 
 /// The user of a live (unrevoked, unexpired) token, recording its use.
-pub async fn user_for(
+pub(crate) async fn user_for(
     pool: &PgPool,
     token: &SecretToken,
-) -> Result<Option<(Uuid, String)>, ServiceError> {
+) -> Result<Option<CurrentUser>, ServiceError> {
     if !token.expose().starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    Ok(sqlx::query_as::<_, (Uuid, String)>(
-        "UPDATE api_tokens t SET last_used_at = now()
-         FROM users u
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL
-           AND (t.expires_at IS NULL OR t.expires_at > now())
-           AND u.id = t.user_id AND u.deleted_at IS NULL
-         RETURNING u.id, u.email",
-    )
-    .bind(token.hash())
-    .fetch_optional(pool)
-    .await?)
+    Ok(queries::token_holder(pool, &token.hash())
+        .await?
+        .map(|holder| CurrentUser {
+            id: holder.id,
+            email: holder.email,
+            method: AuthMethod::ApiToken,
+        }))
 }

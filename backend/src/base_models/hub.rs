@@ -176,7 +176,15 @@ impl Hub {
         progress(have);
         let mut body = res.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| HubError::Unavailable(without_url(e)))?;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // A tokio file finishes its last write in the background:
+                    // wait for it, so the next attempt resumes from all of it.
+                    out.flush().await.map_err(disk)?;
+                    return Err(HubError::Unavailable(without_url(e)));
+                }
+            };
             have += chunk.len() as u64;
             if have > file.size {
                 return Err(HubError::Corrupt(format!(

@@ -36,7 +36,7 @@ impl From<HubError> for ServiceError {
 
 /// Only the operators in `BRIGHTRUN_HUB_ADMINS` (when set) add and delete.
 fn may_manage(services: &Services, email: &str) -> Result<(), ServiceError> {
-    let admins = &services.config.hub_admins;
+    let admins = &services.config.base_models.admins;
     if admins.is_empty() || admins.iter().any(|a| a.eq_ignore_ascii_case(email)) {
         Ok(())
     } else {
@@ -60,7 +60,7 @@ fn token(req: &AddBaseModel) -> Option<&str> {
 
 /// What a repository holds and whether the trainer can train it; nothing
 /// is downloaded but its file list and config.json.
-#[tracing::instrument(skip(services, req), fields(hub_id = %req.hub_id))]
+#[tracing::instrument(skip_all, fields(hub_id = %req.hub_id))]
 pub async fn inspect(
     services: &Services,
     email: &str,
@@ -68,9 +68,9 @@ pub async fn inspect(
 ) -> Result<(Inspection, Vec<HubFile>), ServiceError> {
     may_manage(services, email)?;
     let r = hub_ref(req)?;
-    let hub = Hub::new(&services.config.hub_url);
+    let hub = Hub::new(&services.config.base_models.hub_url);
     let all = hub.files(&r, token(req)).await?;
-    let files = pick_files(&all, services.config.hub_max_bytes).map_err(|reason| {
+    let files = pick_files(&all, services.config.base_models.max_bytes).map_err(|reason| {
         ServiceError::Invalid {
             field: "hub_id",
             message: format!("{} cannot be a base model: {reason}.", r.id),
@@ -100,7 +100,7 @@ pub async fn inspect(
 }
 
 /// Looks the repository up and queues its download.
-#[tracing::instrument(skip(services, req), fields(hub_id = %req.hub_id))]
+#[tracing::instrument(skip_all, fields(%user, hub_id = %req.hub_id))]
 pub async fn add(
     services: &Services,
     user: Uuid,
@@ -134,6 +134,7 @@ pub async fn add(
     get(services, id).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(services: &Services) -> Result<Vec<BaseModelDownload>, ServiceError> {
     Ok(queries::list(&services.pool)
         .await?
@@ -142,6 +143,7 @@ pub async fn list(services: &Services) -> Result<Vec<BaseModelDownload>, Service
         .collect())
 }
 
+#[tracing::instrument(skip_all, fields(download = %id))]
 pub async fn get(services: &Services, id: Uuid) -> Result<BaseModelDownload, ServiceError> {
     queries::get(&services.pool, id)
         .await?
@@ -151,7 +153,7 @@ pub async fn get(services: &Services, id: Uuid) -> Result<BaseModelDownload, Ser
 
 /// Removes the model and its files, or stops its download; refused while
 /// a job names it.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all, fields(download = %id))]
 pub async fn delete(services: &Services, email: &str, id: Uuid) -> Result<(), ServiceError> {
     may_manage(services, email)?;
     let model = get(services, id).await?;
@@ -167,7 +169,7 @@ pub async fn delete(services: &Services, email: &str, id: Uuid) -> Result<(), Se
     }
     queries::delete(&services.pool, id).await?;
     remove_stored(services, &model.name).await;
-    worker::remove_files(&services.config.models_dir, id, &model.name).await;
+    worker::remove_files(&services.config.base_models.dir, id, &model.name).await;
     Ok(())
 }
 
@@ -175,7 +177,8 @@ pub async fn delete(services: &Services, email: &str, id: Uuid) -> Result<(), Se
 async fn remove_stored(services: &Services, name: &str) {
     let marker = services
         .config
-        .models_dir
+        .base_models
+        .dir
         .join(name)
         .join(worker::STORED_MARKER);
     let Ok(text) = tokio::fs::read(&marker).await else {

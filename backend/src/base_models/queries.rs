@@ -1,11 +1,12 @@
-//! The SQL of base model downloads.
+//! The SQL of base model downloads: compile-checked statements, one
+//! function each. Downloads are the server's, not a user's: no owner scope.
 
 use brightrun::base_models::{BaseModelDownload, DownloadStatus, HubFile};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(sqlx::FromRow)]
+/// A download as the page shows it.
 pub struct Row {
     pub id: Uuid,
     pub hub_id: String,
@@ -20,10 +21,17 @@ pub struct Row {
     pub created_at: DateTime<Utc>,
 }
 
-macro_rules! columns {
-    () => {
-        "id, hub_id, revision, name, architecture, parameters, status, total_bytes,
-         downloaded_bytes, error, created_at"
+/// `sqlx::query_as!` into [`Row`], the columns written once, followed by
+/// `$rest` (`FROM ...`).
+macro_rules! download_query {
+    ($rest:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            "SELECT id, hub_id, revision, name, architecture, parameters, status, total_bytes,
+                    downloaded_bytes, error, created_at "
+                + $rest
+            $(, $arg)*
+        )
     };
 }
 
@@ -61,68 +69,57 @@ pub struct NewDownload<'a> {
 pub async fn insert(pool: &PgPool, d: &NewDownload<'_>) -> sqlx::Result<bool> {
     let files = serde_json::to_value(d.files).unwrap_or_default();
     let total = brightrun::base_models::files::total_bytes(d.files);
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO base_model_downloads
              (id, added_by, hub_id, revision, name, architecture, parameters, files, total_bytes, hub_token)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (name) DO NOTHING",
+        d.id,
+        d.added_by,
+        d.hub_id,
+        d.revision,
+        d.name,
+        d.architecture,
+        d.parameters as i64,
+        files,
+        total as i64,
+        d.token,
     )
-    .bind(d.id)
-    .bind(d.added_by)
-    .bind(d.hub_id)
-    .bind(d.revision)
-    .bind(d.name)
-    .bind(d.architecture)
-    .bind(d.parameters as i64)
-    .bind(files)
-    .bind(total as i64)
-    .bind(d.token)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM base_model_downloads ORDER BY created_at DESC, id"
-    ))
-    .fetch_all(pool)
-    .await
+    download_query!("FROM base_model_downloads ORDER BY created_at DESC, id")
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM base_model_downloads WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    download_query!("FROM base_model_downloads WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Live jobs that name the model.
 pub async fn jobs_using(pool: &PgPool, name: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM training_jobs WHERE base_model = $1 AND deleted_at IS NULL",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM training_jobs WHERE base_model = $1 AND deleted_at IS NULL"#,
+        name,
     )
-    .bind(name)
     .fetch_one(pool)
     .await
 }
 
 pub async fn delete(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM base_model_downloads WHERE id = $1")
-        .bind(id)
+    let done = sqlx::query!("DELETE FROM base_model_downloads WHERE id = $1", id)
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// A download the worker claims: waiting, or one whose worker died.
-#[derive(sqlx::FromRow)]
 pub struct Claimed {
     pub id: Uuid,
     pub hub_id: String,
@@ -134,8 +131,9 @@ pub struct Claimed {
 }
 
 pub async fn claim(pool: &PgPool, lease_s: f64) -> sqlx::Result<Option<Claimed>> {
-    sqlx::query_as(
-        "UPDATE base_model_downloads
+    sqlx::query_as!(
+        Claimed,
+        r#"UPDATE base_model_downloads
             SET lease_until = now() + make_interval(secs => $1), attempts = attempts + 1,
                 updated_at = now()
           WHERE id = (
@@ -144,9 +142,10 @@ pub async fn claim(pool: &PgPool, lease_s: f64) -> sqlx::Result<Option<Claimed>>
                ORDER BY created_at
                FOR UPDATE SKIP LOCKED
                LIMIT 1)
-          RETURNING id, hub_id, revision, name, files, hub_token, attempts",
+          RETURNING id, hub_id, revision, name,
+                    files AS "files: sqlx::types::Json<Vec<HubFile>>", hub_token, attempts"#,
+        lease_s,
     )
-    .bind(lease_s)
     .fetch_optional(pool)
     .await
 }
@@ -154,15 +153,15 @@ pub async fn claim(pool: &PgPool, lease_s: f64) -> sqlx::Result<Option<Claimed>>
 /// Records progress and extends the lease; `false` when the row is gone
 /// (deleted while downloading).
 pub async fn progress(pool: &PgPool, id: Uuid, bytes: u64, lease_s: f64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE base_model_downloads
             SET downloaded_bytes = $2, lease_until = now() + make_interval(secs => $3),
                 updated_at = now()
           WHERE id = $1 AND status = 'downloading'",
+        id,
+        bytes as i64,
+        lease_s,
     )
-    .bind(id)
-    .bind(bytes as i64)
-    .bind(lease_s)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -176,16 +175,16 @@ pub async fn finish(
     bytes: u64,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE base_model_downloads
             SET status = $2, downloaded_bytes = $3, error = $4, hub_token = NULL,
                 lease_until = NULL, updated_at = now()
           WHERE id = $1",
+        id,
+        status.as_str(),
+        bytes as i64,
+        error,
     )
-    .bind(id)
-    .bind(status.as_str())
-    .bind(bytes as i64)
-    .bind(error)
     .execute(pool)
     .await?;
     Ok(())
@@ -199,16 +198,16 @@ pub async fn interrupted(
     error: &str,
     retry_s: f64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE base_model_downloads
             SET downloaded_bytes = $2, error = $3,
                 lease_until = now() + make_interval(secs => $4), updated_at = now()
           WHERE id = $1 AND status = 'downloading'",
+        id,
+        bytes as i64,
+        error,
+        retry_s,
     )
-    .bind(id)
-    .bind(bytes as i64)
-    .bind(error)
-    .bind(retry_s)
     .execute(pool)
     .await?;
     Ok(())

@@ -32,13 +32,13 @@ fn staging(models: &Path, id: Uuid) -> PathBuf {
 }
 
 /// Works on at most one download; its id, or `None` when idle.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all)]
 pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
     let Some(job) = queries::claim(&services.pool, LEASE.as_secs_f64()).await? else {
         return Ok(None);
     };
     let id = job.id;
-    let dir = staging(&services.config.models_dir, id);
+    let dir = staging(&services.config.base_models.dir, id);
     let done = Arc::new(AtomicU64::new(0));
     let fetch = fetch_all(services, &job, &dir, done.clone());
     let outcome = tokio::select! {
@@ -48,7 +48,7 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
     let bytes = done.load(Ordering::Relaxed);
     match outcome {
         // Deleted while downloading: what was fetched goes too.
-        None => remove_files(&services.config.models_dir, id, &job.name).await,
+        None => remove_files(&services.config.base_models.dir, id, &job.name).await,
         Some(Ok(())) => finish(services, &job, &dir).await?,
         Some(Err(HubError::Unavailable(why))) if job.attempts < MAX_ATTEMPTS => {
             let note = format!("interrupted ({why}); resuming");
@@ -82,7 +82,7 @@ async fn fetch_all(
         id: job.hub_id.clone(),
         revision: job.revision.clone(),
     };
-    let hub = Hub::new(&services.config.hub_url);
+    let hub = Hub::new(&services.config.base_models.hub_url);
     let disk = |e: std::io::Error| HubError::Disk(e.to_string());
     tokio::fs::create_dir_all(dir).await.map_err(disk)?;
     let mut kept = 0;
@@ -139,7 +139,7 @@ async fn finish(services: &Services, job: &Claimed, dir: &Path) -> Result<(), Se
     })
     .await
     .map_err(|e| ServiceError::internal("checking a downloaded model", e))?;
-    let dest = services.config.models_dir.join(&job.name);
+    let dest = services.config.base_models.dir.join(&job.name);
     let stored = match checked {
         Err(reason) => Err(format!(
             "the downloaded files do not load as a model: {reason}"
@@ -169,7 +169,7 @@ pub const STORED_MARKER: &str = ".brightrun-stored.json";
 /// For a remote cluster (http, Ray), whose trainers fetch through signed
 /// URLs: every file into storage, then the marker that lists them.
 async fn store_for_cluster(services: &Services, job: &Claimed, dir: &Path) -> Result<(), String> {
-    if services.config.cluster == ClusterKind::Local {
+    if services.config.cluster.kind == ClusterKind::Local {
         return Ok(());
     }
     let failed = |e: &dyn std::fmt::Display| {

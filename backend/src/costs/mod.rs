@@ -1,8 +1,9 @@
 //! Costs: the records (compute from the poller, storage daily, data
 //! transfer per download), the month's summary, the CSV export, and the
-//! budget. Every query is scoped by owner.
+//! budget. Every query is scoped by owner; the SQL is in `queries`.
 
 pub mod budget;
+mod queries;
 pub mod storage;
 pub mod transfer;
 
@@ -13,6 +14,7 @@ use brightrun::costs::{
     BudgetStatus, CostFilter, CostRecord, CostSummary, DailyCost, JobCost, TypeTotal,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use queries::{CostRow, DailyRow, JobCostRow, RecordFilter, TypeTotalRow};
 use uuid::Uuid;
 
 /// Bytes in a GB, for storage and transfer prices.
@@ -21,23 +23,8 @@ pub const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Most records one `GET /api/costs` returns (the CSV has no limit).
 pub const LIST_LIMIT: i64 = 1000;
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    cost_type: String,
-    amount: f64,
-    quantity: Option<f64>,
-    unit: Option<String>,
-    job_id: Option<Uuid>,
-    job_name: Option<String>,
-    dataset_id: Option<Uuid>,
-    model_id: Option<Uuid>,
-    period_start: DateTime<Utc>,
-    period_end: DateTime<Utc>,
-}
-
-impl From<Row> for CostRecord {
-    fn from(r: Row) -> Self {
+impl From<CostRow> for CostRecord {
+    fn from(r: CostRow) -> Self {
         Self {
             id: r.id,
             cost_type: r.cost_type.parse().unwrap_or(CostType::Compute),
@@ -54,6 +41,16 @@ impl From<Row> for CostRecord {
     }
 }
 
+impl From<JobCostRow> for JobCost {
+    fn from(r: JobCostRow) -> Self {
+        Self {
+            job_id: r.job_id,
+            job_name: r.job_name,
+            amount: r.amount,
+        }
+    }
+}
+
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
@@ -63,6 +60,7 @@ pub fn month_start(now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// The records matching `filter`, newest first; `limit` None for all.
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn list(
     services: &Services,
     owner: Uuid,
@@ -72,29 +70,23 @@ pub async fn list(
     filter
         .validate()
         .map_err(|(field, message)| ServiceError::Invalid { field, message })?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.id, c.cost_type, c.amount::float8 AS amount, c.quantity, c.unit, c.job_id,
-                j.name AS job_name, c.dataset_id, c.model_id, c.period_start, c.period_end
-         FROM cost_records c LEFT JOIN training_jobs j ON j.id = c.job_id AND j.owner_id = c.owner_id
-         WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-           AND ($2::timestamptz IS NULL OR c.period_start >= $2)
-           AND ($3::timestamptz IS NULL OR c.period_start < $3)
-           AND ($4::text IS NULL OR c.cost_type = $4)
-           AND ($5::uuid IS NULL OR c.job_id = $5)
-         ORDER BY c.period_start DESC, c.id
-         LIMIT $6",
+    let rows = queries::records(
+        &services.pool,
+        owner,
+        RecordFilter {
+            from: filter.from.map(start_of),
+            to: filter.to.and_then(|d| d.succ_opt()).map(start_of),
+            cost_type: filter.cost_type.map(|t| t.as_str()),
+            job_id: filter.job_id,
+            limit: limit.unwrap_or(i64::MAX),
+        },
     )
-    .bind(owner)
-    .bind(filter.from.map(start_of))
-    .bind(filter.to.and_then(|d| d.succ_opt()).map(start_of))
-    .bind(filter.cost_type.map(|t| t.as_str()))
-    .bind(filter.job_id)
-    .bind(limit.unwrap_or(i64::MAX))
-    .fetch_all(&services.pool)
     .await?;
     Ok(rows.into_iter().map(CostRecord::from).collect())
 }
 
+/// Every record matching `filter`, as CSV.
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn csv(
     services: &Services,
     owner: Uuid,
@@ -104,92 +96,57 @@ pub async fn csv(
     Ok(brightrun::costs::csv::to_csv(&records))
 }
 
-/// What `owner` has been billed since the start of this month.
-pub async fn month_spend(
-    executor: impl sqlx::PgExecutor<'_>,
-    owner: Uuid,
-) -> Result<f64, ServiceError> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(sum(amount), 0)::float8 FROM cost_records
-         WHERE owner_id = $1 AND deleted_at IS NULL AND period_start >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-    )
-    .bind(owner)
-    .fetch_one(executor)
-    .await?)
-}
-
+/// This month so far: the total, by type, by job, by day, and the budget.
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn summary(services: &Services, owner: Uuid) -> Result<CostSummary, ServiceError> {
     let now = Utc::now();
     let month = month_start(now);
     let from = start_of(month);
-    let by_type_rows: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT cost_type, sum(amount)::float8 FROM cost_records
-         WHERE owner_id = $1 AND deleted_at IS NULL AND period_start >= $2 GROUP BY cost_type",
-    )
-    .bind(owner)
-    .bind(from)
-    .fetch_all(&services.pool)
-    .await?;
-    let by_type: Vec<TypeTotal> = CostType::ALL
-        .iter()
-        .map(|t| TypeTotal {
-            cost_type: *t,
-            amount: by_type_rows
-                .iter()
-                .find(|(k, _)| k == t.as_str())
-                .map(|(_, a)| *a)
-                .unwrap_or(0.0),
-        })
-        .collect();
+    let by_type = type_totals(queries::totals_by_type(&services.pool, owner, from).await?);
     let total = by_type.iter().map(|t| t.amount).sum();
-    let by_job: Vec<(Uuid, String, f64)> = sqlx::query_as(
-        "SELECT c.job_id, j.name, sum(c.amount)::float8 AS amount
-         FROM cost_records c JOIN training_jobs j ON j.id = c.job_id AND j.owner_id = c.owner_id
-         WHERE c.owner_id = $1 AND c.deleted_at IS NULL AND c.period_start >= $2
-         GROUP BY c.job_id, j.name ORDER BY amount DESC LIMIT 50",
-    )
-    .bind(owner)
-    .bind(from)
-    .fetch_all(&services.pool)
-    .await?;
-    let daily_rows: Vec<(NaiveDate, f64)> = sqlx::query_as(
-        "SELECT (period_start AT TIME ZONE 'UTC')::date AS day, sum(amount)::float8
-         FROM cost_records WHERE owner_id = $1 AND deleted_at IS NULL AND period_start >= $2
-         GROUP BY day",
-    )
-    .bind(owner)
-    .bind(from)
-    .fetch_all(&services.pool)
-    .await?;
-    let today = now.date_naive();
-    let daily = month
-        .iter_days()
-        .take_while(|d| *d <= today)
-        .map(|day| DailyCost {
-            day,
-            amount: daily_rows
-                .iter()
-                .find(|(d, _)| *d == day)
-                .map(|(_, a)| *a)
-                .unwrap_or(0.0),
-        })
-        .collect();
-    let budget = budget::get(&services.pool, owner)
+    let by_job = queries::totals_by_job(&services.pool, owner, from).await?;
+    let daily_rows = queries::totals_by_day(&services.pool, owner, from).await?;
+    let budget = queries::budget(&services.pool, owner)
         .await?
+        .flatten()
         .map(|b| BudgetStatus::new(b, total));
     Ok(CostSummary {
         month,
         total,
         by_type,
-        by_job: by_job
-            .into_iter()
-            .map(|(job_id, job_name, amount)| JobCost {
-                job_id,
-                job_name,
-                amount,
-            })
-            .collect(),
-        daily,
+        by_job: by_job.into_iter().map(JobCost::from).collect(),
+        daily: daily_costs(month, now.date_naive(), &daily_rows),
         budget,
     })
+}
+
+/// Every cost type, in `CostType::ALL`'s order, 0 where it has no records.
+fn type_totals(rows: Vec<TypeTotalRow>) -> Vec<TypeTotal> {
+    CostType::ALL
+        .iter()
+        .map(|t| TypeTotal {
+            cost_type: *t,
+            amount: rows
+                .iter()
+                .find(|r| r.cost_type == t.as_str())
+                .map(|r| r.amount)
+                .unwrap_or(0.0),
+        })
+        .collect()
+}
+
+/// Every day of `month` up to `today`, 0 where it has no records.
+fn daily_costs(month: NaiveDate, today: NaiveDate, rows: &[DailyRow]) -> Vec<DailyCost> {
+    month
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|day| DailyCost {
+            day,
+            amount: rows
+                .iter()
+                .find(|r| r.day == day)
+                .map(|r| r.amount)
+                .unwrap_or(0.0),
+        })
+        .collect()
 }

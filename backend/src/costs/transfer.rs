@@ -3,6 +3,7 @@
 //! as one record when the download ends, whole or not.
 
 use super::GB;
+use super::queries::{self, TransferRecord};
 use crate::services::Services;
 use bytes::Bytes;
 use futures::Stream;
@@ -10,34 +11,22 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use uuid::Uuid;
 
-/// Owner and model of a model object key (`lora-models/<owner>/<model>/…`).
-pub fn model_of_key(key: &str) -> Option<(Uuid, Uuid)> {
-    let mut parts = key.strip_prefix("lora-models/")?.split('/');
-    let owner = parts.next()?.parse().ok()?;
-    let model = parts.next()?.parse().ok()?;
-    Some((owner, model))
-}
-
+/// Writes the data-transfer record of `bytes` of `owner`'s `model` sent as
+/// `what`; a failure is logged, never the download's.
+#[tracing::instrument(skip_all, fields(%owner, %model, bytes))]
 pub async fn record(services: &Services, owner: Uuid, model: Uuid, bytes: u64, what: &str) {
     let gb = bytes as f64 / GB;
-    let now = chrono::Utc::now();
-    let result = sqlx::query(
-        "INSERT INTO cost_records (id, owner_id, model_id, cost_type, amount, quantity, unit, details, period_start, period_end)
-         SELECT $1, $2, m.id, 'data_transfer', round($4::numeric, 4), $5, 'gb',
-                jsonb_build_object('bytes', $6::bigint, 'file', $7::text), $8, $8
-         FROM model_artifacts m WHERE m.id = $3 AND m.owner_id = $2",
-    )
-    .bind(Uuid::new_v4())
-    .bind(owner)
-    .bind(model)
-    .bind(gb * services.config.transfer_price_per_gb)
-    .bind(gb)
-    .bind(bytes as i64)
-    .bind(what)
-    .bind(now)
-    .execute(&services.pool)
-    .await;
-    if let Err(err) = result {
+    let record = TransferRecord {
+        id: Uuid::new_v4(),
+        owner,
+        model,
+        amount: gb * services.config.billing.transfer_price_per_gb,
+        gb,
+        bytes: bytes as i64,
+        file: what,
+        at: chrono::Utc::now(),
+    };
+    if let Err(err) = queries::insert_transfer(&services.pool, &record).await {
         tracing::error!(%err, %model, bytes, "data transfer not recorded");
     }
 }
@@ -84,20 +73,5 @@ impl<S> Drop for Metered<S> {
                 handle.spawn(async move { record(&services, owner, model, sent, &what).await });
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_keys_name_owner_and_model() {
-        let (o, m) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        assert_eq!(
-            model_of_key(&format!("lora-models/{o}/{m}/adapter/x.json")),
-            Some((o, m))
-        );
-        assert_eq!(model_of_key(&format!("datasets/{o}/{m}/x.jsonl")), None);
     }
 }

@@ -24,7 +24,7 @@ fn invalid((field, message): (&'static str, String)) -> ServiceError {
     ServiceError::Invalid { field, message }
 }
 
-#[tracing::instrument(skip(services, new), fields(file = %new.file_name, size = new.size_bytes))]
+#[tracing::instrument(skip_all, fields(%owner, file = %new.file_name, size = new.size_bytes))]
 pub async fn create(
     services: &Services,
     owner: Uuid,
@@ -32,7 +32,7 @@ pub async fn create(
 ) -> Result<CreatedDataset, ServiceError> {
     check_text(&new.name, new.description.as_deref()).map_err(invalid)?;
     keys::safe_file_name(&new.file_name)?;
-    let limit = services.config.dataset_max_bytes;
+    let limit = services.config.datasets.max_bytes;
     if new.size_bytes > limit {
         return Err(ServiceError::TooLarge(format!(
             "The file is {:.1} MB; the limit is {} MB.",
@@ -70,7 +70,7 @@ pub async fn create(
 }
 
 /// Marks an upload complete once the object is really there.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all, fields(%owner, dataset = %id))]
 pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Dataset, ServiceError> {
     let queries::UploadState {
         status,
@@ -98,7 +98,7 @@ pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Datas
     };
     // The upload URL carries the declared size as its limit; an S3 server
     // that ignores a POST policy's range is caught here too.
-    if size > declared.min(services.config.dataset_max_bytes) {
+    if size > declared.min(services.config.datasets.max_bytes) {
         services.storage.delete(&key).await?;
         return Err(ServiceError::TooLarge(format!(
             "The uploaded file is {size} bytes, more than the {declared} bytes this dataset was created for. Create the dataset again with the file's real size."
@@ -113,15 +113,12 @@ pub async fn confirm(services: &Services, owner: Uuid, id: Uuid) -> Result<Datas
 /// object only while that dataset waits for its upload (a validated file cannot be
 /// swapped under its statistics, estimate and trainer). Other objects are
 /// not datasets' and are left to their signature.
+#[tracing::instrument(skip_all, fields(%path))]
 pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), ServiceError> {
-    let Some(rest) = path.strip_prefix("lora-datasets/") else {
+    if !keys::is_dataset_key(path) {
         return Ok(());
-    };
-    let mut parts = rest.splitn(3, '/');
-    let (Some(owner), Some(id)) = (parts.next(), parts.next()) else {
-        return Err(ServiceError::NotFound("Dataset"));
-    };
-    let (Ok(owner), Ok(id)) = (Uuid::parse_str(owner), Uuid::parse_str(id)) else {
+    }
+    let Some((owner, id)) = keys::dataset_of_key(path) else {
         return Err(ServiceError::NotFound("Dataset"));
     };
     let queries::UploadState { status, key, .. } =
@@ -138,6 +135,7 @@ pub async fn accepts_upload(services: &Services, path: &str) -> Result<(), Servi
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(%owner))]
 pub async fn list(
     services: &Services,
     owner: Uuid,
@@ -146,6 +144,7 @@ pub async fn list(
     queries::list(&services.pool, owner, filter).await
 }
 
+#[tracing::instrument(skip_all, fields(%owner, dataset = %id))]
 pub async fn get(
     services: &Services,
     owner: Uuid,
@@ -154,6 +153,7 @@ pub async fn get(
     queries::detail(&services.pool, owner, id).await
 }
 
+#[tracing::instrument(skip_all, fields(%owner, dataset = %id))]
 pub async fn update(
     services: &Services,
     owner: Uuid,
@@ -176,11 +176,13 @@ pub async fn update(
 }
 
 /// Soft delete; the object is removed by the clean-up.
+#[tracing::instrument(skip_all, fields(%owner, dataset = %id))]
 pub async fn delete(services: &Services, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
     queries::soft_delete(&services.pool, owner, id).await
 }
 
 /// Deletes a dataset's file and anything left at its upload object.
+#[tracing::instrument(skip_all, fields(%key))]
 pub(crate) async fn delete_objects(services: &Services, key: &str) -> Result<(), ServiceError> {
     services.storage.delete(key).await?;
     services

@@ -1,5 +1,9 @@
-//! The SQL of datasets. Every statement on a user's rows has `owner_id` in
-//! its WHERE clause; another user's id is simply not found.
+//! The SQL of datasets: compile-checked statements, one function each. Every
+//! statement on a user's rows has `owner_id` in its WHERE clause; another
+//! user's id is simply not found. What the workers run (the validation claim
+//! and the clean-up) is in `queries/work.rs`.
+
+pub mod work;
 
 use crate::error::ServiceError;
 use brightrun::DatasetStatus;
@@ -10,11 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, name, description, status, format, file_name, size_bytes, progress_bytes, \
-    error_count, warning_count, (stats->>'trainable_examples')::bigint AS trainable_examples, \
-    (stats->'tokens'->>'total')::bigint AS total_tokens, created_at, updated_at";
-
-#[derive(sqlx::FromRow)]
+/// A dataset as its statements return it.
 struct Row {
     id: Uuid,
     name: String,
@@ -30,6 +30,24 @@ struct Row {
     total_tokens: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+/// `sqlx::query_as!` into [`Row`], the dataset's columns written once between
+/// `$before` (`SELECT`, `... RETURNING`) and `$after` (`FROM ...`, or empty).
+macro_rules! dataset_query {
+    ($before:literal, $after:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            $before
+                + " id, name, description, status, format, file_name, size_bytes,
+                    progress_bytes, error_count, warning_count,
+                    (stats->>'trainable_examples')::bigint AS \"trainable_examples?\",
+                    (stats->'tokens'->>'total')::bigint AS \"total_tokens?\",
+                    created_at, updated_at "
+                + $after
+            $(, $arg)*
+        )
+    };
 }
 
 impl TryFrom<Row> for Dataset {
@@ -57,6 +75,11 @@ impl TryFrom<Row> for Dataset {
     }
 }
 
+/// A description as stored: trimmed, and none when blank.
+fn stored_description(description: Option<&str>) -> Option<&str> {
+    description.map(str::trim).filter(|d| !d.is_empty())
+}
+
 pub async fn insert(
     pool: &PgPool,
     id: Uuid,
@@ -64,22 +87,18 @@ pub async fn insert(
     new: &NewDataset,
     key: &str,
 ) -> Result<Dataset, ServiceError> {
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+    dataset_query!(
         "INSERT INTO datasets (id, owner_id, name, description, file_name, storage_key, size_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(owner)
-    .bind(new.name.trim())
-    .bind(
-        new.description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty()),
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING",
+        "",
+        id,
+        owner,
+        new.name.trim(),
+        stored_description(new.description.as_deref()),
+        &new.file_name,
+        key,
+        new.size_bytes as i64,
     )
-    .bind(&new.file_name)
-    .bind(key)
-    .bind(new.size_bytes as i64)
     .fetch_one(pool)
     .await?
     .try_into()
@@ -98,21 +117,28 @@ pub async fn upload_state(
     owner: Uuid,
     id: Uuid,
 ) -> Result<UploadState, ServiceError> {
-    let (status, key, size): (String, String, i64) = sqlx::query_as(
+    struct UploadRow {
+        status: String,
+        storage_key: String,
+        size_bytes: i64,
+    }
+    let row = sqlx::query_as!(
+        UploadRow,
         "SELECT status, storage_key, size_bytes FROM datasets
          WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+        id,
+        owner,
     )
-    .bind(id)
-    .bind(owner)
     .fetch_optional(pool)
     .await?
     .ok_or(ServiceError::NotFound("Dataset"))?;
     Ok(UploadState {
-        status: status
+        status: row
+            .status
             .parse()
             .map_err(|e| ServiceError::internal("dataset row", e))?,
-        key,
-        declared_size: size.max(0) as u64,
+        key: row.storage_key,
+        declared_size: row.size_bytes.max(0) as u64,
     })
 }
 
@@ -122,14 +148,15 @@ pub async fn mark_uploaded(
     id: Uuid,
     size: u64,
 ) -> Result<Dataset, ServiceError> {
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+    dataset_query!(
         "UPDATE datasets SET status = 'uploaded', size_bytes = $3, updated_at = now()
          WHERE id = $1 AND owner_id = $2 AND status = 'pending_upload' AND deleted_at IS NULL
-         RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(owner)
-    .bind(size as i64)
+         RETURNING",
+        "",
+        id,
+        owner,
+        size as i64,
+    )
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| {
@@ -146,28 +173,37 @@ pub async fn list(
     let per_page = f.per_page.unwrap_or(20).clamp(1, 100);
     let page = f.page.unwrap_or(1).max(1);
     let q = crate::db::search_pattern(f.q.as_deref());
-    let filter = "owner_id = $1 AND deleted_at IS NULL
-         AND ($2::text IS NULL OR status = $2)
-         AND ($3::text IS NULL OR format = $3)
-         AND ($4::text IS NULL OR name ILIKE $4)";
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM datasets WHERE {filter}"
-    )))
-    .bind(owner)
-    .bind(f.status.map(|s| s.as_str()))
-    .bind(f.format.map(|s| s.as_str()))
-    .bind(&q)
+    let status = f.status.map(|s| s.as_str());
+    let format = f.format.map(|s| s.as_str());
+    // The count and the page share their filter, word for word.
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM datasets
+           WHERE owner_id = $1 AND deleted_at IS NULL
+             AND ($2::text IS NULL OR status = $2)
+             AND ($3::text IS NULL OR format = $3)
+             AND ($4::text IS NULL OR name ILIKE $4)"#,
+        owner,
+        status,
+        format,
+        q.as_deref(),
+    )
     .fetch_one(pool)
     .await?;
-    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM datasets WHERE {filter} ORDER BY created_at DESC, id LIMIT $5 OFFSET $6"
-    )))
-    .bind(owner)
-    .bind(f.status.map(|s| s.as_str()))
-    .bind(f.format.map(|s| s.as_str()))
-    .bind(&q)
-    .bind(i64::from(per_page))
-    .bind(crate::db::offset(page, per_page))
+    let rows = dataset_query!(
+        "SELECT",
+        "FROM datasets
+         WHERE owner_id = $1 AND deleted_at IS NULL
+           AND ($2::text IS NULL OR status = $2)
+           AND ($3::text IS NULL OR format = $3)
+           AND ($4::text IS NULL OR name ILIKE $4)
+         ORDER BY created_at DESC, id LIMIT $5 OFFSET $6",
+        owner,
+        status,
+        format,
+        q.as_deref(),
+        i64::from(per_page),
+        crate::db::offset(page, per_page),
+    )
     .fetch_all(pool)
     .await?;
     Ok(DatasetPage {
@@ -182,24 +218,25 @@ pub async fn list(
 }
 
 pub async fn detail(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<DatasetDetail, ServiceError> {
-    #[derive(sqlx::FromRow)]
     struct Extra {
         report: Option<serde_json::Value>,
         samples: Option<serde_json::Value>,
     }
-    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"
-    )))
-    .bind(id)
-    .bind(owner)
+    let row = dataset_query!(
+        "SELECT",
+        "FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+        id,
+        owner,
+    )
     .fetch_optional(pool)
     .await?
     .ok_or(ServiceError::NotFound("Dataset"))?;
-    let extra = sqlx::query_as::<_, Extra>(
+    let extra = sqlx::query_as!(
+        Extra,
         "SELECT report, samples FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+        id,
+        owner,
     )
-    .bind(id)
-    .bind(owner)
     .fetch_one(pool)
     .await?;
     let report: Option<ValidationReport> = extra
@@ -227,14 +264,15 @@ pub async fn update_text(
     name: &str,
     description: Option<&str>,
 ) -> Result<Dataset, ServiceError> {
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+    dataset_query!(
         "UPDATE datasets SET name = $3, description = $4, updated_at = now()
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(owner)
-    .bind(name)
-    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING",
+        "",
+        id,
+        owner,
+        name,
+        stored_description(description),
+    )
     .fetch_optional(pool)
     .await?
     .ok_or(ServiceError::NotFound("Dataset"))?
@@ -246,23 +284,23 @@ pub async fn update_text(
 /// either commits before (and is seen) or finds it deleted.
 pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), ServiceError> {
     let mut tx = pool.begin().await?;
-    let live: Option<Uuid> = sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE",
+        id,
+        owner,
     )
-    .bind(id)
-    .bind(owner)
     .fetch_optional(&mut *tx)
-    .await?;
-    live.ok_or(ServiceError::NotFound("Dataset"))?;
-    if let Some(job) =
-        crate::jobs::queries::active_user(&mut tx, owner, id, "j.dataset_id = $1").await?
-    {
+    .await?
+    .ok_or(ServiceError::NotFound("Dataset"))?;
+    if let Some(job) = crate::jobs::queries::active_on_dataset(&mut tx, owner, id).await? {
         return Err(crate::jobs::queries::in_use("dataset", job));
     }
-    sqlx::query("UPDATE datasets SET deleted_at = now(), updated_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE datasets SET deleted_at = now(), updated_at = now() WHERE id = $1",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! progress as it reads, and stores `ready` or `invalid` with the report.
 //! Safe to crash and re-run: nothing is final until the last UPDATE.
 
+use super::queries::work as queries;
 use crate::error::ServiceError;
+use crate::notifications::{self, NewNotification, NotificationType};
 use crate::services::Services;
 use brightrun::datasets::validator::Outcome;
 use brightrun::datasets::{IssueKind, ReportIssue, ValidationLimits, ValidationReport, Validator};
@@ -17,24 +19,14 @@ pub const LEASE: Duration = Duration::from_secs(120);
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// Validates at most one dataset; returns its id, or `None` when idle.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all)]
 pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
-    let claimed: Option<(Uuid, Uuid, String)> = sqlx::query_as(
-        "UPDATE datasets SET status = 'validating', claimed_at = now(), progress_bytes = 0,
-                lease_until = now() + make_interval(secs => $1), updated_at = now()
-         WHERE id = (
-             SELECT id FROM datasets
-             WHERE deleted_at IS NULL
-               AND (status = 'uploaded' OR (status = 'validating' AND lease_until < now()))
-             ORDER BY created_at
-             FOR UPDATE SKIP LOCKED
-             LIMIT 1)
-         RETURNING id, owner_id, storage_key",
-    )
-    .bind(LEASE.as_secs_f64())
-    .fetch_optional(&services.pool)
-    .await?;
-    let Some((id, owner, key)) = claimed else {
+    let Some(queries::Claimed {
+        id,
+        owner_id: owner,
+        storage_key: key,
+    }) = queries::claim(&services.pool, LEASE).await?
+    else {
         return Ok(None);
     };
     tracing::info!(%id, "validating dataset");
@@ -47,28 +39,11 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
     let report = &outcome.report;
     let status = if report.valid { "ready" } else { "invalid" };
     let mut tx = services.pool.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE datasets SET status = $2, format = $3, stats = $4, report = $5, samples = $6,
-                error_count = $7, warning_count = $8, tokenizer = $9, progress_bytes = $10,
-                validated_at = now(), lease_until = NULL, updated_at = now()
-         WHERE id = $1 AND status = 'validating' AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(report.format.map(|f| f.as_str()))
-    .bind(serde_json::to_value(&report.stats).map_err(|e| ServiceError::internal("stats", e))?)
-    .bind(serde_json::to_value(report).map_err(|e| ServiceError::internal("report", e))?)
-    .bind(serde_json::to_value(&outcome.samples).map_err(|e| ServiceError::internal("samples", e))?)
-    .bind(report.error_total().min(i32::MAX as u64) as i32)
-    .bind(report.warning_total().min(i32::MAX as u64) as i32)
-    .bind(&report.stats.tokenizer)
-    .bind(read as i64)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 1 {
+    let stored = queries::store_outcome(&mut tx, id, status, &outcome, read).await?;
+    if stored {
         let (kind, title, message) = if report.valid {
             (
-                "dataset_ready",
+                NotificationType::DatasetReady,
                 "Dataset ready",
                 format!(
                     "{} trainable examples are ready to train on.",
@@ -77,7 +52,7 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
             )
         } else {
             (
-                "dataset_invalid",
+                NotificationType::DatasetInvalid,
                 "Dataset needs fixing",
                 format!(
                     "Validation found {} errors; the report lists each one.",
@@ -85,18 +60,14 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
                 ),
             )
         };
-        sqlx::query(
-            "INSERT INTO notifications (id, owner_id, notification_type, title, message, link)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(Uuid::new_v4())
-        .bind(owner)
-        .bind(kind)
-        .bind(title)
-        .bind(message)
-        .bind(format!("/datasets/{id}"))
-        .execute(&mut *tx)
-        .await?;
+        let note = NewNotification {
+            owner,
+            kind,
+            title: title.into(),
+            message,
+            link: Some(format!("/datasets/{id}")),
+        };
+        notifications::insert(&mut *tx, &note).await?;
     }
     tx.commit().await?;
     tracing::info!(%id, status, errors = report.error_total(), "dataset validated");
@@ -106,8 +77,8 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
 /// Streams the object through the validator, recording progress.
 async fn validate(services: &Services, id: Uuid, key: &str) -> Result<Outcome, ServiceError> {
     let limits = ValidationLimits {
-        max_file_bytes: services.config.dataset_max_bytes,
-        max_seq_len: services.config.max_seq_len,
+        max_file_bytes: services.config.datasets.max_bytes,
+        max_seq_len: services.config.datasets.max_seq_len,
         ..ValidationLimits::default()
     };
     let mut stream = services.storage.get_stream(key).await?;
@@ -131,15 +102,7 @@ async fn validate(services: &Services, id: Uuid, key: &str) -> Result<Outcome, S
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = Instant::now();
-            sqlx::query(
-                "UPDATE datasets SET progress_bytes = $2, lease_until = now() + make_interval(secs => $3)
-                 WHERE id = $1 AND status = 'validating'",
-            )
-            .bind(id)
-            .bind(read as i64)
-            .bind(LEASE.as_secs_f64())
-            .execute(&services.pool)
-            .await?;
+            queries::progress(&services.pool, id, read, LEASE).await?;
         }
     }
     drop(tx);

@@ -59,24 +59,26 @@ pub struct Database {
 
 impl Database {
     /// Connects (starting the embedded server if `DATABASE_URL` is unset).
+    #[tracing::instrument(skip_all, fields(embedded = config.database.url.is_none()))]
     pub async fn open(config: &Config) -> Result<Self, DbError> {
-        let (url, embedded) = match &config.database_url {
-            Some(url) => (url.clone(), None),
+        let (url, embedded) = match &config.database.url {
+            Some(url) => (url.expose().clone(), None),
             None => {
                 let pg = EmbeddedPostgres::start(
                     &config.data_dir,
-                    config.pg_bin.as_deref(),
+                    config.database.pg_bin.as_deref(),
                     embedded::Durability::Durable,
                 )
                 .await?;
                 (pg.url().to_string(), Some(pg))
             }
         };
-        let pool = connect(&url, config.db_max_connections).await?;
+        let pool = connect(&url, config.database.max_connections).await?;
         Ok(Self { pool, embedded })
     }
 
     /// Applies pending migrations.
+    #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), DbError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())

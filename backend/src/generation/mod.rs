@@ -3,6 +3,8 @@
 //! The model is looked up by owner, its adapter handed to the cluster as
 //! signed URLs, and the cluster's events passed on as they come.
 
+pub mod queries;
+
 use crate::error::ServiceError;
 use crate::jobs::cluster::{ClusterError, GenerateSpec, Generation};
 use crate::services::Services;
@@ -30,15 +32,12 @@ async fn spec_for(
     request: GenerationRequest,
 ) -> Result<GenerateSpec, ServiceError> {
     if let Ok(id) = Uuid::parse_str(model) {
-        let (base, prefix): (String, String) = sqlx::query_as(
-            "SELECT base_model, storage_prefix FROM model_artifacts
-             WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL AND objects_removed_at IS NULL",
-        )
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&services.pool)
-        .await?
-        .ok_or(ServiceError::NotFound("Model"))?;
+        let queries::AdapterRow {
+            base_model: base,
+            storage_prefix: prefix,
+        } = queries::adapter(&services.pool, owner, id)
+            .await?
+            .ok_or(ServiceError::NotFound("Model"))?;
         let base = base_models::find(&services.config, &base)?;
         return Ok(GenerateSpec {
             base_model: base.spec_name,
@@ -62,7 +61,7 @@ async fn spec_for(
 
 /// Starts `model`'s answer to `request`; its events arrive on the returned
 /// receiver, and dropping it stops the generation.
-#[tracing::instrument(skip(services, request))]
+#[tracing::instrument(skip_all, fields(user = %owner, model = %model))]
 pub async fn start(
     services: &Services,
     owner: Uuid,
@@ -92,22 +91,15 @@ pub async fn start(
 
 /// Every model `owner` can talk to: their trained models, newest first,
 /// then the base models.
+#[tracing::instrument(skip_all, fields(user = %owner))]
 pub async fn answerers(services: &Services, owner: Uuid) -> Result<Vec<Answerer>, ServiceError> {
-    let rows: Vec<(Uuid, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT m.id, m.created_at, u.email FROM model_artifacts m
-         JOIN users u ON u.id = m.owner_id
-         WHERE m.owner_id = $1 AND m.deleted_at IS NULL AND m.objects_removed_at IS NULL
-         ORDER BY m.created_at DESC LIMIT 1000",
-    )
-    .bind(owner)
-    .fetch_all(&services.pool)
-    .await?;
-    let mut out: Vec<Answerer> = rows
+    let mut out: Vec<Answerer> = queries::models(&services.pool, owner)
+        .await?
         .into_iter()
-        .map(|(id, created, email)| Answerer {
-            id: id.to_string(),
-            created,
-            owned_by: email,
+        .map(|row| Answerer {
+            id: row.id.to_string(),
+            created: row.created_at,
+            owned_by: row.email,
         })
         .collect();
     let epoch = DateTime::<Utc>::UNIX_EPOCH;

@@ -6,7 +6,6 @@
 pub mod cluster;
 pub mod evaluations;
 pub mod failure;
-pub mod lease;
 pub mod poller;
 pub mod queries;
 pub mod spec;
@@ -28,6 +27,7 @@ pub const MAX_POINTS_PER_CALL: u32 = 5000;
 /// Longest job name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
+#[tracing::instrument(skip_all, fields(user = %owner, dataset = %req.dataset_id))]
 pub async fn estimate(
     services: &Services,
     owner: Uuid,
@@ -36,7 +36,7 @@ pub async fn estimate(
     training::estimate_for(services, owner, req).await
 }
 
-#[tracing::instrument(skip(services, new), fields(dataset = %new.dataset_id))]
+#[tracing::instrument(skip_all, fields(user = %owner, dataset = %new.dataset_id))]
 pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job, ServiceError> {
     let config = new.resolved_config();
     if let Some(parent) = new.parent_model_id {
@@ -54,12 +54,8 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
     let name = match new.name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_string(),
         _ => {
-            let (dataset,): (String,) =
-                sqlx::query_as("SELECT name FROM datasets WHERE id = $1 AND owner_id = $2")
-                    .bind(new.dataset_id)
-                    .bind(owner)
-                    .fetch_one(&services.pool)
-                    .await?;
+            let dataset =
+                queries::jobs::dataset_name(&services.pool, owner, new.dataset_id).await?;
             format!("{dataset} · {}", Preset::matching(&config).label())
         }
     };
@@ -73,24 +69,23 @@ pub async fn create(services: &Services, owner: Uuid, new: NewJob) -> Result<Job
     let mut tx = services.pool.begin().await?;
     crate::costs::budget::lock_owner_jobs(&mut tx, owner).await?;
     crate::costs::budget::check_new_job(&mut tx, owner, estimate.cost, new.budget_override).await?;
-    queries::insert(
-        &mut *tx,
+    let row = queries::NewJobRow {
         id,
         owner,
-        new.dataset_id,
-        &name,
-        &model.id,
-        services.cluster.name(),
-        Preset::matching(&config),
-        &config,
-        &new.gpu_type,
-        new.gpu_count,
-        &estimate,
-        new.budget_override,
-        new.parent_model_id,
-        new.validation_dataset_id,
-    )
-    .await?;
+        dataset: new.dataset_id,
+        name: &name,
+        base_model: &model.id,
+        backend: services.cluster.name(),
+        preset: Preset::matching(&config),
+        config: &config,
+        gpu_type: &new.gpu_type,
+        gpu_count: new.gpu_count,
+        estimate: &estimate,
+        budget_override: new.budget_override,
+        parent_model: new.parent_model_id,
+        validation_dataset: new.validation_dataset_id,
+    };
+    queries::insert(&mut *tx, &row).await?;
     tx.commit().await?;
     tracing::info!(%id, "job queued");
     services.wake_poller();
@@ -106,16 +101,11 @@ async fn parent_fits(
     base_model: &str,
     config: &brightrun::training::TrainingConfig,
 ) -> Result<(), ServiceError> {
-    let (name, parent_base, hyperparams): (String, String, serde_json::Value) = sqlx::query_as(
-        "SELECT m.name, m.base_model, j.hyperparams FROM model_artifacts m
-         JOIN training_jobs j ON j.id = m.job_id AND j.owner_id = m.owner_id
-         WHERE m.id = $1 AND m.owner_id = $2 AND m.deleted_at IS NULL",
-    )
-    .bind(parent)
-    .bind(owner)
-    .fetch_optional(&services.pool)
-    .await?
-    .ok_or(ServiceError::NotFound("Model"))?;
+    let queries::jobs::ParentRow {
+        name,
+        base_model: parent_base,
+        hyperparams,
+    } = queries::jobs::parent(&services.pool, owner, parent).await?;
     let theirs: brightrun::training::TrainingConfig = serde_json::from_value(hyperparams)
         .map_err(|e| ServiceError::internal("parent config", e))?;
     if parent_base != base_model {
@@ -150,14 +140,24 @@ async fn parent_fits(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner))]
 pub async fn list(
     services: &Services,
     owner: Uuid,
     filter: &JobFilter,
 ) -> Result<JobPage, ServiceError> {
-    queries::list(&services.pool, owner, filter).await
+    let per_page = filter.per_page.unwrap_or(20).clamp(1, 100);
+    let page = filter.page.unwrap_or(1).max(1);
+    let (jobs, total) = queries::jobs::page(&services.pool, owner, filter, per_page, page).await?;
+    Ok(JobPage {
+        jobs,
+        total: total.max(0) as u64,
+        page,
+        per_page,
+    })
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id))]
 pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail, ServiceError> {
     let job = queries::get(&services.pool, owner, id).await?;
     let (config, estimate) = queries::config_and_estimate(&services.pool, owner, id).await?;
@@ -178,6 +178,7 @@ pub async fn get(services: &Services, owner: Uuid, id: Uuid) -> Result<JobDetail
     })
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id, after_step))]
 pub async fn metrics(
     services: &Services,
     owner: Uuid,
@@ -191,6 +192,7 @@ pub async fn metrics(
 
 /// The end of the job's log (its last whole lines within `TAIL_BYTES`):
 /// its length first, then one chunk from near the end, never the whole log.
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id))]
 pub async fn log_tail(services: &Services, owner: Uuid, id: Uuid) -> Result<String, ServiceError> {
     use brightrun::jobs::log_tail::{TAIL_BYTES, tail_start, whole_lines};
     let (_, len) = logs(services, owner, id, u64::MAX).await?;
@@ -200,21 +202,14 @@ pub async fn log_tail(services: &Services, owner: Uuid, id: Uuid) -> Result<Stri
 }
 
 /// The job's log from byte `offset`, as the cluster keeps it.
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id, offset))]
 pub async fn logs(
     services: &Services,
     owner: Uuid,
     id: Uuid,
     offset: u64,
 ) -> Result<(String, u64), ServiceError> {
-    let (external,): (Option<String>,) = sqlx::query_as(
-        "SELECT external_job_id FROM training_jobs
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(&services.pool)
-    .await?
-    .ok_or(ServiceError::NotFound("Job"))?;
+    let external = queries::lifecycle::external_id(&services.pool, owner, id).await?;
     let Some(external) = external else {
         return Ok((String::new(), 0));
     };
@@ -230,20 +225,10 @@ pub async fn logs(
 /// Asks the job to stop. A job not yet handed to the cluster is cancelled
 /// at once; otherwise the cluster is told now (and again by the poller
 /// until it confirms), and cost stops accruing from this moment.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id))]
 pub async fn cancel(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
-    let row: Option<(String, Option<String>)> = sqlx::query_as(
-        "UPDATE training_jobs
-         SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-           AND status IN ('queued', 'initializing', 'running')
-         RETURNING status, external_job_id",
-    )
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(&services.pool)
-    .await?;
-    let Some((_, external)) = row else {
+    let Some(external) = queries::lifecycle::request_cancel(&services.pool, owner, id).await?
+    else {
         let job = queries::get(&services.pool, owner, id).await?;
         return Err(ServiceError::Conflict(format!(
             "This job is already {}; only a queued or running job can be cancelled.",
@@ -264,7 +249,7 @@ pub async fn cancel(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, S
 /// points and progress start over; the cluster sees a new idempotency key,
 /// and the model gets a new id, so the earlier attempt's signed upload URLs
 /// (valid for days) point at a prefix the new model never reads.
-#[tracing::instrument(skip(services))]
+#[tracing::instrument(skip_all, fields(user = %owner, job = %id))]
 pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, ServiceError> {
     let job = queries::get(&services.pool, owner, id).await?;
     if !brightrun::jobs::can_retry(job.status) {
@@ -274,40 +259,14 @@ pub async fn retry(services: &Services, owner: Uuid, id: Uuid) -> Result<Job, Se
         )));
     }
     let mut tx = services.pool.begin().await?;
-    let dataset_live: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM datasets WHERE id = $1 AND owner_id = $2
-                        AND deleted_at IS NULL FOR SHARE)",
-    )
-    .bind(job.dataset_id)
-    .bind(owner)
-    .fetch_one(&mut *tx)
-    .await?;
+    let dataset_live = queries::lifecycle::dataset_live(&mut tx, owner, job.dataset_id).await?;
     if !dataset_live {
         return Err(ServiceError::Conflict(
             "The dataset this job trains on has been deleted; start a new job on another dataset."
                 .into(),
         ));
     }
-    let done = sqlx::query(
-        "UPDATE training_jobs
-         SET status = 'queued', external_job_id = NULL, attempt = attempt + 1,
-             retry_count = retry_count + 1, error_message = NULL, current_step = 0,
-             current_epoch = NULL, current_metrics = NULL, cancel_requested_at = NULL,
-             started_at = NULL, finished_at = NULL, cost_so_far = 0, cluster_seen_at = NULL,
-             billed_until = NULL, trained_on = NULL, model_id = gen_random_uuid(),
-             lease_until = NULL, queued_at = now(), updated_at = now()
-         WHERE id = $1 AND owner_id = $2 AND status = $3 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .bind(job.status.as_str())
-    .execute(&mut *tx)
-    .await?;
-    ServiceError::one_row(done, "Job")?;
-    sqlx::query("DELETE FROM metrics_points WHERE job_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    queries::lifecycle::requeue(&mut tx, owner, id, job.status).await?;
     tx.commit().await?;
     services.wake_poller();
     let job = queries::get(&services.pool, owner, id).await?;

@@ -35,15 +35,6 @@ pub fn cluster_job_id(job: Uuid, attempt: i32) -> String {
     }
 }
 
-/// Where a model's adapter files live.
-pub fn artifact_key(owner: Uuid, model: Uuid, file: &str) -> Result<String, ServiceError> {
-    keys::model_object(owner, model, "adapter", file)
-}
-
-pub fn artifact_prefix(owner: Uuid, model: Uuid) -> String {
-    format!("lora-models/{owner}/{model}/adapter/")
-}
-
 pub fn hyperparameters(config: &TrainingConfig, total_steps: u64) -> HyperParams {
     HyperParams {
         epochs: config.epochs,
@@ -101,11 +92,12 @@ pub struct SpecInput<'a> {
 }
 
 /// Signed download URLs of the adapter stored under `prefix`, for a trainer.
+#[tracing::instrument(skip_all)]
 pub async fn adapter_urls(services: &Services, prefix: &str) -> Result<InitAdapter, ServiceError> {
     let url = async |file: &str| -> Result<String, ServiceError> {
         let signed = services
             .storage
-            .download_url(&format!("{prefix}{file}"), URL_TTL)
+            .download_url(&keys::object_in(prefix, file), URL_TTL)
             .await?;
         Ok(services.absolute_url(&signed.url))
     };
@@ -123,13 +115,15 @@ async fn base_model_urls(
 ) -> Result<BTreeMap<String, String>, ServiceError> {
     let mut urls = BTreeMap::new();
     for file in files {
-        let key = crate::storage::keys::base_model_object(name, file)?;
+        let key = keys::base_model_object(name, file)?;
         let signed = services.storage.download_url(&key, URL_TTL).await?;
         urls.insert(file.clone(), services.absolute_url(&signed.url));
     }
     Ok(urls)
 }
 
+/// The spec of one attempt of a job, every URL signed for a week.
+#[tracing::instrument(skip_all, fields(job = %input.job, attempt = input.attempt))]
 pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec, ServiceError> {
     let base = crate::training::base_models::find(&services.config, input.base_model)?;
     let dataset = services
@@ -145,7 +139,7 @@ pub async fn build(services: &Services, input: &SpecInput<'_>) -> Result<JobSpec
     };
     let mut urls = BTreeMap::new();
     for file in ARTIFACTS {
-        let key = artifact_key(input.owner, input.model, file)?;
+        let key = keys::adapter_object(input.owner, input.model, file)?;
         let signed = services
             .storage
             .upload_url(&key, MAX_ARTIFACT_BYTES, URL_TTL)

@@ -5,6 +5,7 @@
 
 use crate::error::ServiceError;
 use crate::services::Services;
+use crate::storage::Storage;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -81,6 +82,7 @@ impl Encoder {
 /// The bundle as a byte stream. Files missing from storage are left out;
 /// a storage error mid-way ends the stream with the error (the client sees
 /// a truncated download, never a silently short archive that looks whole).
+#[tracing::instrument(skip_all, fields(%owner, model = %id))]
 pub async fn stream(
     services: &Services,
     owner: Uuid,
@@ -92,95 +94,110 @@ pub async fn stream(
     ),
     ServiceError,
 > {
-    let (name, prefix): (String, String) = sqlx::query_as(
-        "SELECT name, storage_prefix FROM model_artifacts
-         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .fetch_optional(&services.pool)
-    .await?
-    .ok_or(ServiceError::NotFound("Model"))?;
-    let folder = folder_name(&name);
-    let files = super::stored_files(services, &prefix).await?;
+    let model = super::queries::stored(&services.pool, owner, id).await?;
+    let folder = folder_name(&model.name);
+    let files = super::stored_files(services, &model.storage_prefix).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let storage = services.storage.clone();
-    let dir = folder.clone();
-    tokio::spawn(async move {
-        let mut gz = Encoder(GzEncoder::new(
-            Vec::with_capacity(64 * 1024),
-            Compression::fast(),
-        ));
-        let now = chrono::Utc::now().timestamp();
-        for (file, key, size) in files {
-            let send = |out: Option<Bytes>| {
-                let tx = tx.clone();
-                async move {
-                    match out {
-                        Some(b) => tx.send(Ok(b)).await.is_ok(),
-                        None => true,
-                    }
-                }
-            };
-            if !send(gz.write(&header(&format!("{dir}/{file}"), size, now))).await {
-                return;
-            }
-            let mut body = match storage.get_stream(&key).await {
-                Ok(b) => b,
-                Err(e) => {
-                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
-                    return;
-                }
-            };
-            let mut written = 0u64;
-            while let Some(chunk) = body.next().await {
-                match chunk {
-                    Ok(c) => {
-                        written += c.len() as u64;
-                        if !send(gz.write(&c)).await {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(%e, key, "bundle read failed");
-                        let _ = tx
-                            .send(Err(std::io::Error::other("storage read failed")))
-                            .await;
-                        return;
-                    }
-                }
-            }
-            if written != size {
-                let _ = tx
-                    .send(Err(std::io::Error::other("object changed while bundling")))
-                    .await;
-                return;
-            }
-            let pad = (BLOCK - (size as usize % BLOCK)) % BLOCK;
-            if !send(gz.write(&vec![0u8; pad])).await {
-                return;
-            }
-        }
-        // Two zero blocks end the archive.
-        if let Some(end) = gz.write(&[0u8; BLOCK * 2])
-            && tx.send(Ok(end)).await.is_err()
-        {
-            return;
-        }
-        match gz.0.finish() {
-            Ok(rest) if !rest.is_empty() => {
-                let _ = tx.send(Ok(Bytes::from(rest))).await;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-            }
-        }
-    });
+    tokio::spawn(write_archive(
+        services.storage.clone(),
+        folder.clone(),
+        files,
+        tx,
+    ));
     let body = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
     Ok((folder, body))
+}
+
+type Sender = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// The archive stopped: the client went away, or an error was sent to it.
+struct Stopped;
+
+/// Sends what the encoder produced, if anything.
+async fn send(tx: &Sender, out: Option<Bytes>) -> Result<(), Stopped> {
+    match out {
+        Some(bytes) => tx.send(Ok(bytes)).await.map_err(|_| Stopped),
+        None => Ok(()),
+    }
+}
+
+/// Ends the stream with `error`.
+async fn fail(tx: &Sender, error: std::io::Error) -> Stopped {
+    let _ = tx.send(Err(error)).await;
+    Stopped
+}
+
+/// Writes the archive of `files` (name, key, size) under the folder `dir`
+/// into `tx`, compressing as it goes.
+async fn write_archive(
+    storage: Storage,
+    dir: String,
+    files: Vec<(&'static str, String, u64)>,
+    tx: Sender,
+) {
+    let mut gz = Encoder(GzEncoder::new(
+        Vec::with_capacity(64 * 1024),
+        Compression::fast(),
+    ));
+    let now = chrono::Utc::now().timestamp();
+    for (file, key, size) in files {
+        let entry = header(&format!("{dir}/{file}"), size, now);
+        if write_file(&storage, &mut gz, &tx, &entry, &key, size)
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    // Two zero blocks end the archive.
+    if send(&tx, gz.write(&[0u8; BLOCK * 2])).await.is_err() {
+        return;
+    }
+    match gz.0.finish() {
+        Ok(rest) => {
+            let _ = send(&tx, (!rest.is_empty()).then(|| Bytes::from(rest))).await;
+        }
+        Err(e) => {
+            fail(&tx, e).await;
+        }
+    }
+}
+
+/// One archive entry: its header, the object's bytes read as they stream,
+/// and the padding to a whole block. The object must still be `size` bytes.
+async fn write_file(
+    storage: &Storage,
+    gz: &mut Encoder,
+    tx: &Sender,
+    entry: &[u8; BLOCK],
+    key: &str,
+    size: u64,
+) -> Result<(), Stopped> {
+    send(tx, gz.write(entry)).await?;
+    let mut body = match storage.get_stream(key).await {
+        Ok(b) => b,
+        Err(e) => return Err(fail(tx, std::io::Error::other(e.to_string())).await),
+    };
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(c) => {
+                written += c.len() as u64;
+                send(tx, gz.write(&c)).await?;
+            }
+            Err(e) => {
+                tracing::warn!(%e, key, "bundle read failed");
+                return Err(fail(tx, std::io::Error::other("storage read failed")).await);
+            }
+        }
+    }
+    if written != size {
+        return Err(fail(tx, std::io::Error::other("object changed while bundling")).await);
+    }
+    let pad = (BLOCK - (size as usize % BLOCK)) % BLOCK;
+    send(tx, gz.write(&vec![0u8; pad])).await
 }
 
 #[cfg(test)]

@@ -14,12 +14,16 @@ fn bundle_path(owner: Uuid, model: Uuid) -> String {
     format!("bundle/{owner}/{model}")
 }
 
+/// Signed links to each of the model's stored files and to its bundle.
+#[tracing::instrument(skip_all, fields(%owner, model = %id))]
 pub async fn links(
     services: &Services,
     owner: Uuid,
     id: Uuid,
 ) -> Result<ModelDownload, ServiceError> {
-    let prefix = super::storage_prefix(services, owner, id).await?;
+    let prefix = super::queries::stored(&services.pool, owner, id)
+        .await?
+        .storage_prefix;
     let mut files = Vec::new();
     let mut expires_at = chrono::Utc::now();
     for (name, key, size) in super::stored_files(services, &prefix).await? {
@@ -46,7 +50,7 @@ pub async fn links(
             name: "adapter.tar.gz".into(),
             url: format!(
                 "{}/api/models/{id}/bundle.tar.gz?owner={owner}&expires={expires}&sig={sig}",
-                services.config.public_url
+                services.config.server.public_url
             ),
             size_bytes: None,
         },
@@ -56,6 +60,7 @@ pub async fn links(
 }
 
 /// Checks a bundle link; `false` for a bad, tampered or expired one.
+#[tracing::instrument(skip_all, fields(%owner, model = %id))]
 pub fn verify_bundle(services: &Services, owner: Uuid, id: Uuid, expires: i64, sig: &str) -> bool {
     expires >= chrono::Utc::now().timestamp()
         && services

@@ -1,5 +1,8 @@
-//! Object paths, built here and nowhere else. The database stores only these
-//! paths; URLs are signed on request.
+//! Object keys, built and parsed here and nowhere else: datasets
+//! (`lora-datasets/…`), models' adapters (`lora-models/…`), Hub models for
+//! remote trainers (`base-models/…`) and Ray jobs' specs and reports
+//! (`ray-jobs/…`). The database stores only keys and prefixes; URLs are
+//! signed on request. A name a user gives passes [`safe_file_name`].
 
 use crate::error::ServiceError;
 use uuid::Uuid;
@@ -39,6 +42,58 @@ pub fn model_object(
         safe_file_name(kind)?,
         safe_file_name(file_name)?
     ))
+}
+
+/// `lora-models/{user_id}/{model_id}/adapter/`: where a model's adapter
+/// files are (a model's `storage_prefix`).
+pub fn adapter_prefix(user: Uuid, model: Uuid) -> String {
+    format!("lora-models/{user}/{model}/adapter/")
+}
+
+/// `lora-models/{user_id}/{model_id}/adapter/{file_name}`
+pub fn adapter_object(user: Uuid, model: Uuid, file_name: &str) -> Result<String, ServiceError> {
+    Ok(format!(
+        "{}{}",
+        adapter_prefix(user, model),
+        safe_file_name(file_name)?
+    ))
+}
+
+/// The object `file_name` under a stored prefix (a model's
+/// `storage_prefix`, ending in `/`). The names are this server's own
+/// (`jobs::spec::ARTIFACTS`), never a user's.
+pub fn object_in(prefix: &str, file_name: &str) -> String {
+    format!("{prefix}{file_name}")
+}
+
+/// The two ids after `prefix` in `key` (`{prefix}{owner}/{object}/…`).
+fn ids_after(prefix: &str, key: &str) -> Option<(Uuid, Uuid)> {
+    let mut parts = key.strip_prefix(prefix)?.split('/');
+    let owner = parts.next()?.parse().ok()?;
+    let object = parts.next()?.parse().ok()?;
+    Some((owner, object))
+}
+
+/// Owner and model of a model object key (`lora-models/<owner>/<model>/…`).
+pub fn model_of_key(key: &str) -> Option<(Uuid, Uuid)> {
+    ids_after("lora-models/", key)
+}
+
+/// Whether `key` is under the datasets' folder (`lora-datasets/…`).
+pub fn is_dataset_key(key: &str) -> bool {
+    key.starts_with("lora-datasets/")
+}
+
+/// Owner and dataset of a dataset object key
+/// (`lora-datasets/<owner>/<dataset>/…`).
+pub fn dataset_of_key(key: &str) -> Option<(Uuid, Uuid)> {
+    ids_after("lora-datasets/", key)
+}
+
+/// `ray-jobs/{cluster_job_id}/{file_name}`: a Ray job's spec and the
+/// reports its trainer writes.
+pub fn ray_job_object(id: &str, file_name: &str) -> String {
+    format!("ray-jobs/{id}/{file_name}")
 }
 
 /// `base-models/{name}/{file_name}`: a Hub model's files, for trainers on
@@ -101,6 +156,32 @@ mod tests {
             model_object(u, d, "adapter", "adapter_model.safetensors").unwrap(),
             format!("lora-models/{u}/{d}/adapter/adapter_model.safetensors")
         );
+        assert_eq!(
+            adapter_object(u, d, "adapter_model.safetensors").unwrap(),
+            model_object(u, d, "adapter", "adapter_model.safetensors").unwrap()
+        );
+        assert_eq!(
+            object_in(&adapter_prefix(u, d), "adapter_config.json"),
+            format!("lora-models/{u}/{d}/adapter/adapter_config.json")
+        );
+        assert_eq!(ray_job_object("j-1", "spec.json"), "ray-jobs/j-1/spec.json");
+    }
+
+    #[test]
+    fn model_keys_name_owner_and_model() {
+        let (o, m) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(
+            model_of_key(&adapter_object(o, m, "x.json").unwrap()),
+            Some((o, m))
+        );
+        assert_eq!(
+            model_of_key(&dataset_object(o, m, "x.jsonl").unwrap()),
+            None
+        );
+        let dataset = dataset_upload_object(&dataset_object(o, m, "x.jsonl").unwrap());
+        assert!(is_dataset_key(&dataset));
+        assert_eq!(dataset_of_key(&dataset), Some((o, m)));
+        assert_eq!(dataset_of_key("lora-datasets/x/y/z.jsonl"), None);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! whose URLs this server signs (HMAC) and serves itself, or S3-compatible
 //! storage with the store's own presigned URLs. Uploads stream to the store
 //! through a multipart writer, so a partial upload is never visible and
-//! memory stays flat whatever the size.
+//! memory stays flat whatever the size. Each call to the store has a span
+//! naming the object (never a signed URL).
 
 pub mod keys;
 pub mod s3;
@@ -105,6 +106,7 @@ impl Storage {
     }
 
     /// A URL the client PUTs the object to, valid for `ttl`, at most `max_bytes`.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn upload_url(
         &self,
         path: &str,
@@ -118,6 +120,7 @@ impl Storage {
     /// URL of the local store, which checks the size itself, or on S3 a
     /// presigned POST form whose policy makes S3 refuse anything over
     /// `max_bytes` (a presigned PUT cannot carry a size limit).
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn browser_upload(
         &self,
         path: &str,
@@ -145,6 +148,7 @@ impl Storage {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn download_url(&self, path: &str, ttl: Duration) -> Result<SignedUrl, ServiceError> {
         self.signed("GET", path, None, ttl).await
     }
@@ -211,6 +215,7 @@ impl Storage {
 
     /// Streams `body` into the object, stopping (and leaving nothing behind)
     /// past `max_bytes` or when the stream fails. Returns the size written.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn put_stream<S, E>(
         &self,
         path: &str,
@@ -247,6 +252,7 @@ impl Storage {
     }
 
     /// Writes a small object whole (a spec, a report).
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn put_bytes(&self, path: &str, bytes: Bytes) -> Result<(), ServiceError> {
         self.store
             .put(&object_path(path)?, bytes.into())
@@ -256,6 +262,7 @@ impl Storage {
     }
 
     /// A small object's bytes, or `None` when it does not exist.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn get_bytes(&self, path: &str) -> Result<Option<Bytes>, ServiceError> {
         match self.store.get(&object_path(path)?).await {
             Ok(result) => result
@@ -269,6 +276,7 @@ impl Storage {
     }
 
     /// The object's size, or `None` when it does not exist.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn size(&self, path: &str) -> Result<Option<u64>, ServiceError> {
         match self.store.head(&object_path(path)?).await {
             Ok(meta) => Ok(Some(meta.size)),
@@ -278,6 +286,7 @@ impl Storage {
     }
 
     /// The object's bytes as a stream.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn get_stream(
         &self,
         path: &str,
@@ -292,6 +301,7 @@ impl Storage {
 
     /// Moves an object to another path (S3: copy, then delete); `false` when
     /// there is nothing at `from`.
+    #[tracing::instrument(skip_all, fields(%from, %to))]
     pub async fn rename(&self, from: &str, to: &str) -> Result<bool, ServiceError> {
         match self
             .store
@@ -305,6 +315,7 @@ impl Storage {
     }
 
     /// Deletes the object; a missing one is already deleted.
+    #[tracing::instrument(skip_all, fields(%path))]
     pub async fn delete(&self, path: &str) -> Result<(), ServiceError> {
         match self.store.delete(&object_path(path)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

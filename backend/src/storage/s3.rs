@@ -2,12 +2,13 @@
 //! POST forms whose policy S3 itself enforces (this exact key, at most
 //! `max_bytes`, until the expiry) — a presigned PUT carries no size limit.
 
+use crate::config::Secret;
 use crate::hmac_sha256;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
 
 /// Where and as whom to reach the bucket. Anything unset falls back to the
 /// standard `AWS_*` variables and the default credential chain.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct S3Settings {
     /// `BRIGHTRUN_S3_BUCKET`.
     pub bucket: String,
@@ -17,27 +18,8 @@ pub struct S3Settings {
     pub region: Option<String>,
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`.
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for S3Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Settings")
-            .field("bucket", &self.bucket)
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id)
-            .field(
-                "secret_access_key",
-                &self.secret_access_key.as_ref().map(|_| "<set>"),
-            )
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<set>"),
-            )
-            .finish()
-    }
+    pub secret_access_key: Option<Secret<String>>,
+    pub session_token: Option<Secret<String>>,
 }
 
 impl S3Settings {
@@ -54,9 +36,11 @@ impl S3Settings {
             b = b.with_region(region);
         }
         if let (Some(id), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
-            b = b.with_access_key_id(id).with_secret_access_key(secret);
+            b = b
+                .with_access_key_id(id)
+                .with_secret_access_key(secret.expose());
             if let Some(token) = &self.session_token {
-                b = b.with_token(token);
+                b = b.with_token(token.expose());
             }
         }
         b

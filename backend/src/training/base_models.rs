@@ -53,8 +53,8 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
         shape: tiny_shape,
         stored_files: None,
     }];
-    if config.cluster == ClusterKind::Local
-        && let Ok(entries) = std::fs::read_dir(&config.models_dir)
+    if config.cluster.kind == ClusterKind::Local
+        && let Ok(entries) = std::fs::read_dir(&config.base_models.dir)
     {
         let mut found: Vec<BaseModel> = entries
             .filter_map(|e| e.ok())
@@ -87,8 +87,8 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
         found.sort_by(|a, b| a.id.cmp(&b.id));
         models.extend(found);
     }
-    if config.cluster != ClusterKind::Local {
-        models.extend(config.cluster_models.iter().map(|id| {
+    if config.cluster.kind != ClusterKind::Local {
+        models.extend(config.cluster.models.iter().map(|id| {
             let shape = remote_shape(id);
             BaseModel {
                 label: format!("{id} (on the cluster)"),
@@ -107,7 +107,7 @@ pub fn list(config: &Config) -> Vec<BaseModel> {
 /// folder whose files the download worker put in storage.
 fn stored_hub_models(config: &Config) -> Vec<BaseModel> {
     use crate::base_models::worker::STORED_MARKER;
-    let Ok(entries) = std::fs::read_dir(&config.models_dir) else {
+    let Ok(entries) = std::fs::read_dir(&config.base_models.dir) else {
         return Vec::new();
     };
     let mut found: Vec<BaseModel> = entries

@@ -3,6 +3,7 @@
 //! and the estimate, calibrated by the owner's finished jobs.
 
 pub mod base_models;
+pub mod queries;
 
 use crate::error::ServiceError;
 use crate::services::Services;
@@ -22,7 +23,7 @@ pub const MAX_GPU_COUNT: u32 = 8;
 /// The GPU catalog from `BRIGHTRUN_GPU_CATALOG` or the shipped default, with
 /// the configured CPU price.
 pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
-    let catalog = match &config.gpu_catalog {
+    let catalog = match &config.cluster.gpu_catalog {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 format!("cannot read BRIGHTRUN_GPU_CATALOG {}: {e}", path.display())
@@ -31,7 +32,7 @@ pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
         }
         None => GpuCatalog::default(),
     };
-    Ok(catalog.with_cpu_price(config.cpu_price_per_hour))
+    Ok(catalog.with_cpu_price(config.billing.cpu_price_per_hour))
 }
 
 /// The GPU types the configured cluster runs: the catalog entries of the
@@ -40,6 +41,7 @@ pub fn load_catalog(config: &crate::Config) -> Result<GpuCatalog, String> {
 /// clusters have CPU workers as well as GPU ones, and say nothing of them).
 /// An `http` agent that cannot be asked right now is taken to have the
 /// catalog's GPUs; a job it cannot run is refused when it is sent.
+#[tracing::instrument(skip_all)]
 pub async fn gpus(services: &Services) -> Vec<GpuType> {
     let catalog = &services.catalog;
     match services.cluster.devices().await {
@@ -72,6 +74,7 @@ async fn max_gpu_count(services: &Services) -> u32 {
     }
 }
 
+#[tracing::instrument(skip_all, fields(gpu = %id))]
 pub async fn gpu(services: &Services, id: &str) -> Result<GpuType, ServiceError> {
     let offered = gpus(services).await;
     if let Some(g) = offered.iter().find(|g| g.id == id) {
@@ -91,24 +94,19 @@ pub async fn gpu(services: &Services, id: &str) -> Result<GpuType, ServiceError>
     })
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner))]
 pub async fn options(services: &Services, owner: Uuid) -> Result<ConfigureOptions, ServiceError> {
-    let rows: Vec<(Uuid, String, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT id, name, stats FROM datasets
-         WHERE owner_id = $1 AND status = 'ready' AND deleted_at IS NULL
-         ORDER BY created_at DESC",
-    )
-    .bind(owner)
-    .fetch_all(&services.pool)
-    .await?;
-    let datasets = rows
+    let datasets = queries::ready_datasets(&services.pool, owner)
+        .await?
         .into_iter()
-        .map(|(id, name, stats)| {
-            let stats: DatasetStats = stats
+        .map(|row| {
+            let stats: DatasetStats = row
+                .stats
                 .and_then(|s| serde_json::from_value(s).ok())
                 .unwrap_or_default();
             ReadyDataset {
-                id,
-                name,
+                id: row.id,
+                name: row.name,
                 trainable_examples: stats.trainable_examples,
                 total_tokens: stats.tokens.total,
             }
@@ -127,19 +125,15 @@ pub async fn options(services: &Services, owner: Uuid) -> Result<ConfigureOption
 }
 
 /// A ready dataset's statistics, the owner's only.
+#[tracing::instrument(skip_all, fields(user = %owner, dataset = %dataset))]
 pub async fn ready_stats(
     services: &Services,
     owner: Uuid,
     dataset: Uuid,
 ) -> Result<DatasetStats, ServiceError> {
-    let row: Option<(String, Option<serde_json::Value>)> = sqlx::query_as(
-        "SELECT status, stats FROM datasets WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(dataset)
-    .bind(owner)
-    .fetch_optional(&services.pool)
-    .await?;
-    let Some((status, stats)) = row else {
+    let Some(queries::StatsRow { status, stats }) =
+        queries::dataset_stats(&services.pool, owner, dataset).await?
+    else {
         return Err(ServiceError::NotFound("Dataset"));
     };
     if status != "ready" {
@@ -174,27 +168,16 @@ async fn calibration(
     gpu_count: u32,
     base_model: &str,
 ) -> Result<Option<(f64, u32)>, ServiceError> {
-    let row: (Option<f64>, i64) = sqlx::query_as(
-        "SELECT avg(run.tps), count(*) FROM (
-             SELECT avg(m.tokens_per_second)::float8 AS tps
-             FROM training_jobs j JOIN metrics_points m ON m.job_id = j.id
-             WHERE j.owner_id = $1 AND j.status = 'completed' AND j.gpu_type = $2
-               AND j.gpu_count = $3 AND j.base_model = $4 AND j.deleted_at IS NULL
-               AND m.tokens_per_second > 0
-             GROUP BY j.id) run",
-    )
-    .bind(owner)
-    .bind(gpu_type)
-    .bind(gpu_count as i32)
-    .bind(base_model)
-    .fetch_one(&services.pool)
-    .await?;
-    Ok(match row {
-        (Some(tps), n) if n > 0 && tps > 0.0 => Some((tps, n as u32)),
+    let speed = queries::speed(&services.pool, owner, gpu_type, gpu_count, base_model).await?;
+    Ok(match speed.tokens_per_second {
+        Some(tps) if speed.runs > 0 && tps > 0.0 => Some((tps, speed.runs as u32)),
         _ => None,
     })
 }
 
+/// The estimate of a job: its config checked, its GPUs on offer, its
+/// datasets ready, calibrated by the owner's finished runs of the same setup.
+#[tracing::instrument(skip_all, fields(user = %owner, dataset = %req.dataset_id, gpu = %req.gpu_type))]
 pub async fn estimate_for(
     services: &Services,
     owner: Uuid,

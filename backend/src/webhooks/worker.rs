@@ -7,12 +7,12 @@ use crate::error::ServiceError;
 use crate::hmac_sha256;
 use crate::services::Services;
 use crate::webhooks::guard;
+use crate::webhooks::queries::{self, DueRow, FailedAttempt};
 use brightrun::webhooks::{
     DELIVERY_HEADER, EVENT_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, backoff_ms,
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::time::Duration;
-use uuid::Uuid;
 
 const BATCH: i64 = 20;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,89 +29,48 @@ fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     format!("sha256={}", hex::encode(mac))
 }
 
-#[derive(sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    attempts: i32,
-    event: String,
-    url: String,
-    secret: String,
-    notification_id: Uuid,
-    title: String,
-    message: String,
-    link: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
 /// One pass over due deliveries; returns how many were attempted.
+#[tracing::instrument(skip_all)]
 pub async fn tick(services: &Services) -> Result<usize, ServiceError> {
-    let due: Vec<Due> = sqlx::query_as(
-        "WITH due AS (
-             SELECT id FROM webhook_deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now()
-               AND EXISTS (SELECT 1 FROM webhooks w
-                           WHERE w.id = webhook_id AND w.deleted_at IS NULL)
-             ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
-         ), claimed AS (
-             UPDATE webhook_deliveries d SET next_attempt_at = now() + interval '2 minutes'
-             FROM due WHERE d.id = due.id
-             RETURNING d.id, d.attempts, d.event, d.webhook_id, d.notification_id
-         )
-         SELECT c.id, c.attempts, c.event, w.url, w.secret, c.notification_id,
-                n.title, n.message, n.link, n.created_at
-         FROM claimed c
-         JOIN webhooks w ON w.id = c.webhook_id AND w.deleted_at IS NULL
-         JOIN notifications n ON n.id = c.notification_id AND n.owner_id = w.owner_id",
-    )
-    .bind(BATCH)
-    .fetch_all(&services.pool)
-    .await?;
+    let due = queries::claim_due(&services.pool, BATCH).await?;
     let attempts = due.iter().map(|d| deliver(services, d));
     let results = futures::future::join_all(attempts).await;
     for (d, result) in due.iter().zip(results) {
-        let attempts = d.attempts + 1;
-        match result {
-            Ok(code) => {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'delivered', attempts = $2,
-                         last_status_code = $3, last_error = NULL, delivered_at = now()
-                     WHERE id = $1",
-                )
-                .bind(d.id)
-                .bind(attempts)
-                .bind(i32::from(code))
-                .execute(&services.pool)
-                .await?;
-            }
-            Err((code, error)) => {
-                let give_up = attempts as u32 >= MAX_ATTEMPTS;
-                let wait = backoff_ms(
-                    attempts as u32,
-                    services.config.webhook_backoff.as_millis() as u64,
-                );
-                tracing::info!(delivery = %d.id, attempts, %error, "webhook delivery failed");
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE 'pending' END,
-                         attempts = $2, last_status_code = $3, last_error = $4,
-                         next_attempt_at = now() + make_interval(secs => $6)
-                     WHERE id = $1",
-                )
-                .bind(d.id)
-                .bind(attempts)
-                .bind(code.map(i32::from))
-                .bind(error)
-                .bind(give_up)
-                .bind(wait as f64 / 1000.0)
-                .execute(&services.pool)
-                .await?;
-            }
-        }
+        record(services, d, result).await?;
     }
     Ok(due.len())
 }
 
+/// Records one attempt: delivered, or to be retried after a doubling wait,
+/// or failed for good after `MAX_ATTEMPTS`.
+async fn record(
+    services: &Services,
+    d: &DueRow,
+    result: Result<u16, (Option<u16>, String)>,
+) -> Result<(), ServiceError> {
+    let attempts = d.attempts + 1;
+    match result {
+        Ok(code) => queries::mark_delivered(&services.pool, d.id, attempts, i32::from(code)).await,
+        Err((code, error)) => {
+            let wait = backoff_ms(
+                attempts as u32,
+                services.config.webhooks.backoff.as_millis() as u64,
+            );
+            tracing::info!(delivery = %d.id, attempts, %error, "webhook delivery failed");
+            let failed = FailedAttempt {
+                attempts,
+                status_code: code.map(i32::from),
+                error,
+                give_up: attempts as u32 >= MAX_ATTEMPTS,
+                retry_in_secs: wait as f64 / 1000.0,
+            };
+            queries::mark_failed(&services.pool, d.id, &failed).await
+        }
+    }
+}
+
 /// POSTs one event; the status code on a 2xx, else what went wrong.
-async fn deliver(services: &Services, d: &Due) -> Result<u16, (Option<u16>, String)> {
+async fn deliver(services: &Services, d: &DueRow) -> Result<u16, (Option<u16>, String)> {
     let body = serde_json::to_vec(&serde_json::json!({
         "id": d.id,
         "event": d.event,

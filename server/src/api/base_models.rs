@@ -2,8 +2,8 @@
 //! add it (its download starts), follow it, delete it.
 
 use super::{ApiError, ApiJson, created, ok};
-use axum::Extension;
 use axum::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use brightrun::base_models::AddBaseModel;
 use brightrun_backend::accounts::CurrentUser;
@@ -15,14 +15,14 @@ fn download_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     _user: CurrentUser,
 ) -> Result<Response, ApiError> {
     Ok(ok(base_models::list(&services).await?))
 }
 
 pub async fn inspect(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<AddBaseModel>,
 ) -> Result<Response, ApiError> {
@@ -31,7 +31,7 @@ pub async fn inspect(
 }
 
 pub async fn add(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<AddBaseModel>,
 ) -> Result<Response, ApiError> {
@@ -41,7 +41,7 @@ pub async fn add(
 }
 
 pub async fn show(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     _user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -49,7 +49,7 @@ pub async fn show(
 }
 
 pub async fn delete(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

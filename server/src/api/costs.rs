@@ -2,8 +2,8 @@
 //! `/api/costs/summary`, and the monthly budget at `/api/settings/budget`.
 
 use super::{ApiError, ApiJson, ok};
-use axum::Extension;
 use axum::extract::Query;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use brightrun::costs::CostFilter;
@@ -57,7 +57,7 @@ fn filter(q: &ListQuery) -> Result<CostFilter, ServiceError> {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
@@ -93,7 +93,7 @@ pub async fn list(
 }
 
 pub async fn summary(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
     Ok(ok(costs::summary(&services, user.id).await?))
@@ -105,18 +105,18 @@ pub struct Budget {
 }
 
 pub async fn get_budget(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
-    let budget = costs::budget::get(&services.pool, user.id).await?;
+    let budget = costs::budget::get(&services, user.id).await?;
     Ok(ok(serde_json::json!({ "monthly_budget": budget })))
 }
 
 pub async fn set_budget(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<Budget>,
 ) -> Result<Response, ApiError> {
-    let budget = costs::budget::set(&services.pool, user.id, body.monthly_budget).await?;
+    let budget = costs::budget::set(&services, user.id, body.monthly_budget).await?;
     Ok(ok(serde_json::json!({ "monthly_budget": budget })))
 }

@@ -2,7 +2,7 @@
 //! show, edit, delete, cancel — all scoped to the caller.
 
 use super::{ApiError, ApiJson, created, ok};
-use axum::Extension;
+use axum::extract::State;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use brightrun::datasets::{DatasetFilter, DatasetFormat, NewDataset};
@@ -17,7 +17,7 @@ fn dataset_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 pub async fn create(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewDataset>,
 ) -> Result<Response, ApiError> {
@@ -25,7 +25,7 @@ pub async fn create(
 }
 
 pub async fn confirm(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -35,7 +35,7 @@ pub async fn confirm(
 }
 
 pub async fn cancel(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -53,7 +53,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
@@ -86,7 +86,7 @@ pub async fn list(
 }
 
 pub async fn show(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -102,7 +102,7 @@ pub struct Patch {
 }
 
 pub async fn update(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Patch>,
@@ -118,7 +118,7 @@ pub async fn update(
 }
 
 pub async fn delete(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -3,7 +3,7 @@
 
 use axum::response::{IntoResponse, Response};
 use brightrun_backend::ServiceError;
-use brightrun_backend::http::error_response;
+use brightrun_backend::rest_envelope::error_response;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -3,7 +3,7 @@
 //! may be configured with.
 
 use super::{ApiError, ApiJson, created, ok};
-use axum::Extension;
+use axum::extract::State;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use brightrun::jobs::{EstimateRequest, JobFilter, NewJob};
@@ -17,14 +17,14 @@ fn job_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 pub async fn options(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
     Ok(ok(training::options(&services, user.id).await?))
 }
 
 pub async fn estimate(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<EstimateRequest>,
 ) -> Result<Response, ApiError> {
@@ -32,7 +32,7 @@ pub async fn estimate(
 }
 
 pub async fn create(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewJob>,
 ) -> Result<Response, ApiError> {
@@ -48,7 +48,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 pub async fn show(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -84,7 +84,7 @@ pub struct MetricsQuery {
 }
 
 pub async fn metrics(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(query): Query<MetricsQuery>,
@@ -105,7 +105,7 @@ pub struct LogsQuery {
 }
 
 pub async fn logs(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(query): Query<LogsQuery>,
@@ -117,7 +117,7 @@ pub async fn logs(
 }
 
 pub async fn cancel(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -125,7 +125,7 @@ pub async fn cancel(
 }
 
 pub async fn retry(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -1,6 +1,6 @@
 //! The REST API under `/api` (DESIGN §4.1): the same operations the UI's
 //! server functions offer, for scripts. Success is `{"success": true,
-//! "data": …}`; errors are the envelope of `brightrun_backend::http`.
+//! "data": …}`; errors are the envelope of `brightrun_backend::rest_envelope`.
 
 mod auth;
 mod base_models;
@@ -18,12 +18,13 @@ mod webhooks;
 pub use error::ApiError;
 pub use json::{ApiJson, created, ok};
 
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
 use axum::routing::{delete, get, patch, post};
-use axum::{Extension, Router};
 use brightrun_backend::Services;
-use leptos::config::LeptosOptions;
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/auth/signup", post(auth::sign_up))
@@ -87,7 +88,7 @@ pub fn router() -> Router<LeptosOptions> {
 }
 
 /// Up, and when each background worker last finished a tick.
-async fn health(Extension(services): Extension<Services>) -> axum::response::Response {
+async fn health(State(services): State<Services>) -> axum::response::Response {
     ok(serde_json::json!({ "status": "ok", "workers": services.workers.report() }))
 }
 

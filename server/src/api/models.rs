@@ -4,8 +4,8 @@
 
 use super::{ApiError, ApiJson, ok};
 use crate::storage_routes::forbidden;
-use axum::Extension;
 use axum::body::Body;
+use axum::extract::State;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +28,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
@@ -48,7 +48,7 @@ pub async fn list(
 }
 
 pub async fn show(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -56,7 +56,7 @@ pub async fn show(
 }
 
 pub async fn update(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ModelUpdate>,
@@ -67,7 +67,7 @@ pub async fn update(
 }
 
 pub async fn delete(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -77,7 +77,7 @@ pub async fn delete(
 }
 
 pub async fn download(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -97,7 +97,7 @@ pub struct BundleQuery {
 }
 
 pub async fn bundle(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     Path(id): Path<String>,
     query: Result<Query<BundleQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {

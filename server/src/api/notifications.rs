@@ -1,7 +1,7 @@
 //! `/api/notifications` (page, per_page, unread), mark one or all read.
 
 use super::{ApiError, ok};
-use axum::Extension;
+use axum::extract::State;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use brightrun_backend::accounts::CurrentUser;
@@ -18,12 +18,12 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     Ok(ok(notifications::list(
-        &services.pool,
+        &services,
         user.id,
         q.unread,
         q.page.unwrap_or(1),
@@ -33,19 +33,19 @@ pub async fn list(
 }
 
 pub async fn mark_read(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ServiceError::NotFound("Notification"))?;
-    notifications::mark_read(&services.pool, user.id, id).await?;
+    notifications::mark_read(&services, user.id, id).await?;
     Ok(ok(serde_json::json!({ "read": id })))
 }
 
 pub async fn mark_all_read(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
-    let n = notifications::mark_all_read(&services.pool, user.id).await?;
+    let n = notifications::mark_all_read(&services, user.id).await?;
     Ok(ok(serde_json::json!({ "marked": n })))
 }

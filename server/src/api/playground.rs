@@ -6,8 +6,8 @@
 //! `error`). Closing the response stops the generation.
 
 use super::{ApiError, ApiJson};
-use axum::Extension;
 use axum::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use brightrun::generation::GenerationRequest;
 use brightrun_backend::accounts::CurrentUser;
@@ -15,7 +15,7 @@ use brightrun_backend::{ServiceError, Services, generation};
 use uuid::Uuid;
 
 pub async fn chat(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<GenerationRequest>,

@@ -2,8 +2,8 @@
 //! /api/tokens`, `DELETE /api/tokens/{id}`.
 
 use super::{ApiError, ApiJson, created, ok};
-use axum::Extension;
 use axum::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use brightrun_backend::accounts::{CurrentUser, tokens};
 use brightrun_backend::{ServiceError, Services};
@@ -19,29 +19,29 @@ pub struct NewToken {
 }
 
 pub async fn create(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
     Ok(created(
-        tokens::create(&services.pool, &user, &body.name, body.expires_in_days).await?,
+        tokens::create(&services, &user, &body.name, body.expires_in_days).await?,
     ))
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
-    Ok(ok(tokens::list(&services.pool, user.id).await?))
+    Ok(ok(tokens::list(&services, user.id).await?))
 }
 
 pub async fn revoke(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     // A malformed id is as unknown as someone else's.
     let id = Uuid::parse_str(&id).map_err(|_| ServiceError::NotFound("API token"))?;
-    tokens::revoke(&services.pool, user.id, id).await?;
+    tokens::revoke(&services, user.id, id).await?;
     Ok(ok(serde_json::json!({ "revoked": id })))
 }

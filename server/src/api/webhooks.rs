@@ -2,8 +2,8 @@
 //! remove, and each hook's delivery attempts.
 
 use super::{ApiError, ApiJson, created, ok};
-use axum::Extension;
 use axum::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use brightrun::webhooks::NewWebhook;
 use brightrun_backend::accounts::CurrentUser;
@@ -15,39 +15,37 @@ fn hook_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 pub async fn create(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     ApiJson(body): ApiJson<NewWebhook>,
 ) -> Result<Response, ApiError> {
-    Ok(created(
-        webhooks::create(&services.pool, &services.webhook_guard, user.id, body).await?,
-    ))
+    Ok(created(webhooks::create(&services, user.id, body).await?))
 }
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
-    Ok(ok(webhooks::list(&services.pool, user.id).await?))
+    Ok(ok(webhooks::list(&services, user.id).await?))
 }
 
 pub async fn delete(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = hook_id(&id)?;
-    webhooks::delete(&services.pool, user.id, id).await?;
+    webhooks::delete(&services, user.id, id).await?;
     Ok(ok(serde_json::json!({ "deleted": id })))
 }
 
 pub async fn deliveries(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(ok(webhooks::deliveries(
-        &services.pool,
+        &services,
         user.id,
         Some(hook_id(&id)?),
     )

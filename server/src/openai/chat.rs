@@ -4,8 +4,8 @@
 
 use super::error::OpenAiError;
 use super::wire::ChatRequest;
-use axum::Extension;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use brightrun::cluster::{GenerateEvent, GenerateUsage};
@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use uuid::Uuid;
 
 pub async fn completions(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: Result<CurrentUser, ServiceError>,
     body: Bytes,
 ) -> Result<Response, OpenAiError> {

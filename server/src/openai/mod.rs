@@ -9,11 +9,11 @@ mod wire;
 
 pub use error::OpenAiError;
 
+use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
-use leptos::config::LeptosOptions;
 
-pub fn router() -> Router<LeptosOptions> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/chat/completions", post(chat::completions))
         .route("/models", get(models::list))

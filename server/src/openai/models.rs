@@ -2,13 +2,14 @@
 //! shape; their ids are what `model` takes.
 
 use super::error::OpenAiError;
-use axum::{Extension, Json};
+use axum::Json;
+use axum::extract::State;
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::{ServiceError, Services, generation};
 use serde_json::{Value, json};
 
 pub async fn list(
-    Extension(services): Extension<Services>,
+    State(services): State<Services>,
     user: Result<CurrentUser, ServiceError>,
 ) -> Result<Json<Value>, OpenAiError> {
     let user = user?;

@@ -313,7 +313,7 @@ async fn a_concurrent_burst_of_sign_ins_is_counted_whole(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    let pruned = brightrun_backend::accounts::rate_limit::prune(&app.pool)
+    let pruned = brightrun_backend::accounts::rate_limit::prune(&app.services)
         .await
         .unwrap();
     assert_eq!(

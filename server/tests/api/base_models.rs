@@ -345,7 +345,7 @@ async fn a_hub_model_is_looked_up_downloaded_resumed_after_a_cut_and_trained(poo
         Some(format!("bytes={}-", weights.len() / 2)),
         "the second request asks only for what is missing"
     );
-    let folder = app.services.config.models_dir.join("acme--tiny-chat");
+    let folder = app.services.config.base_models.dir.join("acme--tiny-chat");
     assert_eq!(
         std::fs::read(folder.join("model.safetensors")).unwrap(),
         weights
@@ -493,7 +493,7 @@ async fn gated_corrupt_and_unusable_repositories_are_refused_with_the_reason(poo
         why.contains("model.safetensors") && why.contains("checksum"),
         "{why}"
     );
-    let models = &app.services.config.models_dir;
+    let models = &app.services.config.base_models.dir;
     assert!(!models.join("acme--corrupt").exists());
 
     // Deleting a failed download removes what it fetched; users may not delete.

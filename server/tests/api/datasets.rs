@@ -64,7 +64,7 @@ async fn eq12_jsonl_becomes_ready_with_real_token_statistics(pool: PgPool) {
     assert_eq!(body2["data"]["report"]["stats"]["pairs"], 89);
     assert_eq!(body2["data"]["report"]["stats"]["tokens"], stats["tokens"]);
 
-    let summary = brightrun_backend::dashboard::summary(&app.pool, app_user(&app).await)
+    let summary = brightrun_backend::dashboard::summary(&app.services, app_user(&app).await)
         .await
         .unwrap();
     assert_eq!(
@@ -155,7 +155,7 @@ async fn uploads_over_the_limit_are_refused_and_leave_nothing(pool: PgPool) {
         status, 409,
         "no object was kept, so there is nothing to confirm"
     );
-    let files = walk(&app.services.config.storage_dir);
+    let files = walk(&app.services.config.storage.dir);
     assert!(files.is_empty(), "partial upload left behind: {files:?}");
 
     // Cancel removes the pending row.
@@ -326,7 +326,7 @@ async fn another_users_dataset_is_not_found_on_every_route(pool: PgPool) {
     brightrun_backend::datasets::cleanup::tick(&app.services)
         .await
         .unwrap();
-    assert!(walk(&app.services.config.storage_dir).is_empty());
+    assert!(walk(&app.services.config.storage.dir).is_empty());
 }
 
 #[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
@@ -381,7 +381,7 @@ async fn abandoned_uploads_are_cleaned_up(pool: PgPool) {
             .status(),
         200
     );
-    assert_eq!(walk(&app.services.config.storage_dir).len(), 1);
+    assert_eq!(walk(&app.services.config.storage.dir).len(), 1);
     // Not yet stale: kept.
     assert_eq!(
         brightrun_backend::datasets::cleanup::tick(&app.services)
@@ -404,7 +404,7 @@ async fn abandoned_uploads_are_cleaned_up(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(rows, 0);
-    assert!(walk(&app.services.config.storage_dir).is_empty());
+    assert!(walk(&app.services.config.storage.dir).is_empty());
 }
 
 async fn app_user(app: &TestApp) -> uuid::Uuid {
@@ -455,7 +455,7 @@ async fn a_confirmed_datasets_file_cannot_be_replaced_through_its_upload_url(poo
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let stored = std::fs::read(app.services.config.storage_dir.join(&key)).unwrap();
+    let stored = std::fs::read(app.services.config.storage.dir.join(&key)).unwrap();
     assert_eq!(stored, original);
 }
 
@@ -496,7 +496,7 @@ async fn a_dataset_whose_file_went_missing_is_invalid_not_validating_forever(poo
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    std::fs::remove_file(app.services.config.storage_dir.join(&key)).unwrap();
+    std::fs::remove_file(app.services.config.storage.dir.join(&key)).unwrap();
     let validated = brightrun_backend::datasets::worker::tick(&app.services)
         .await
         .unwrap();

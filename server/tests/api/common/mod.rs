@@ -35,7 +35,9 @@ impl TestApp {
         ]);
         map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
-        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(config.server.addr)
+            .await
+            .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let services = Services::new(pool.clone(), config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
