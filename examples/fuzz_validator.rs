@@ -8,7 +8,7 @@
 //!
 //! `cargo run --release --example fuzz_validator -- SECONDS [SEED_FILE]...`
 //! prints executions and findings; a failure is shrunk by proptest and
-//! printed, to be kept as a regression test in src/datasets/validator.rs.
+//! printed, to be kept as a regression test in tests/datasets_bad_input.rs.
 
 use brightrun::datasets::{
     CharEstimate, ValidationLimits, Validator, training_examples, validate_bytes,

@@ -112,11 +112,11 @@ fn trained_share(stats: &DatasetStats) -> Option<f64> {
     (stats.tokens.total > 0).then(|| stats.tokens.trained as f64 / stats.tokens.total as f64)
 }
 
+/// Steps, tokens, duration and cost of a run, and whether it fits.
 pub fn estimate(input: &EstimateInput) -> Estimate {
     let EstimateInput {
         stats,
         config,
-        model,
         gpu,
         gpu_count,
         ..
@@ -129,22 +129,8 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let total_tokens = (per_epoch as f64 * steps.epochs_run).round() as u64;
     let trained_tokens =
         trained_share(stats).map_or(0, |s| (total_tokens as f64 * s).round() as u64);
-    let (tokens_per_second, throughput) = match input.calibration {
-        Some((tps, jobs)) if tps > 0.0 && jobs > 0 => (tps, Throughput::Calibrated { jobs }),
-        _ => {
-            let size = (model.parameters.max(1) as f64 / REFERENCE_PARAMETERS).max(1e-6);
-            let one = gpu.tokens_per_second_7b / size;
-            (
-                one * (1.0 + SCALING_EFFICIENCY * (count - 1) as f64),
-                Throughput::Baseline,
-            )
-        }
-    };
-    let validation_tokens = match input.validation {
-        Some(file) => tokens_per_epoch(file, &config.clone().with_validation_file(true)),
-        None => tokens_per_epoch(stats, &config.clone().with_validation_file(true))
-            .saturating_sub(per_epoch),
-    };
+    let (tokens_per_second, throughput) = throughput(input, count);
+    let validation_tokens = validation_tokens(input, per_epoch);
     let evaluations = if validation_tokens == 0 {
         0
     } else {
@@ -154,7 +140,59 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let eval_s = (evaluations * validation_tokens) as f64 * FORWARD_SHARE / tokens_per_second;
     let duration_s = gpu.startup_s + total_tokens as f64 / tokens_per_second + eval_s;
     let cost = duration_s / 3600.0 * gpu.price_per_hour * count as f64;
+    Estimate {
+        total_steps: steps.total_steps,
+        training_examples: steps.train_examples,
+        tokens_per_epoch: per_epoch,
+        total_tokens,
+        trained_tokens,
+        tokens_per_second,
+        evaluations,
+        validation_tokens,
+        eval_s,
+        throughput,
+        startup_s: gpu.startup_s,
+        duration_s,
+        gpu_type: gpu.id.clone(),
+        gpu_count: count,
+        price_per_hour: gpu.price_per_hour,
+        cost,
+        fit: fit_check(input),
+    }
+}
 
+/// Tokens per second of the whole run: measured when finished jobs have
+/// calibrated it, else the catalog's 7B baseline scaled to the model's size
+/// and the GPU count.
+fn throughput(input: &EstimateInput, count: u32) -> (f64, Throughput) {
+    match input.calibration {
+        Some((tps, jobs)) if tps > 0.0 && jobs > 0 => (tps, Throughput::Calibrated { jobs }),
+        _ => {
+            let size = (input.model.parameters.max(1) as f64 / REFERENCE_PARAMETERS).max(1e-6);
+            let one = input.gpu.tokens_per_second_7b / size;
+            (
+                one * (1.0 + SCALING_EFFICIENCY * (count - 1) as f64),
+                Throughput::Baseline,
+            )
+        }
+    }
+}
+
+/// Tokens of one validation pass: the separate file, else the share held
+/// out of the dataset.
+fn validation_tokens(input: &EstimateInput, per_epoch: u64) -> u64 {
+    let with_file = input.config.clone().with_validation_file(true);
+    match input.validation {
+        Some(file) => tokens_per_epoch(file, &with_file),
+        None => tokens_per_epoch(input.stats, &with_file).saturating_sub(per_epoch),
+    }
+}
+
+/// The run's memory against the GPU's (or, for `cpu`, the machine's).
+fn fit_check(input: &EstimateInput) -> FitCheck {
+    let EstimateInput {
+        config, model, gpu, ..
+    } = *input;
     let dtype = base_dtype(config, gpu);
     let mem = memory::estimate_run(
         model,
@@ -188,29 +226,11 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
             memory::advice(&mem, a, config.batch_size as u64, config.max_seq_len as u64)
         )
     });
-    Estimate {
-        total_steps: steps.total_steps,
-        training_examples: steps.train_examples,
-        tokens_per_epoch: per_epoch,
-        total_tokens,
-        trained_tokens,
-        tokens_per_second,
-        evaluations,
-        validation_tokens,
-        eval_s,
-        throughput,
-        startup_s: gpu.startup_s,
-        duration_s,
-        gpu_type: gpu.id.clone(),
-        gpu_count: count,
-        price_per_hour: gpu.price_per_hour,
-        cost,
-        fit: FitCheck {
-            needed_bytes: mem.total(),
-            available_bytes: available,
-            fits,
-            warning,
-        },
+    FitCheck {
+        needed_bytes: mem.total(),
+        available_bytes: available,
+        fits,
+        warning,
     }
 }
 
