@@ -6,6 +6,7 @@
 pub mod work;
 
 use crate::error::ServiceError;
+use crate::jobs::queries::Used;
 use brightrun::DatasetStatus;
 use brightrun::datasets::{
     Dataset, DatasetDetail, DatasetFilter, DatasetFormat, DatasetPage, NewDataset, ValidationReport,
@@ -292,7 +293,8 @@ pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), Ser
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ServiceError::NotFound("Dataset"))?;
-    if let Some(job) = crate::jobs::queries::active_on_dataset(&mut tx, owner, id).await? {
+    if let Some(job) = crate::jobs::queries::active_using(&mut tx, owner, Used::Dataset(id)).await?
+    {
         return Err(crate::jobs::queries::in_use("dataset", job));
     }
     sqlx::query!(

@@ -3,6 +3,7 @@
 //! another user's id is simply not found.
 
 use crate::error::ServiceError;
+use crate::jobs::queries::Used;
 use brightrun::models::{Model, ModelFilter, ModelVersion};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -137,7 +138,7 @@ pub async fn soft_delete(pool: &PgPool, owner: Uuid, id: Uuid) -> Result<(), Ser
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ServiceError::NotFound("Model"))?;
-    if let Some(job) = crate::jobs::queries::active_on_model(&mut tx, owner, id).await? {
+    if let Some(job) = crate::jobs::queries::active_using(&mut tx, owner, Used::Model(id)).await? {
         return Err(crate::jobs::queries::in_use("model", job));
     }
     sqlx::query!(

@@ -11,39 +11,35 @@ pub struct ActiveJob {
     pub status: String,
 }
 
-/// The owner's first queued or running job that trains on `dataset`.
-pub async fn active_on_dataset(
-    conn: &mut sqlx::PgConnection,
-    owner: Uuid,
-    dataset: Uuid,
-) -> Result<Option<ActiveJob>, ServiceError> {
-    Ok(sqlx::query_as!(
-        ActiveJob,
-        "SELECT j.name, j.status FROM training_jobs j
-         WHERE j.dataset_id = $1 AND j.owner_id = $2 AND j.deleted_at IS NULL
-           AND j.status IN ('queued', 'initializing', 'running')
-         ORDER BY j.created_at LIMIT 1",
-        dataset,
-        owner,
-    )
-    .fetch_optional(conn)
-    .await?)
+/// What a job may use that is being deleted.
+#[derive(Clone, Copy)]
+pub enum Used {
+    /// The dataset it trains on.
+    Dataset(Uuid),
+    /// The model it continues.
+    Model(Uuid),
 }
 
-/// The owner's first queued or running job that continues `model`.
-pub async fn active_on_model(
+/// The owner's first queued or running job that uses `what`.
+pub async fn active_using(
     conn: &mut sqlx::PgConnection,
     owner: Uuid,
-    model: Uuid,
+    what: Used,
 ) -> Result<Option<ActiveJob>, ServiceError> {
+    let (dataset, model) = match what {
+        Used::Dataset(id) => (Some(id), None),
+        Used::Model(id) => (None, Some(id)),
+    };
     Ok(sqlx::query_as!(
         ActiveJob,
         "SELECT j.name, j.status FROM training_jobs j
-         WHERE j.parent_model_id = $1 AND j.owner_id = $2 AND j.deleted_at IS NULL
+         WHERE j.owner_id = $1 AND j.deleted_at IS NULL
+           AND (j.dataset_id = $2 OR j.parent_model_id = $3)
            AND j.status IN ('queued', 'initializing', 'running')
          ORDER BY j.created_at LIMIT 1",
-        model,
         owner,
+        dataset,
+        model,
     )
     .fetch_optional(conn)
     .await?)

@@ -10,6 +10,6 @@ pub mod lifecycle;
 pub mod points;
 pub mod tick;
 
-pub use in_use::{ActiveJob, active_on_dataset, active_on_model, in_use};
+pub use in_use::{ActiveJob, Used, active_using, in_use};
 pub use jobs::{NewJobRow, config_and_estimate, get, insert};
 pub use points::{eval_points, metric_count, metrics, metrics_at};
