@@ -4,7 +4,7 @@
 use brightrun_trainer::device;
 use brightrun_trainer::report::Reporter;
 use brightrun_trainer::spec::{JobSpec, Output};
-use brightrun_trainer::train::{self, Event};
+use brightrun_trainer::train::{self, Event, TrainOutcome};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -192,42 +192,11 @@ fn default_work_dir(spec: &JobSpec) -> PathBuf {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let text = if args.spec.starts_with("http://") || args.spec.starts_with("https://") {
-        brightrun_trainer::transfer::get(&args.spec, brightrun_trainer::transfer::MAX_SPEC_BYTES)
-            .map_err(|e| e.to_string())
-            .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
-    } else {
-        std::fs::read_to_string(&args.spec).map_err(|e| e.to_string())
-    };
-    let text = match text {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: reading the spec: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let spec = match JobSpec::from_json(&text) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: the spec: {e}");
-            return ExitCode::from(1);
-        }
+    let Some(spec) = read_spec(&args.spec) else {
+        return ExitCode::from(1);
     };
     let work_dir = args.work_dir.unwrap_or_else(|| default_work_dir(&spec));
-
-    // SIGINT/SIGTERM stop the run at its next step; its checkpoints stay.
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            rt.block_on(shutdown_signal());
-            eprintln!("stopping at the next step");
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
+    let cancel = cancel_on_signal();
 
     // The device first. On a scheduler's node (Ray) CUDA_VISIBLE_DEVICES
     // shows the trainer only the GPUs it was given: a job asking for a GPU
@@ -259,6 +228,55 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: the final status did not reach the server: {e}");
         return ExitCode::from(1);
     }
+    print_result(result)
+}
+
+/// The spec from a file or a URL; None (the error printed) when it cannot
+/// be read or is not a valid spec.
+fn read_spec(from: &str) -> Option<JobSpec> {
+    let text = if from.starts_with("http://") || from.starts_with("https://") {
+        brightrun_trainer::transfer::get(from, brightrun_trainer::transfer::MAX_SPEC_BYTES)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
+    } else {
+        std::fs::read_to_string(from).map_err(|e| e.to_string())
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: reading the spec: {e}");
+            return None;
+        }
+    };
+    match JobSpec::from_json(&text) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("error: the spec: {e}");
+            None
+        }
+    }
+}
+
+/// A flag SIGINT/SIGTERM set: the run stops at its next step; its
+/// checkpoints stay.
+fn cancel_on_signal() -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(shutdown_signal());
+            eprintln!("stopping at the next step");
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    cancel
+}
+
+/// The run's last line, `completed` or `failed`, and its exit code.
+fn print_result(result: brightrun_trainer::Result<TrainOutcome>) -> ExitCode {
     match result {
         Ok(outcome) => {
             let done = serde_json::json!({

@@ -166,74 +166,108 @@ pub fn weights(seed: u64, device: &Device) -> Result<HashMap<String, Tensor>> {
 }
 
 /// Seeded random weights for any untied-or-tied Llama shape (benchmarks
-/// use a ~100M-parameter one).
+/// use a ~100M-parameter one). The draws go in a fixed order (embeddings,
+/// every layer's projections, the norms, the biases, the head), so a seed
+/// always gives the same weights.
 pub fn random_weights(
     c: &ModelConfig,
     seed: u64,
     device: &Device,
 ) -> Result<HashMap<String, Tensor>> {
-    let mut rng = TrainRng::derive(seed, NAME);
-    let mut w = HashMap::new();
-    let normal = |w: &mut HashMap<String, Tensor>,
-                  name: String,
-                  rows: usize,
-                  cols: usize,
-                  rng: &mut TrainRng|
-     -> Result<()> {
-        let t = Tensor::from_vec(rng.normal(rows * cols, 0.02), (rows, cols), device)?;
-        w.insert(name, t);
-        Ok(())
+    let mut d = Draw {
+        rng: TrainRng::derive(seed, NAME),
+        w: HashMap::new(),
+        device,
     };
-    let (h, q, kv) = (
+    d.normal(
+        "model.embed_tokens.weight".into(),
+        c.vocab_size,
+        c.hidden_size,
+    )?;
+    for i in 0..c.num_hidden_layers {
+        let p = format!("model.layers.{i}");
+        for (name, rows, cols) in projection_shapes(c) {
+            d.normal(format!("{p}.{name}.weight"), rows, cols)?;
+        }
+    }
+    draw_norms(c, &mut d)?;
+    if c.attention_bias {
+        draw_biases(c, &mut d)?;
+    }
+    if !c.tie_word_embeddings {
+        d.normal("lm_head.weight".into(), c.vocab_size, c.hidden_size)?;
+    }
+    Ok(d.w)
+}
+
+/// The weights drawn so far, and what draws the next.
+struct Draw<'a> {
+    rng: TrainRng,
+    w: HashMap<String, Tensor>,
+    device: &'a Device,
+}
+
+impl Draw<'_> {
+    /// A [rows, cols] matrix, normal with std 0.02.
+    fn normal(&mut self, name: String, rows: usize, cols: usize) -> Result<()> {
+        let t = Tensor::from_vec(
+            self.rng.normal(rows * cols, 0.02),
+            (rows, cols),
+            self.device,
+        )?;
+        self.w.insert(name, t);
+        Ok(())
+    }
+}
+
+/// The hidden width and the widths of q and of k and v.
+fn widths(c: &ModelConfig) -> (usize, usize, usize) {
+    (
         c.hidden_size,
         c.num_attention_heads * c.head_dim,
         c.num_key_value_heads * c.head_dim,
-    );
+    )
+}
+
+/// Each layer's projections, by their names under the layer, with their
+/// [out, in] shapes.
+fn projection_shapes(c: &ModelConfig) -> Vec<(&'static str, usize, usize)> {
+    let (h, q, kv) = widths(c);
     let im = c.intermediate_size;
-    normal(
-        &mut w,
-        "model.embed_tokens.weight".into(),
-        c.vocab_size,
-        h,
-        &mut rng,
-    )?;
-    let fused = c.fused_projections();
-    for i in 0..c.num_hidden_layers {
-        let p = format!("model.layers.{i}");
-        let shapes: Vec<(&str, usize, usize)> = if fused {
-            vec![
-                ("self_attn.qkv_proj", q + 2 * kv, h),
-                ("self_attn.o_proj", h, q),
-                ("mlp.gate_up_proj", 2 * im, h),
-                ("mlp.down_proj", h, im),
-            ]
-        } else {
-            vec![
-                ("self_attn.q_proj", q, h),
-                ("self_attn.k_proj", kv, h),
-                ("self_attn.v_proj", kv, h),
-                ("self_attn.o_proj", h, q),
-                ("mlp.gate_proj", im, h),
-                ("mlp.up_proj", im, h),
-                ("mlp.down_proj", h, im),
-            ]
-        };
-        for (name, rows, cols) in shapes {
-            normal(&mut w, format!("{p}.{name}.weight"), rows, cols, &mut rng)?;
-        }
+    if c.fused_projections() {
+        vec![
+            ("self_attn.qkv_proj", q + 2 * kv, h),
+            ("self_attn.o_proj", h, q),
+            ("mlp.gate_up_proj", 2 * im, h),
+            ("mlp.down_proj", h, im),
+        ]
+    } else {
+        vec![
+            ("self_attn.q_proj", q, h),
+            ("self_attn.k_proj", kv, h),
+            ("self_attn.v_proj", kv, h),
+            ("self_attn.o_proj", h, q),
+            ("mlp.gate_proj", im, h),
+            ("mlp.up_proj", im, h),
+            ("mlp.down_proj", h, im),
+        ]
     }
-    // Norms at one (Gemma's at zero: it scales by 1 + w), except in the
-    // architectures added after Llama, Mistral and Qwen2, whose tests
-    // need norms that are not the identity to tell 1 + w from w.
+}
+
+/// Norms at one (Gemma's at zero: it scales by 1 + w), except in the
+/// architectures added after Llama, Mistral and Qwen2, whose tests
+/// need norms that are not the identity to tell 1 + w from w.
+fn draw_norms(c: &ModelConfig, d: &mut Draw) -> Result<()> {
+    let h = c.hidden_size;
     let plain = matches!(c.model_type.as_str(), "llama" | "mistral" | "qwen2");
-    let mut norm = |w: &mut HashMap<String, Tensor>, name: String, n: usize| -> Result<()> {
+    let norm = |d: &mut Draw, name: String, n: usize| -> Result<()> {
         let base = if c.arch.gemma { 0.0 } else { 1.0 };
         let values: Vec<f32> = if plain {
             vec![base; n]
         } else {
-            rng.normal(n, 0.1).into_iter().map(|x| x + base).collect()
+            d.rng.normal(n, 0.1).into_iter().map(|x| x + base).collect()
         };
-        w.insert(name, Tensor::from_vec(values, n, device)?);
+        d.w.insert(name, Tensor::from_vec(values, n, d.device)?);
         Ok(())
     };
     let mut names = vec!["input_layernorm", "post_attention_layernorm"];
@@ -242,36 +276,37 @@ pub fn random_weights(
     }
     for i in 0..c.num_hidden_layers {
         for n in &names {
-            norm(&mut w, format!("model.layers.{i}.{n}.weight"), h)?;
+            norm(d, format!("model.layers.{i}.{n}.weight"), h)?;
         }
         if c.arch.qk_norm {
             for n in ["q_norm", "k_norm"] {
                 norm(
-                    &mut w,
+                    d,
                     format!("model.layers.{i}.self_attn.{n}.weight"),
                     c.head_dim,
                 )?;
             }
         }
     }
-    norm(&mut w, "model.norm.weight".into(), h)?;
-    if c.attention_bias {
-        for i in 0..c.num_hidden_layers {
-            let p = format!("model.layers.{i}.self_attn");
-            let mut biases = vec![("q_proj", q), ("k_proj", kv), ("v_proj", kv)];
-            if c.o_bias() {
-                biases.push(("o_proj", h));
-            }
-            for (name, n) in biases {
-                let t = Tensor::from_vec(rng.normal(n, 0.02), n, device)?;
-                w.insert(format!("{p}.{name}.bias"), t);
-            }
+    norm(d, "model.norm.weight".into(), h)
+}
+
+/// q, k and v's biases (and o's, where the architecture has one), normal
+/// with std 0.02.
+fn draw_biases(c: &ModelConfig, d: &mut Draw) -> Result<()> {
+    let (h, q, kv) = widths(c);
+    for i in 0..c.num_hidden_layers {
+        let p = format!("model.layers.{i}.self_attn");
+        let mut biases = vec![("q_proj", q), ("k_proj", kv), ("v_proj", kv)];
+        if c.o_bias() {
+            biases.push(("o_proj", h));
+        }
+        for (name, n) in biases {
+            let t = Tensor::from_vec(d.rng.normal(n, 0.02), n, d.device)?;
+            d.w.insert(format!("{p}.{name}.bias"), t);
         }
     }
-    if !c.tie_word_embeddings {
-        normal(&mut w, "lm_head.weight".into(), c.vocab_size, h, &mut rng)?;
-    }
-    Ok(w)
+    Ok(())
 }
 
 pub fn model(seed: u64, device: &Device) -> Result<Llama> {

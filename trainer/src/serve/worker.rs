@@ -3,11 +3,13 @@
 
 use super::jobs::{Job, JobTable, Status};
 use crate::error::TrainerError;
-use crate::train::{self, Event};
+use crate::spec::JobSpec;
+use crate::train::{self, Event, TrainOutcome};
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
+use tokio::task::JoinError;
 
 /// Runs jobs until `stop` turns true. A job running then is interrupted at
 /// its next step and left `running` on disk, for a restart to resume.
@@ -30,61 +32,63 @@ pub async fn worker(
 }
 
 async fn run_one(table: &JobTable, job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
-    let spec = {
-        let mut state = job.lock();
-        // Checked under the job's lock: either the stop sees this job
-        // initializing and interrupts it, or this sees the stop.
-        if stopping.load(Ordering::SeqCst) {
-            return;
-        }
-        let r = &mut state.record;
-        r.status = Status::Initializing;
-        r.started_at.get_or_insert_with(Utc::now);
-        let attempt = r.resume_count;
-        let spec = r.spec.clone();
-        // Shown (and billed) from the start; a job asking for a device this
-        // trainer lacks fails in `run_job`, with the reason.
-        if let Ok(c) = crate::device::choose(spec.device, spec.dtype, crate::device::detected()) {
-            r.device = Some(c.info);
-        }
-        job.persist_or_warn(&state);
-        drop(state);
-        job.log(&if attempt == 0 {
-            "initializing".to_string()
-        } else {
-            format!("initializing (resume {attempt})")
-        });
-        spec
+    let Some(spec) = start(job, stopping) else {
+        return;
     };
-
     let runner = job.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut on_event = |event: &Event| record_event(&runner, event);
         train::run_job(&spec, &runner.work_dir(), &mut on_event, &runner.cancel)
     })
     .await;
+    record_result(table, job, stopping, result);
+}
 
+/// Marks the job initializing and returns its spec; None when the trainer
+/// is stopping.
+fn start(job: &Job, stopping: &AtomicBool) -> Option<JobSpec> {
+    let mut state = job.lock();
+    // Checked under the job's lock: either the stop sees this job
+    // initializing and interrupts it, or this sees the stop.
+    if stopping.load(Ordering::SeqCst) {
+        return None;
+    }
+    let r = &mut state.record;
+    r.status = Status::Initializing;
+    r.started_at.get_or_insert_with(Utc::now);
+    let attempt = r.resume_count;
+    let spec = r.spec.clone();
+    // Shown (and billed) from the start; a job asking for a device this
+    // trainer lacks fails in `run_job`, with the reason.
+    if let Ok(c) = crate::device::choose(spec.device, spec.dtype, crate::device::detected()) {
+        r.device = Some(c.info);
+    }
+    job.persist_or_warn(&state);
+    drop(state);
+    job.log(&if attempt == 0 {
+        "initializing".to_string()
+    } else {
+        format!("initializing (resume {attempt})")
+    });
+    Some(spec)
+}
+
+/// Records how the run ended: completed, cancelled or failed; left as it
+/// is when the trainer is stopping (a restart resumes it); back in the
+/// queue after a passing failure, while retries are left.
+fn record_result(
+    table: &JobTable,
+    job: &Job,
+    stopping: &AtomicBool,
+    result: Result<Result<TrainOutcome, TrainerError>, JoinError>,
+) {
     let mut state = job.lock();
     let r = &mut state.record;
     let message = match result {
         Ok(Ok(outcome)) => {
             r.status = Status::Completed;
             r.error = None;
-            format!(
-                "completed: {} steps, final loss {:.4}{}{}; adapter in {}",
-                outcome.steps,
-                outcome.final_loss,
-                outcome
-                    .best_val_loss
-                    .map(|v| format!(", best validation loss {v:.4}"))
-                    .unwrap_or_default(),
-                if outcome.stopped_early {
-                    " (stopped early)"
-                } else {
-                    ""
-                },
-                outcome.adapter_dir.display()
-            )
+            completed_line(&outcome)
         }
         Ok(Err(TrainerError::Cancelled)) if r.cancel_requested => {
             r.status = Status::Cancelled;
@@ -117,15 +121,7 @@ async fn run_one(table: &JobTable, job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
             format!("failed: {e}")
         }
         Err(join) => {
-            let why = match join.try_into_panic() {
-                Ok(payload) => payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into()),
-                Err(e) => e.to_string(),
-            };
-            let why = format!("the trainer crashed: {why}");
+            let why = format!("the trainer crashed: {}", panic_message(join));
             r.status = Status::Failed;
             r.error = Some(why.clone());
             format!("failed: {why}")
@@ -135,6 +131,37 @@ async fn run_one(table: &JobTable, job: &Arc<Job>, stopping: &Arc<AtomicBool>) {
     job.persist_or_warn(&state);
     drop(state);
     job.log(&message);
+}
+
+/// The log line of a completed run.
+fn completed_line(outcome: &TrainOutcome) -> String {
+    format!(
+        "completed: {} steps, final loss {:.4}{}{}; adapter in {}",
+        outcome.steps,
+        outcome.final_loss,
+        outcome
+            .best_val_loss
+            .map(|v| format!(", best validation loss {v:.4}"))
+            .unwrap_or_default(),
+        if outcome.stopped_early {
+            " (stopped early)"
+        } else {
+            ""
+        },
+        outcome.adapter_dir.display()
+    )
+}
+
+/// What a crashed training thread said, where it said something.
+fn panic_message(join: JoinError) -> String {
+    match join.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into()),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// Called on the training thread for each event.

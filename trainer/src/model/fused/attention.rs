@@ -109,6 +109,65 @@ fn causal_softmax(p: &mut [f32], t: usize, r0: usize, rows: usize, start: impl F
     }
 }
 
+/// S = Q Kᵀ · scale of query rows r0..r0 + rows against keys k0..keys,
+/// into `dst`.
+///
+/// # Safety
+/// No other thread reads or writes `dst`'s memory during the call.
+unsafe fn scores(
+    dst: Mat,
+    qh: Mat,
+    kh: Mat,
+    (r0, rows): (usize, usize),
+    (k0, keys): (usize, usize),
+    scale: f32,
+) {
+    unsafe {
+        matmul(
+            dst,
+            qh.rows(r0, rows),
+            kh.rows(k0, keys - k0).t(),
+            false,
+            scale,
+            1,
+        )
+    }
+}
+
+/// [`causal_softmax`]'s backward over a block, in place: each row's dP in
+/// `ds` becomes dS = P ⊙ (dP − rowsum(dP ⊙ P)), times the cap's
+/// 1 − tanh²(S/c) where there is one (`raw`: the block's scores S, rows
+/// `keys − k0` wide), and zero outside the keys the row sees.
+fn causal_softmax_grad(
+    ds: &mut [f32],
+    p: &[f32],
+    raw: &[f32],
+    softcap: Option<f32>,
+    t: usize,
+    (r0, rows, k0, keys): (usize, usize, usize, usize),
+    start: impl Fn(usize) -> usize,
+) {
+    let w = keys - k0;
+    for r in 0..rows {
+        let i = (r0 + r) * t;
+        let (s, end) = (start(r0 + r), r0 + r + 1);
+        let (pr, dr) = (&p[i + s..i + end], &mut ds[i + s..i + end]);
+        let dot = math::dot(pr, dr);
+        for (dv, pv) in dr.iter_mut().zip(pr) {
+            *dv = pv * (*dv - dot);
+        }
+        if let Some(c) = softcap {
+            let sr = &raw[r * w + s - k0..r * w + end - k0];
+            for (dv, sv) in dr.iter_mut().zip(sr) {
+                let th = (sv / c).tanh();
+                *dv *= 1.0 - th * th;
+            }
+        }
+        ds[i + k0..i + s].fill(0.0);
+        ds[i + end..i + keys].fill(0.0);
+    }
+}
+
 impl CustomOp3 for Attention {
     fn name(&self) -> &'static str {
         "fused-attention"
@@ -146,16 +205,7 @@ impl CustomOp3 for Attention {
                 for (r0, rows, keys) in d.blocks() {
                     let k0 = start(r0);
                     let pb = Mat::of_mut(p, r0 * t + k0, rows, keys - k0, t);
-                    unsafe {
-                        matmul(
-                            pb,
-                            qh.rows(r0, rows),
-                            kh.rows(k0, keys - k0).t(),
-                            false,
-                            d.scale(),
-                            1,
-                        )
-                    };
+                    unsafe { scores(pb, qh, kh, (r0, rows), (k0, keys), d.scale()) };
                     if let Some(c) = d.softcap {
                         for r in 0..rows {
                             let i = (r0 + r) * t;
@@ -222,16 +272,7 @@ impl CustomOp3 for Attention {
                         if d.softcap.is_some() {
                             let rb = Mat::of_mut(&mut raw, 0, rows, w, w);
                             // SAFETY: `raw` is this task's.
-                            unsafe {
-                                matmul(
-                                    rb,
-                                    qh.rows(r0, rows),
-                                    kh.rows(k0, w).t(),
-                                    false,
-                                    d.scale(),
-                                    1,
-                                )
-                            };
+                            unsafe { scores(rb, qh, kh, (r0, rows), (k0, keys), d.scale()) };
                         }
                         let pb = Mat::of(p, r0 * t + k0, rows, w, t);
                         let dsb = Mat::of_mut(&mut ds, r0 * t + k0, rows, w, t);
@@ -240,24 +281,15 @@ impl CustomOp3 for Attention {
                         unsafe {
                             matmul(dsb, doh.rows(r0, rows), vh.rows(k0, w).t(), false, 1.0, 1)
                         };
-                        for r in 0..rows {
-                            let i = (r0 + r) * t;
-                            let (s, end) = (start(r0 + r), r0 + r + 1);
-                            let (pr, dr) = (&p[i + s..i + end], &mut ds[i + s..i + end]);
-                            let dot = math::dot(pr, dr);
-                            for (dv, pv) in dr.iter_mut().zip(pr) {
-                                *dv = pv * (*dv - dot);
-                            }
-                            if let Some(c) = d.softcap {
-                                let sr = &raw[r * w + s - k0..r * w + end - k0];
-                                for (dv, sv) in dr.iter_mut().zip(sr) {
-                                    let th = (sv / c).tanh();
-                                    *dv *= 1.0 - th * th;
-                                }
-                            }
-                            ds[i + k0..i + s].fill(0.0);
-                            ds[i + end..i + keys].fill(0.0);
-                        }
+                        causal_softmax_grad(
+                            &mut ds,
+                            p,
+                            &raw,
+                            d.softcap,
+                            t,
+                            (r0, rows, k0, keys),
+                            start,
+                        );
                         unsafe {
                             matmul(dqh.rows(r0, rows), dsb, kh.rows(k0, w), false, d.scale(), 1);
                             matmul(

@@ -30,6 +30,43 @@ struct HeadLoss {
     keep: bool,
 }
 
+/// One row's loss, logsumexp(row) − row[label], after the cap where there
+/// is one (`th` keeps each tanh(l/c) for its gradient). With `keep` the
+/// row becomes d loss / d logits, the mean over `count` rows: softmax − 1
+/// at the label, through the cap's 1 − tanh².
+fn row_loss(
+    row: &mut [f32],
+    th: &mut [f32],
+    label: usize,
+    cap: Option<f32>,
+    keep: bool,
+    count: f32,
+) -> f64 {
+    if let Some(c) = cap {
+        for (v, t) in row.iter_mut().zip(th.iter_mut()) {
+            *t = (*v / c).tanh();
+            *v = *t * c;
+        }
+    }
+    let max = math::max(row);
+    let picked = row[label];
+    let sum = math::exp_sum(row, max);
+    let loss = f64::from(max + sum.ln() - picked);
+    if keep {
+        let inv = 1.0 / (sum * count);
+        for v in row.iter_mut() {
+            *v *= inv;
+        }
+        row[label] -= 1.0 / count;
+        if cap.is_some() {
+            for (v, t) in row.iter_mut().zip(th.iter()) {
+                *v *= 1.0 - t * t;
+            }
+        }
+    }
+    loss
+}
+
 impl CustomOp1 for HeadLoss {
     fn name(&self) -> &'static str {
         "fused-head-cross-entropy"
@@ -81,30 +118,7 @@ impl CustomOp1 for HeadLoss {
                     .zip(th[..m * tw].par_chunks_mut(tw))
                     .zip(part.par_iter())
                     .map(|((row, th), &r)| {
-                        if let Some(c) = cap {
-                            for (v, t) in row.iter_mut().zip(th.iter_mut()) {
-                                *t = (*v / c).tanh();
-                                *v = *t * c;
-                            }
-                        }
-                        let label = self.labels[r] as usize;
-                        let max = math::max(row);
-                        let picked = row[label];
-                        let sum = math::exp_sum(row, max);
-                        let loss = f64::from(max + sum.ln() - picked);
-                        if keep {
-                            let inv = 1.0 / (sum * count);
-                            for v in row.iter_mut() {
-                                *v *= inv;
-                            }
-                            row[label] -= 1.0 / count;
-                            if cap.is_some() {
-                                for (v, t) in row.iter_mut().zip(th.iter()) {
-                                    *v *= 1.0 - t * t;
-                                }
-                            }
-                        }
-                        loss
+                        row_loss(row, th, self.labels[r] as usize, cap, keep, count)
                     })
                     .sum::<f64>();
                 if self.keep {

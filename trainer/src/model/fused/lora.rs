@@ -43,6 +43,58 @@ impl LoraLinear {
             None => x,
         }
     }
+
+    /// dx = dy W + (du A) ⊙ m, for x [n, inp] (W [out, inp], A [r, inp]).
+    fn input_grad(
+        &self,
+        dy: &[f32],
+        du: &[f32],
+        a: &[f32],
+        w: &[f32],
+        (n, inp, out, r): (usize, usize, usize, usize),
+    ) -> Vec<f32> {
+        let dy_m = Mat::of(dy, 0, n, out, out);
+        let du_m = Mat::of(du, 0, n, r, r);
+        let mut dx = uninit(n * inp);
+        let dx_m = Mat::of_mut(&mut dx, 0, n, inp, inp);
+        let a_m = Mat::of(a, 0, r, inp, inp);
+        // SAFETY: dx and t are this call's own buffers.
+        unsafe {
+            matmul(
+                dx_m,
+                dy_m,
+                Mat::of(w, 0, out, inp, inp),
+                false,
+                1.0,
+                threads(),
+            );
+            match &self.mask {
+                None => matmul(dx_m, du_m, a_m, true, 1.0, threads()),
+                Some(m) => {
+                    let mut t = uninit(n * inp);
+                    matmul(
+                        Mat::of_mut(&mut t, 0, n, inp, inp),
+                        du_m,
+                        a_m,
+                        false,
+                        1.0,
+                        threads(),
+                    );
+                    dx.par_chunks_mut(ELEMS_PER_TASK)
+                        .zip(
+                            t.par_chunks(ELEMS_PER_TASK)
+                                .zip(m.par_chunks(ELEMS_PER_TASK)),
+                        )
+                        .for_each(|(d, (t, m))| {
+                            for ((d, t), m) in d.iter_mut().zip(t).zip(m) {
+                                *d += t * m;
+                            }
+                        });
+                }
+            }
+        }
+        dx
+    }
 }
 
 impl CustomOp3 for LoraLinear {
@@ -160,46 +212,7 @@ impl CustomOp3 for LoraLinear {
                         threads(),
                     );
                 }
-                let dx = need_dx.then(|| {
-                    let mut dx = uninit(n * inp);
-                    let dx_m = Mat::of_mut(&mut dx, 0, n, inp, inp);
-                    let a_m = Mat::of(a, 0, r, inp, inp);
-                    unsafe {
-                        matmul(
-                            dx_m,
-                            dy_m,
-                            Mat::of(w, 0, out, inp, inp),
-                            false,
-                            1.0,
-                            threads(),
-                        );
-                        match &self.mask {
-                            None => matmul(dx_m, du_m, a_m, true, 1.0, threads()),
-                            Some(m) => {
-                                let mut t = uninit(n * inp);
-                                matmul(
-                                    Mat::of_mut(&mut t, 0, n, inp, inp),
-                                    du_m,
-                                    a_m,
-                                    false,
-                                    1.0,
-                                    threads(),
-                                );
-                                dx.par_chunks_mut(ELEMS_PER_TASK)
-                                    .zip(
-                                        t.par_chunks(ELEMS_PER_TASK)
-                                            .zip(m.par_chunks(ELEMS_PER_TASK)),
-                                    )
-                                    .for_each(|(d, (t, m))| {
-                                        for ((d, t), m) in d.iter_mut().zip(t).zip(m) {
-                                            *d += t * m;
-                                        }
-                                    });
-                            }
-                        }
-                    }
-                    dx
-                });
+                let dx = need_dx.then(|| self.input_grad(dy, &du, a, w, (n, inp, out, r)));
                 Ok((dx, da, db))
             },
         )?;
