@@ -62,16 +62,45 @@ ensure_postgres() {
   fi
 }
 
-# Builds the server binary and the hydrate bundle into $BRIGHTRUN_SITE_ROOT.
+# wasm-opt from npm's binaryen, pinned in tools/wasm-opt. Never Debian's
+# binaryen: its older wasm-opt silently breaks hydration.
+ensure_wasm_opt() {
+  WASM_OPT="$ROOT/tools/wasm-opt/node_modules/.bin/wasm-opt"
+  if [ ! -x "$WASM_OPT" ]; then
+    command -v npm >/dev/null || die "npm is needed for wasm-opt (binaryen). Install Node.js 20: https://nodejs.org"
+    say "installing wasm-opt (npm binaryen, once)"
+    (cd "$ROOT/tools/wasm-opt" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+# Builds the server (cargo profile $1: `serve` for scripts/run, `dev` for
+# the tests) and the optimised hydrate bundle into $BRIGHTRUN_SITE_ROOT.
 build_site() {
-  say "building the server"
-  cargo build -p brightrun-server
-  say "building the WASM bundle"
-  cargo build -p brightrun-frontend --target wasm32-unknown-unknown
+  local profile="${1:-dev}" out
+  case "$profile" in dev) out=debug ;; *) out="$profile" ;; esac
+  say "building the server ($profile profile)"
+  cargo build -p brightrun-server --profile "$profile"
+  BRIGHTRUN_BIN="$CARGO_TARGET_DIR/$out/brightrun"
+  build_bundle
+}
+
+# The hydrate bundle: the `wasm-release` profile (type-erased components,
+# see .cargo/config.toml), wasm-bindgen, wasm-opt -Oz, then
+# `brightrun site prepare` names the files by their content hash and writes
+# brotli and gzip copies beside them. Needs $BRIGHTRUN_BIN.
+build_bundle() {
+  local bindgen="$CARGO_TARGET_DIR/site-bindgen"
+  say "building the WASM bundle (wasm-release profile)"
+  cargo build -p brightrun-frontend --target wasm32-unknown-unknown --profile wasm-release
+  rm -rf "$bindgen" && mkdir -p "$bindgen"
+  wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name brightrun \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/brightrun_frontend.wasm"
+  ensure_wasm_opt
+  say "optimising the WASM bundle (wasm-opt -Oz, about a minute)"
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+    "$bindgen/brightrun_bg.wasm" -o "$bindgen/brightrun_bg.wasm"
   mkdir -p "$BRIGHTRUN_SITE_ROOT/pkg"
-  wasm-bindgen --target web --no-typescript \
-    --out-dir "$BRIGHTRUN_SITE_ROOT/pkg" --out-name brightrun \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/brightrun_frontend.wasm"
-  cp style/main.css "$BRIGHTRUN_SITE_ROOT/pkg/brightrun.css"
+  "$BRIGHTRUN_BIN" site prepare --bindgen "$bindgen" --css style/main.css --out "$BRIGHTRUN_SITE_ROOT/pkg"
   cp -r public/. "$BRIGHTRUN_SITE_ROOT/"
 }

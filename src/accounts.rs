@@ -15,6 +15,7 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 /// Why an email or password was refused. `field()` names the form field it
 /// belongs to; `Display` is the message shown beside that field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccountRuleError {
     #[error("Enter an email address.")]
     EmailMissing,
@@ -41,6 +42,7 @@ impl AccountRuleError {
 /// A syntactically valid, normalised (trimmed, lower-cased) email address.
 /// Lower-casing makes `Ana@Example.com` and `ana@example.com` one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Email(String);
 
 impl Email {

@@ -13,6 +13,7 @@ pub const MAX_STOPS: usize = 4;
 /// How the next token is chosen. Temperature 0 is greedy (argmax); the
 /// seed makes sampling at any temperature repeat exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Sampling {
     pub temperature: f32,
@@ -55,6 +56,7 @@ impl Sampling {
 /// One request for an answer: the conversation so far (ending with the
 /// user's turn), how to sample, and when to stop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GenerationRequest {
     pub messages: Vec<Message>,
     #[serde(default)]
@@ -136,6 +138,7 @@ impl GenerationRequest {
 
 /// Why an answer ended, in OpenAI's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// End of turn, end of text or a stop sequence.

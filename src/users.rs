@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     pub id: Uuid,
     pub email: String,
@@ -14,6 +15,7 @@ pub struct UserProfile {
 
 /// An API token as listed: a recognisable prefix, never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiTokenInfo {
     pub id: Uuid,
     pub name: String,
@@ -28,6 +30,7 @@ pub struct ApiTokenInfo {
 
 /// Returned once, when a token is created; the value is not stored.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiToken {
     pub info: ApiTokenInfo,
     pub token: String,

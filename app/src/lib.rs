@@ -15,6 +15,7 @@ pub mod layout;
 pub mod models;
 pub mod notifications;
 pub mod routes;
+pub mod rpc;
 pub mod training;
 pub mod ui;
 

@@ -12,7 +12,7 @@ use crate::models::{ModelPage, ModelsPage};
 use crate::notifications::NotificationsPage;
 use crate::training::{ConfigurePage, TrainingPage};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -24,6 +24,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Named like the bundle: content-hashed once the site is prepared.
+                <link id="leptos" rel="stylesheet" href=format!("/pkg/{}.css", options.output_name)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -43,7 +45,6 @@ pub fn App() -> impl IntoView {
     // which the browser tests wait for before they click.
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <Stylesheet id="leptos" href="/pkg/brightrun.css"/>
         <Title text="BrightRun"/>
         <div id="app" data-hydrated=move || hydrated.get().then_some("true")>
         <Router>

@@ -13,7 +13,11 @@
 //! BENCH_URL=http://127.0.0.1:PORT DATABASE_URL=postgres://… \
 //!   cargo run --profile bench -p brightrun-backend --example get_load
 //! ```
-//! BENCH_MODES picks the rounds: `shared,per-client` (default).
+//! BENCH_MODES picks the rounds: `shared,per-client` (default): the full
+//! detail with one shared token / one token per client; `updates`,
+//! `updates-per-client`: the job monitor's refresh, `GET
+//! /api/jobs/{id}/updates?after_step=N&log_offset=0` with the job's ETag
+//! as `If-None-Match` (an unchanged job answers `304`).
 
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
@@ -54,7 +58,15 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn round(url: &str, tokens: &[String], clients: usize, seconds: u64) -> Round {
+/// `tag`: sent as `If-None-Match`, and then `304 Not Modified` counts as
+/// answered (the monitor's poll of an unchanged job).
+async fn round(
+    url: &str,
+    tag: Option<&str>,
+    tokens: &[String],
+    clients: usize,
+    seconds: u64,
+) -> Round {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .timeout(Duration::from_secs(60))
@@ -67,6 +79,7 @@ async fn round(url: &str, tokens: &[String], clients: usize, seconds: u64) -> Ro
             let http = http.clone();
             let url = url.to_string();
             let auth = format!("Bearer {}", tokens[c % tokens.len()]);
+            let tag = tag.map(str::to_string);
             tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(4096);
                 let mut errors = 0usize;
@@ -77,9 +90,14 @@ async fn round(url: &str, tokens: &[String], clients: usize, seconds: u64) -> Ro
                     if sent >= end {
                         break;
                     }
-                    let res = http.get(&url).header("authorization", &auth).send().await;
-                    let got = match res {
-                        Ok(r) if r.status() == 200 => r.bytes().await.ok().map(|b| b.len()),
+                    let mut req = http.get(&url).header("authorization", &auth);
+                    if let Some(tag) = &tag {
+                        req = req.header("if-none-match", tag);
+                    }
+                    let got = match req.send().await {
+                        Ok(r) if r.status() == 200 || (tag.is_some() && r.status() == 304) => {
+                            r.bytes().await.ok().map(|b| b.len())
+                        }
                         _ => None,
                     };
                     let done = Instant::now();
@@ -244,20 +262,45 @@ async fn main() -> Result<(), Error> {
         body["data"]["eval_points"].as_array().map_or(0, Vec::len)
     );
 
+    // The monitor's refresh: what changed since the last step and the log's
+    // end, with the ETag of the last answer (an unchanged job: 304).
+    let updates_url = format!("{base}/api/jobs/{job}/updates?after_step={points}&log_offset=0");
+    let res = script
+        .get(&updates_url)
+        .bearer_auth(&tokens[0])
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200, "updates");
+    let tag = res.headers()["etag"].to_str()?.to_string();
+    let res = script
+        .get(&updates_url)
+        .bearer_auth(&tokens[0])
+        .header("if-none-match", &tag)
+        .send()
+        .await?;
+    assert_eq!(res.status(), 304, "updates with If-None-Match");
+    println!("GET {updates_url} with If-None-Match {tag}: 304");
+
     for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-        let used: &[String] = match mode {
-            "shared" => &tokens[..1],
-            "per-client" => &tokens,
+        let (used, target, tag): (&[String], &str, Option<&str>) = match mode {
+            "shared" => (&tokens[..1], &url, None),
+            "per-client" => (&tokens, &url, None),
+            "updates" => (&tokens[..1], &updates_url, Some(&tag)),
+            "updates-per-client" => (&tokens, &updates_url, Some(&tag)),
             other => return Err(format!("unknown BENCH_MODES entry {other}").into()),
         };
-        let r = round(&url, used, clients, seconds).await;
+        let r = round(target, tag, used, clients, seconds).await;
         let n = r.latencies_us.len();
         let secs = r.window.as_secs_f64();
         println!(
-            "RESULT GET /api/jobs/{{id}} ({mode} token{}): {clients} clients, {n} ok in {secs:.1} s \
+            "RESULT GET /api/jobs/{{id}}{} ({mode}): {clients} clients, {n} ok in {secs:.1} s \
              = {:.0} req/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; \
              errors {}; {:.1} MB/s",
-            if mode == "shared" { "" } else { "s" },
+            if tag.is_some() {
+                "/updates + If-None-Match"
+            } else {
+                ""
+            },
             n as f64 / secs,
             percentile(&r.latencies_us, 0.50),
             percentile(&r.latencies_us, 0.90),
@@ -270,6 +313,69 @@ async fn main() -> Result<(), Error> {
             eprintln!("warning: {} requests failed or were not 200", r.errors);
         }
     }
+    let job_url = url.clone();
+    bytes_per_refresh(&pool, &script, &tokens[0], &job_url, job, points).await?;
     pool.close().await;
+    Ok(())
+}
+
+/// Bytes on the wire (status line, headers and body) of one response.
+async fn wire_bytes(req: reqwest::RequestBuilder) -> Result<(u16, usize), Error> {
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let head: usize = res
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + 17;
+    Ok((status, head + res.bytes().await?.len()))
+}
+
+/// What the monitor transfers per refresh: the old page's `GET` of the
+/// whole detail and the log, against the new poll while the job trains
+/// (three new points since the last one) and once it is unchanged.
+async fn bytes_per_refresh(
+    pool: &sqlx::PgPool,
+    http: &reqwest::Client,
+    token: &str,
+    job_url: &str,
+    job: uuid::Uuid,
+    points: usize,
+) -> Result<(), Error> {
+    let get = |u: String| http.get(u).bearer_auth(token);
+    let (_, detail) = wire_bytes(get(job_url.to_string())).await?;
+    let (_, log) = wire_bytes(get(format!("{job_url}/logs"))).await?;
+    let last = points as i32;
+    let since = format!("{job_url}/updates?after_step={last}&log_offset=0");
+    let tag = get(since.clone()).send().await?.headers()["etag"]
+        .to_str()?
+        .to_string();
+    sqlx::query(
+        "INSERT INTO metrics_points (job_id, step, train_loss, learning_rate, tokens_per_second)
+         SELECT $1, s, 2.5 / (1 + 0.01 * s), 0.0002, 1500 FROM generate_series($2 + 1, $2 + 3) AS s",
+    )
+    .bind(job)
+    .bind(last)
+    .execute(pool)
+    .await?;
+    sqlx::query("UPDATE training_jobs SET current_step = $2 + 3, updated_at = now() WHERE id = $1")
+        .bind(job)
+        .bind(last)
+        .execute(pool)
+        .await?;
+    let (s1, training) = wire_bytes(get(since.clone()).header("if-none-match", &tag)).await?;
+    let tag = get(since.clone()).send().await?.headers()["etag"]
+        .to_str()?
+        .to_string();
+    let after = format!("{job_url}/updates?after_step={}&log_offset=0", last + 3);
+    let (s2, unchanged) = wire_bytes(get(after).header("if-none-match", &tag)).await?;
+    assert_eq!((s1, s2), (200, 304));
+    println!(
+        "RESULT bytes per monitor refresh (headers + body, uncompressed; this job's log is empty): \
+         old (GET detail + GET logs) {} B; new while training (3 new points) {training} B; \
+         new unchanged (304) {unchanged} B",
+        detail + log
+    );
     Ok(())
 }

@@ -6,7 +6,7 @@ use brightrun::AccountRuleError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceError {
-    /// Input breaks a rule; names the field.
+    /// Input breaks a rule; names the field (empty: none in particular).
     #[error("{message}")]
     Invalid {
         field: &'static str,
@@ -81,7 +81,7 @@ impl ServiceError {
     /// The form field the error belongs to, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Self::Invalid { field, .. } => Some(field),
+            Self::Invalid { field, .. } => Some(*field).filter(|f| !f.is_empty()),
             Self::EmailTaken => Some("email"),
             _ => None,
         }
@@ -115,6 +115,20 @@ impl From<AccountRuleError> for ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
+        // PostgreSQL text cannot hold a NUL character: a value that has one
+        // is the caller's mistake, wherever it reached the database from.
+        let code = err.as_database_error().and_then(|e| e.code());
+        if matches!(code.as_deref(), Some(NO_NUL_IN_TEXT | NO_NUL_IN_JSON)) {
+            return Self::Invalid {
+                field: "",
+                message: "Text may not contain NUL characters (\\u0000).".into(),
+            };
+        }
         Self::internal("database error", err)
     }
 }
+
+/// SQLSTATE `character_not_in_repertoire` (a NUL in a text parameter).
+const NO_NUL_IN_TEXT: &str = "22021";
+/// SQLSTATE `untranslatable_character` (`\u0000` in a `jsonb` value).
+const NO_NUL_IN_JSON: &str = "22P05";

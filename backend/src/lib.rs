@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod base_models;
+pub mod charts;
 pub mod config;
 pub mod costs;
 pub mod dashboard;
@@ -25,6 +26,7 @@ pub mod hmac_sha256;
 pub mod jobs;
 pub mod models;
 pub mod notifications;
+pub mod observability;
 pub mod rest_envelope;
 pub mod services;
 pub mod storage;

@@ -32,6 +32,8 @@ pub struct Services {
     pub webhook_http: reqwest::Client,
     /// The background workers' last successful ticks (`/api/health`).
     pub workers: Arc<crate::workers::WorkerHealth>,
+    /// The operators' metrics, this server's own registry (`observability`).
+    pub observability: Arc<crate::observability::Metrics>,
     wake: Arc<Notify>,
     wake_poller: Arc<Notify>,
     /// This server's own address, known once it listens: signed local URLs
@@ -91,6 +93,7 @@ impl Services {
             webhook_http: webhook_guard.client(crate::webhooks::worker::TIMEOUT),
             webhook_guard,
             workers: Arc::default(),
+            observability: Arc::default(),
             config: Arc::new(config),
             storage,
             tokenizer,

@@ -50,9 +50,13 @@ test('EQ-12 JSONL: checked in the browser, uploaded with progress, ready with 44
   const stats = await page.textContent('[data-testid=dataset-stats]');
   assert.match(stats, /Trainable examples44/);
   assert.match(stats, /Conversations12/);
+  // Drawn on the server (charts-rs): a step per bin, axes and labels.
+  await page.waitForSelector('[data-testid=token-histogram] svg');
   assert.ok(await page.isVisible('[data-testid=token-histogram]'));
-  const bars = await page.locator('[data-testid=token-histogram] rect').count();
-  assert.ok(bars > 3, `histogram has ${bars} bars`);
+  const bins = Number(await page.getAttribute('[data-testid=token-histogram]', 'data-points'));
+  assert.ok(bins > 3, `histogram has ${bins} bins`);
+  assert.ok(await page.locator('[data-testid=token-histogram] svg path').count() >= 2);
+  assert.match(await page.textContent('[data-testid=token-histogram]'), /Tokens per example/);
   assert.match(await page.textContent('body'), /cl100k_base/);
   assert.ok(await page.isVisible('[data-testid=train-link]'));
   await page.screenshot({ path: `${OUTPUT}dataset-ready.png`, fullPage: true });

@@ -164,6 +164,7 @@ test('download, continue training, budget alert, notifications, costs', async ()
   await page.waitForSelector('[data-testid=cost-records] tbody tr');
   await page.waitForSelector('[data-testid=budget-meter]');
   assert.ok(await page.isVisible('[data-testid=cost-trend]'));
+  assert.ok(await page.locator('[data-testid=cost-trend] svg [data-series]').count() >= 1, 'a bar per day');
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=costs-csv]')]);
   const lines = readFileSync(await csv.path(), 'utf8').trim().split('\r\n');
   const rows = await page.$$eval('[data-testid=cost-records] tbody tr', (r) => r.length);

@@ -77,9 +77,22 @@ test('configure, train, watch the loss fall live, open the model', async () => {
     [first, refreshes], { timeout: 90_000 },
   );
   assert.ok(await points(page) > first);
+  // The log gains lines while it trains, without a reload (the poll brings
+  // what came after the page's offset).
+  const evalLines = () => (document.querySelector('[data-testid=job-log]')?.textContent.match(/validation loss/g) ?? []).length;
+  const linesBefore = await page.evaluate(evalLines);
+  await page.waitForFunction((n) => {
+    const lines = (document.querySelector('[data-testid=job-log]')?.textContent.match(/validation loss/g) ?? []).length;
+    return lines > n;
+  }, linesBefore, { timeout: 90_000 });
   await page.screenshot({ path: `${OUTPUT}job-running.png`, fullPage: true });
 
   await page.waitForSelector('[data-testid=job-status][data-status=completed]', { timeout: 180_000 });
+  assert.equal(await points(page), 40);
+  // Drawn on the server (charts-rs); the switch asks for a log loss axis.
+  assert.match(await page.textContent('[data-testid=loss-chart]'), /Training loss/);
+  await page.click('[data-testid=loss-log-scale]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=loss-chart]')?.textContent.includes('Loss (log)'), null, { timeout: 15_000 });
   assert.equal(await points(page), 40);
   assert.match(await page.textContent('[data-testid=job-progress]'), /Step 40 of 40/);
   assert.match(await page.textContent('[data-testid=job-log]'), /completed: 40 steps/);

@@ -7,9 +7,11 @@
 pub mod api;
 pub mod dataset_cli;
 pub mod middleware;
+pub mod observability;
 pub mod openai;
 pub mod router;
 pub mod serve;
+pub mod site;
 pub mod state;
 pub mod storage_routes;
 

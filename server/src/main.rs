@@ -7,6 +7,8 @@
 //!                                   run only the embedded PostgreSQL (used by the test command)
 //! brightrun dataset validate FILE [--json] [--tokenizer PATH] [--max-seq-len N]
 //!                                   check a dataset file before uploading it
+//! brightrun site prepare --bindgen DIR --css FILE --out PKG_DIR
+//!                                   hash, compress and place the built bundle (scripts/lib.sh)
 //! ```
 
 use brightrun_backend::config::{DatabaseConfig, LogFormat, Vars};
@@ -16,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral] | dataset validate FILE [--json]]";
+const USAGE: &str = "usage: brightrun [serve | migrate | database serve --data-dir DIR [--url-file FILE] [--ephemeral] | dataset validate FILE [--json] | site prepare --bindgen DIR --css FILE --out PKG_DIR]";
 
 // The embedded trainer's step frees and reallocates large buffers; mimalloc
 // with purging off keeps them (see brightrun_trainer::alloc).
@@ -45,6 +47,7 @@ async fn run() -> ExitCode {
         ["migrate"] => migrate().await,
         ["database", "serve", rest @ ..] => database_serve(rest).await,
         ["dataset", "validate", rest @ ..] => return dataset_validate(rest),
+        ["site", "prepare", rest @ ..] => site_prepare(rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -126,6 +129,30 @@ async fn database_serve(args: &[&str]) -> Result<(), String> {
     println!("PostgreSQL ready on 127.0.0.1:{}", pg.port());
     brightrun_server::serve::shutdown_signal().await;
     pg.stop().await.map_err(|e| e.to_string())
+}
+
+fn site_prepare(args: &[&str]) -> Result<(), String> {
+    let (mut bindgen, mut css, mut out) = (None, None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let slot = match *arg {
+            "--bindgen" => &mut bindgen,
+            "--css" => &mut css,
+            "--out" => &mut out,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        };
+        *slot = it.next().map(PathBuf::from);
+    }
+    let missing = |name: &str| format!("{name} is required\n{USAGE}");
+    let bindgen = bindgen.ok_or_else(|| missing("--bindgen"))?;
+    let css = css.ok_or_else(|| missing("--css"))?;
+    let out = out.ok_or_else(|| missing("--out"))?;
+    let prepared = brightrun_server::site::prepare(&bindgen, "brightrun", &css, &out)
+        .map_err(|e| e.to_string())?;
+    for (file, raw, gz, br) in prepared.files {
+        println!("{file}: {raw} bytes, {gz} gzip, {br} brotli");
+    }
+    Ok(())
 }
 
 fn dataset_validate(args: &[&str]) -> ExitCode {

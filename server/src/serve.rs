@@ -1,4 +1,5 @@
-//! Serving: bind, serve with client addresses (for rate limiting), stop on
+//! Serving: bind, serve with client addresses (for rate limiting) and the
+//! operators' metrics on their own address when configured, stop on
 //! Ctrl-C or SIGTERM after in-flight requests finish, and the housekeeping
 //! task that removes expired sessions and deleted models' files and bills
 //! a day of storage.
@@ -24,6 +25,7 @@ pub async fn serve(
         };
         services.set_own_url(format!("http://{host}:{}", addr.port()));
     }
+    let metrics = crate::observability::listen(&services).await?;
     let housekeeping = supervised("housekeeping", &services, housekeeping);
     let workers = services.config.server.workers.then(|| {
         use brightrun_backend::{base_models, datasets, jobs, webhooks};
@@ -43,6 +45,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     housekeeping.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     for w in workers.into_iter().flatten() {
         w.abort();
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One file as the Hub lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubFile {
     pub path: String,
     pub size: u64,

@@ -8,6 +8,7 @@ pub const MAX_REVISION_CHARS: usize = 64;
 pub const DEFAULT_REVISION: &str = "main";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubRef {
     /// `owner/name`, e.g. `Qwen/Qwen3-1.7B`.
     pub id: String,

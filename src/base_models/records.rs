@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// `POST /api/base-models` and `/api/base-models/inspect`, and the page's form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddBaseModel {
     pub hub_id: String,
@@ -20,6 +21,7 @@ pub struct AddBaseModel {
 
 /// What the Hub says about a repository, before anything is downloaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inspection {
     pub hub_id: String,
     pub revision: String,
@@ -33,6 +35,7 @@ pub struct Inspection {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadStatus {
     Downloading,
@@ -60,6 +63,7 @@ impl DownloadStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseModelDownload {
     pub id: Uuid,
     pub hub_id: String,

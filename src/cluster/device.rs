@@ -70,6 +70,7 @@ impl<'de> Deserialize<'de> for DeviceRequest {
 /// The precision the frozen base weights are kept in. LoRA's A and B, the
 /// optimizer's moments and the loss are always f32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BaseDtype {
     Bf16,

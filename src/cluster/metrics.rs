@@ -33,6 +33,7 @@ pub struct StepMetrics {
 /// One evaluation: the validation loss at `step` (0: before training) and
 /// the model's greedy answers to held-out validation prompts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evaluation {
     pub step: u64,
     pub val_loss: f64,
@@ -42,6 +43,7 @@ pub struct Evaluation {
 
 /// A held-out validation conversation and the model's answer to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sample {
     /// The conversation's system prompt, where it has one (the playground
     /// starts from it).

@@ -9,6 +9,7 @@ pub const THRESHOLDS: [u8; 3] = [80, 90, 100];
 
 /// The budget line of the costs summary and the banner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetStatus {
     pub monthly_budget: f64,
     pub spent: f64,
@@ -45,6 +46,7 @@ pub fn thresholds_reached(budget: f64, spent: f64) -> Vec<u8> {
 
 /// Why a job was refused, with the numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetRefusal {
     pub monthly_budget: f64,
     pub spent: f64,

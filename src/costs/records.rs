@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// One billed amount: a job's compute for a minute, a day of storage, a download.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostRecord {
     pub id: Uuid,
     pub cost_type: CostType,
@@ -26,6 +27,7 @@ pub struct CostRecord {
 
 /// `GET /api/costs` filters; the dates are UTC days, `to` inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -49,12 +51,14 @@ impl CostFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypeTotal {
     pub cost_type: CostType,
     pub amount: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobCost {
     pub job_id: Uuid,
     pub job_name: String,
@@ -62,6 +66,7 @@ pub struct JobCost {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DailyCost {
     pub day: NaiveDate,
     pub amount: f64,
@@ -69,6 +74,7 @@ pub struct DailyCost {
 
 /// This month at a glance: `GET /api/costs/summary` and the costs page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostSummary {
     /// First day of the month (UTC).
     pub month: NaiveDate,

@@ -12,6 +12,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dataset {
     pub id: Uuid,
     pub name: String,
@@ -31,6 +32,7 @@ pub struct Dataset {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetDetail {
     pub dataset: Dataset,
     pub report: Option<ValidationReport>,
@@ -39,6 +41,7 @@ pub struct DatasetDetail {
 
 /// One page of the dataset list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetPage {
     pub items: Vec<Dataset>,
     pub total: u64,
@@ -48,6 +51,7 @@ pub struct DatasetPage {
 
 /// Filters for the dataset list; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetFilter {
     pub status: Option<DatasetStatus>,
     pub format: Option<DatasetFormat>,
@@ -58,6 +62,7 @@ pub struct DatasetFilter {
 
 /// What a new upload declares before any byte is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewDataset {
     pub name: String,
     pub description: Option<String>,
@@ -67,6 +72,7 @@ pub struct NewDataset {
 
 /// Where and how to send the file, and its limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadTarget {
     pub url: String,
     /// `PUT` (send the file as the body) or `POST` (a form: `fields`, then
@@ -80,6 +86,7 @@ pub struct UploadTarget {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedDataset {
     pub dataset: Dataset,
     pub upload: UploadTarget,

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 pub const MAX_LISTED: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueKind {
     // errors
@@ -47,6 +48,7 @@ impl IssueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportIssue {
     pub kind: IssueKind,
     /// 1-based line number (JSONL files).
@@ -73,6 +75,7 @@ impl ReportIssue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationReport {
     pub format: Option<DatasetFormat>,
     pub valid: bool,

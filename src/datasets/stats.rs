@@ -13,6 +13,7 @@ const CACHE_MIN_BYTES: usize = 64;
 const CACHE_MAX_ENTRIES: usize = 200_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenStats {
     pub total: u64,
     /// Every assistant message's tokens, learned or context.
@@ -30,6 +31,7 @@ pub struct TokenStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistogramBin {
     pub from: u64,
     pub to: u64,
@@ -37,6 +39,7 @@ pub struct HistogramBin {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetStats {
     pub conversations: u64,
     /// Pair records in the file, with a target or without.

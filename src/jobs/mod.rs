@@ -7,6 +7,7 @@ pub mod records;
 pub mod samples;
 pub mod series;
 pub mod transitions;
+pub mod updates;
 
 pub use records::{
     ConfigureOptions, EstimateRequest, Job, JobDetail, JobFilter, JobPage, MetricPoint,
@@ -15,3 +16,4 @@ pub use records::{
 pub use samples::{Comparison, JobSamples};
 pub use series::{downsample, sample_indices};
 pub use transitions::{IllegalTransition, allowed, can_retry};
+pub use updates::{CHART_POINTS, JobPoll, JobProgress, JobUpdates, UpdatesSince};

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// One stored step of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricPoint {
     pub step: u32,
     pub epoch: Option<f64>,
@@ -20,6 +21,7 @@ pub struct MetricPoint {
 
 /// A job as the list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: Uuid,
     pub name: String,
@@ -77,6 +79,7 @@ impl Job {
 
 /// A job with everything its page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobDetail {
     pub job: Job,
     pub config: TrainingConfig,
@@ -139,6 +142,7 @@ impl JobDetail {
 
 /// What creating a job takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewJob {
     #[serde(default)]
@@ -203,6 +207,7 @@ impl NewJob {
 
 /// What the estimate needs; the page sends it on every change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EstimateRequest {
     pub dataset_id: Uuid,
     #[serde(default)]
@@ -215,6 +220,7 @@ pub struct EstimateRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub q: Option<String>,
@@ -223,6 +229,7 @@ pub struct JobFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobPage {
     pub jobs: Vec<Job>,
     pub total: u64,
@@ -232,6 +239,7 @@ pub struct JobPage {
 
 /// A dataset the configure page offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadyDataset {
     pub id: Uuid,
     pub name: String,
@@ -241,6 +249,7 @@ pub struct ReadyDataset {
 
 /// A base model the configure page offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelOption {
     pub id: String,
     pub label: String,
@@ -249,6 +258,7 @@ pub struct ModelOption {
 
 /// Everything the configure page needs to draw its choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConfigureOptions {
     pub datasets: Vec<ReadyDataset>,
     pub models: Vec<ModelOption>,

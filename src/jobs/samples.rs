@@ -7,6 +7,7 @@ use crate::cluster::{Evaluation, Sample};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobSamples {
     /// Step 0: the base model before any training.
     pub before: Option<Evaluation>,

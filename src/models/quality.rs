@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const OVERFIT_GAP: f64 = 0.5;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quality {
     pub initial_loss: f64,
     pub final_train_loss: f64,

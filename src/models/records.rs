@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Model {
     pub id: Uuid,
     pub name: String,
@@ -23,6 +24,7 @@ pub struct Model {
 
 /// `PATCH /api/models/{id}` and the edit form: only what is given changes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelUpdate {
     #[serde(default)]
@@ -63,6 +65,7 @@ impl ModelUpdate {
 /// `/models` filters: a search over name, description, dataset and base
 /// model, a base model, and a lowest rating.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelFilter {
     pub q: Option<String>,
     pub base_model: Option<String>,
@@ -71,6 +74,7 @@ pub struct ModelFilter {
 
 /// One model in a version chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelVersion {
     pub id: Uuid,
     pub name: String,
@@ -81,6 +85,7 @@ pub struct ModelVersion {
 
 /// Everything `/models/{id}` shows besides the job's own page data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelDetail {
     pub model: Model,
     pub job: crate::jobs::JobDetail,
@@ -94,6 +99,7 @@ pub struct ModelDetail {
 
 /// A signed link to one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadLink {
     pub name: String,
     pub url: String,
@@ -102,6 +108,7 @@ pub struct DownloadLink {
 
 /// `GET /api/models/{id}/download`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelDownload {
     pub files: Vec<DownloadLink>,
     /// A `.tar.gz` of all the files, made while it streams.

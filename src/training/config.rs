@@ -13,6 +13,7 @@ pub use crate::cluster::TARGET_MODULES;
 /// The learning-rate schedule after warmup. The trainer's spec carries this
 /// same type (`hyperparameters.schedule`), so the names cannot drift apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scheduler {
     Cosine,
@@ -38,6 +39,7 @@ impl Scheduler {
 
 /// A run's hyperparameters as the user chose them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainingConfig {
     pub learning_rate: f64,
@@ -221,6 +223,7 @@ pub const RANGES: &[FieldRange] = &[
 
 /// A field outside its range, or otherwise wrong, with what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

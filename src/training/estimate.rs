@@ -19,6 +19,7 @@ const FORWARD_SHARE: f64 = 1.0 / 3.0;
 
 /// Where the throughput figure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum Throughput {
     /// The catalog's 7B baseline scaled to the model's size.
@@ -29,6 +30,7 @@ pub enum Throughput {
 
 /// Will the model and config fit in the chosen GPU's memory?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FitCheck {
     pub needed_bytes: u64,
     /// Memory of the GPUs (or, for `cpu`, the machine) when known.
@@ -39,6 +41,7 @@ pub struct FitCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Estimate {
     pub total_steps: u64,
     pub training_examples: u64,

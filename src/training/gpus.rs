@@ -10,6 +10,7 @@ pub const CPU_GPU: &str = "cpu";
 const DEFAULT_CATALOG: &str = include_str!("../../config/gpus.json");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GpuType {
     pub id: String,
@@ -37,11 +38,13 @@ fn default_startup() -> f64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GpuCatalog {
     pub gpus: Vec<GpuType>,
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct CatalogFile {
     gpus: Vec<GpuType>,
 }

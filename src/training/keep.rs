@@ -11,6 +11,7 @@ pub const MIN_IMPROVEMENT: f64 = 1e-3;
 
 /// The adapter a run writes at its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeepAdapter {
     /// The weights of the evaluation with the lowest validation loss (the
@@ -56,6 +57,7 @@ pub fn resets_patience(best: Option<f64>, loss: f64) -> bool {
 
 /// The adapter a finished run kept, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeptAdapter {
     pub step: u64,
     pub choice: KeepAdapter,

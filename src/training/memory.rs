@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the memory estimate needs to know about a base model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelShape {
     pub parameters: u64,
     pub vocab_size: u64,
@@ -19,6 +20,7 @@ pub struct ModelShape {
 
 /// The parts of a run's memory, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemoryEstimate {
     pub weights: u64,
     pub lora: u64,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a run's examples and steps work out.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSteps {
     /// Examples left for training once the validation share is held out.
     pub train_examples: u64,

@@ -40,7 +40,7 @@ mod ssr {
     }
 }
 
-#[server(prefix = "/rpc", endpoint = "sign_up")]
+#[server(prefix = "/rpc", endpoint = "sign_up", output = crate::rpc::Json)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -55,7 +55,7 @@ pub async fn sign_up(
     Ok(())
 }
 
-#[server(prefix = "/rpc", endpoint = "sign_in")]
+#[server(prefix = "/rpc", endpoint = "sign_in", output = crate::rpc::Json)]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -70,7 +70,7 @@ pub async fn sign_in(
     Ok(())
 }
 
-#[server(prefix = "/rpc", endpoint = "sign_out")]
+#[server(prefix = "/rpc", endpoint = "sign_out", output = crate::rpc::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     let services = crate::ssr::services()?;
     let headers = use_context::<axum::http::request::Parts>()
@@ -83,7 +83,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// The signed-in user's profile, or `None` when signed out.
-#[server(prefix = "/rpc", endpoint = "current_user")]
+#[server(prefix = "/rpc", endpoint = "current_user", output = crate::rpc::Json)]
 pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
     let services = crate::ssr::services()?;
     match crate::ssr::optional_user().await? {
@@ -94,14 +94,14 @@ pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
     }
 }
 
-#[server(prefix = "/rpc", endpoint = "list_tokens")]
+#[server(prefix = "/rpc", endpoint = "list_tokens", output = crate::rpc::Json)]
 pub async fn list_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::accounts::tokens::list(&services, user.id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "create_token")]
+#[server(prefix = "/rpc", endpoint = "create_token", output = crate::rpc::Json)]
 pub async fn create_token(
     name: String,
     expires_in_days: Option<String>,
@@ -122,7 +122,7 @@ pub async fn create_token(
     )
 }
 
-#[server(prefix = "/rpc", endpoint = "revoke_token")]
+#[server(prefix = "/rpc", endpoint = "revoke_token", output = crate::rpc::Json)]
 pub async fn revoke_token(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

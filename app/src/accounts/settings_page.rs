@@ -26,6 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
             <div>
                 <h1>"Settings"</h1>
                 <p class="muted">"API tokens let scripts call the REST API as you: send "<code>"Authorization: Bearer <token>"</code>"."</p>
+                <p class="muted">"Every route, its parameters and answers: the "<a href="/api/docs" rel="external">"API reference"</a>" ("<a href="/api/openapi.json" rel="external">"OpenAPI document"</a>")."</p>
             </div>
         </header>
         <BudgetCard/>

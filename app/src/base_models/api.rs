@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
-#[server(prefix = "/rpc", endpoint = "inspect_base_model", input = Json)]
+#[server(prefix = "/rpc", endpoint = "inspect_base_model", input = Json, output = crate::rpc::Json)]
 pub async fn inspect_base_model(request: AddBaseModel) -> Result<Inspection, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
@@ -15,21 +15,21 @@ pub async fn inspect_base_model(request: AddBaseModel) -> Result<Inspection, App
     Ok(found)
 }
 
-#[server(prefix = "/rpc", endpoint = "download_base_model", input = Json)]
+#[server(prefix = "/rpc", endpoint = "download_base_model", input = Json, output = crate::rpc::Json)]
 pub async fn download_base_model(request: AddBaseModel) -> Result<BaseModelDownload, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::base_models::add(&services, user.id, &user.email, &request).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "list_base_models")]
+#[server(prefix = "/rpc", endpoint = "list_base_models", output = crate::rpc::Json)]
 pub async fn list_base_models() -> Result<Vec<BaseModelDownload>, AppError> {
     crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::base_models::list(&services).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "delete_base_model")]
+#[server(prefix = "/rpc", endpoint = "delete_base_model", output = crate::rpc::Json)]
 pub async fn delete_base_model(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

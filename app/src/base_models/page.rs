@@ -26,7 +26,7 @@ pub fn BaseModelsPage() -> impl IntoView {
             .and_then(|r| r.ok())
             .is_some_and(|l| l.iter().any(|m| m.status == DownloadStatus::Downloading));
         if active {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(1));
+            crate::ui::timer::after(move || tick.update(|t| *t += 1), Duration::from_secs(1));
         }
     });
     view! {

@@ -5,21 +5,21 @@ use brightrun::costs::{CostFilter, CostRecord, CostSummary};
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
-#[server(prefix = "/rpc", endpoint = "month_costs")]
+#[server(prefix = "/rpc", endpoint = "month_costs", output = crate::rpc::Json)]
 pub async fn month_costs() -> Result<CostSummary, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::costs::summary(&services, user.id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "list_costs", input = Json)]
+#[server(prefix = "/rpc", endpoint = "list_costs", input = Json, output = crate::rpc::Json)]
 pub async fn list_costs(filter: CostFilter) -> Result<Vec<CostRecord>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::costs::list(&services, user.id, &filter, Some(200)).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "get_budget")]
+#[server(prefix = "/rpc", endpoint = "get_budget", output = crate::rpc::Json)]
 pub async fn get_budget() -> Result<Option<f64>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
@@ -27,7 +27,7 @@ pub async fn get_budget() -> Result<Option<f64>, AppError> {
 }
 
 /// `monthly_budget` as typed: empty removes the budget.
-#[server(prefix = "/rpc", endpoint = "set_budget")]
+#[server(prefix = "/rpc", endpoint = "set_budget", output = crate::rpc::Json)]
 pub async fn set_budget(monthly_budget: String) -> Result<Option<f64>, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

@@ -5,7 +5,7 @@ use crate::AppError;
 use brightrun::dashboard::DashboardSummary;
 use leptos::prelude::*;
 
-#[server(prefix = "/rpc", endpoint = "load_dashboard")]
+#[server(prefix = "/rpc", endpoint = "load_dashboard", output = crate::rpc::Json)]
 pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

@@ -6,7 +6,7 @@ use brightrun::datasets::{CreatedDataset, Dataset, DatasetDetail, DatasetPage};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-#[server(prefix = "/rpc", endpoint = "list_datasets")]
+#[server(prefix = "/rpc", endpoint = "list_datasets", output = crate::rpc::Json)]
 pub async fn list_datasets(
     status: Option<String>,
     format: Option<String>,
@@ -29,7 +29,7 @@ pub async fn list_datasets(
     Ok(brightrun_backend::datasets::list(&services, user.id, &filter).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "create_dataset")]
+#[server(prefix = "/rpc", endpoint = "create_dataset", output = crate::rpc::Json)]
 pub async fn create_dataset(
     name: String,
     description: Option<String>,
@@ -47,28 +47,28 @@ pub async fn create_dataset(
     Ok(brightrun_backend::datasets::create(&services, user.id, new).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "confirm_dataset")]
+#[server(prefix = "/rpc", endpoint = "confirm_dataset", output = crate::rpc::Json)]
 pub async fn confirm_dataset(id: Uuid) -> Result<Dataset, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::datasets::confirm(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "cancel_dataset_upload")]
+#[server(prefix = "/rpc", endpoint = "cancel_dataset_upload", output = crate::rpc::Json)]
 pub async fn cancel_dataset_upload(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::datasets::cleanup::cancel_upload(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "get_dataset")]
+#[server(prefix = "/rpc", endpoint = "get_dataset", output = crate::rpc::Json)]
 pub async fn get_dataset(id: Uuid) -> Result<DatasetDetail, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::datasets::get(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "update_dataset")]
+#[server(prefix = "/rpc", endpoint = "update_dataset", output = crate::rpc::Json)]
 pub async fn update_dataset(
     id: Uuid,
     name: String,
@@ -82,7 +82,7 @@ pub async fn update_dataset(
     )
 }
 
-#[server(prefix = "/rpc", endpoint = "delete_dataset")]
+#[server(prefix = "/rpc", endpoint = "delete_dataset", output = crate::rpc::Json)]
 pub async fn delete_dataset(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

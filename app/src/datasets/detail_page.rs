@@ -42,7 +42,7 @@ pub fn DatasetPage() -> impl IntoView {
                 )
             });
         if active {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(1));
+            crate::ui::timer::after(move || tick.update(|t| *t += 1), Duration::from_secs(1));
         }
     });
     view! {

@@ -33,7 +33,7 @@ pub fn JobsPage() -> impl IntoView {
             .and_then(|r| r.ok())
             .is_some_and(|p| p.jobs.iter().any(|j| j.is_active()));
         if active {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(5));
+            crate::ui::timer::after(move || tick.update(|t| *t += 1), Duration::from_secs(5));
         }
     });
     let unfiltered = move || filters.get("status").is_none() && filters.get("q").is_none();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
-#[server(prefix = "/rpc", endpoint = "list_models")]
+#[server(prefix = "/rpc", endpoint = "list_models", output = crate::rpc::Json)]
 pub async fn list_models(
     q: Option<String>,
     base_model: Option<String>,
@@ -22,28 +22,28 @@ pub async fn list_models(
     Ok(brightrun_backend::models::list(&services, user.id, &filter).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "get_model")]
+#[server(prefix = "/rpc", endpoint = "get_model", output = crate::rpc::Json)]
 pub async fn get_model(id: Uuid) -> Result<ModelDetail, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::models::detail(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "update_model", input = Json)]
+#[server(prefix = "/rpc", endpoint = "update_model", input = Json, output = crate::rpc::Json)]
 pub async fn update_model(id: Uuid, change: ModelUpdate) -> Result<Model, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::models::update(&services, user.id, id, change).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "delete_model")]
+#[server(prefix = "/rpc", endpoint = "delete_model", output = crate::rpc::Json)]
 pub async fn delete_model(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::models::delete(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "model_download")]
+#[server(prefix = "/rpc", endpoint = "model_download", output = crate::rpc::Json)]
 pub async fn model_download_links(id: Uuid) -> Result<ModelDownload, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

@@ -53,14 +53,13 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
         children,
     } = detail;
     let id = model.id;
-    let total_steps = job.job.total_steps;
-    let (metrics, eval_points) = (job.metrics.clone(), job.eval_points.clone());
+    let job_id = job.job.id;
     view! {
         <ModelHeader model=model.clone() changed/>
         <ModelSummary job=job.clone()/>
         <div class="two-column">
             <Card title="Loss">
-                <LossChart train=metrics eval=eval_points total_steps/>
+                <LossChart job_id/>
             </Card>
             <ModelConfig job=job.clone() adapter/>
         </div>

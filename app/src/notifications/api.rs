@@ -6,35 +6,35 @@ use brightrun::webhooks::{Delivery, Webhook};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-#[server(prefix = "/rpc", endpoint = "unread_notifications")]
+#[server(prefix = "/rpc", endpoint = "unread_notifications", output = crate::rpc::Json)]
 pub async fn unread_notifications() -> Result<i64, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::notifications::unread_count(&services, user.id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "list_notifications")]
+#[server(prefix = "/rpc", endpoint = "list_notifications", output = crate::rpc::Json)]
 pub async fn list_notifications(page: u32, per_page: u32) -> Result<NotificationPage, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::notifications::list(&services, user.id, false, page, per_page).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "mark_notification_read")]
+#[server(prefix = "/rpc", endpoint = "mark_notification_read", output = crate::rpc::Json)]
 pub async fn mark_notification_read(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::notifications::mark_read(&services, user.id, id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "mark_all_notifications_read")]
+#[server(prefix = "/rpc", endpoint = "mark_all_notifications_read", output = crate::rpc::Json)]
 pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::notifications::mark_all_read(&services, user.id).await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "list_webhooks")]
+#[server(prefix = "/rpc", endpoint = "list_webhooks", output = crate::rpc::Json)]
 pub async fn list_webhooks() -> Result<(Vec<Webhook>, Vec<Delivery>), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
@@ -43,7 +43,7 @@ pub async fn list_webhooks() -> Result<(Vec<Webhook>, Vec<Delivery>), AppError> 
     Ok((hooks, deliveries))
 }
 
-#[server(prefix = "/rpc", endpoint = "create_webhook")]
+#[server(prefix = "/rpc", endpoint = "create_webhook", output = crate::rpc::Json)]
 pub async fn create_webhook(url: String) -> Result<Webhook, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
@@ -55,7 +55,7 @@ pub async fn create_webhook(url: String) -> Result<Webhook, AppError> {
     .await?)
 }
 
-#[server(prefix = "/rpc", endpoint = "delete_webhook")]
+#[server(prefix = "/rpc", endpoint = "delete_webhook", output = crate::rpc::Json)]
 pub async fn delete_webhook(id: Uuid) -> Result<(), AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;

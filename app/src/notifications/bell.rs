@@ -21,14 +21,8 @@ pub fn NotificationBell() -> impl IntoView {
         move || (tick.get(), mark_read.version().get()),
         |_| unread_notifications(),
     );
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    // Stopped when the bell is unmounted.
+    Effect::new(move |_| crate::ui::timer::every(move || tick.update(|t| *t += 1), REFRESH));
     let unread = move || count.get().and_then(|r| r.ok()).unwrap_or(0);
     view! {
         <div class="bell-wrap">

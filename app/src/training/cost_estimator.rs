@@ -24,7 +24,7 @@ pub fn CostEstimator(#[prop(into)] request: Signal<Option<EstimateRequest>>) -> 
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         // The page may be gone (Start navigates away) when the timer fires.
-        set_timeout(
+        crate::ui::timer::after(
             move || {
                 if generation.try_get_value() == Some(mine) {
                     settled.try_set(r);

@@ -16,8 +16,10 @@ mod list_filters;
 mod pagination;
 mod progress;
 mod select;
+mod server_chart;
 mod skeleton;
 mod stats_card;
+pub mod timer;
 
 pub use action_errors::ActionErrors;
 pub use alert_dialog::AlertDialog;
@@ -32,5 +34,6 @@ pub use list_filters::{ListFilters, use_list_filters};
 pub use pagination::PageLinks;
 pub use progress::Progress;
 pub use select::Select;
+pub use server_chart::{ChartSvg, ServerChart};
 pub use skeleton::Skeleton;
 pub use stats_card::StatsCard;

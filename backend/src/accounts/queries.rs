@@ -203,19 +203,26 @@ pub async fn revoke_token(
     .await?)
 }
 
-/// The holder of a live (unrevoked, unexpired) token, recording its use.
+/// The holder of a live (unrevoked, unexpired) token, recording its use
+/// to the minute: the row is written only when its last use is older, so
+/// a script polling with one token is a read per request, not a write on
+/// one hot row.
 pub async fn token_holder(
     pool: &PgPool,
     token_hash: &[u8],
 ) -> Result<Option<HolderRow>, ServiceError> {
     Ok(sqlx::query_as!(
         HolderRow,
-        "UPDATE api_tokens t SET last_used_at = now()
-         FROM users u
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL
-           AND (t.expires_at IS NULL OR t.expires_at > now())
-           AND u.id = t.user_id AND u.deleted_at IS NULL
-         RETURNING u.id, u.email",
+        r#"WITH h AS (
+               SELECT t.id AS token, t.last_used_at, u.id, u.email
+               FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.deleted_at IS NULL
+               WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+                 AND (t.expires_at IS NULL OR t.expires_at > now())),
+           used AS (
+               UPDATE api_tokens t SET last_used_at = now() FROM h
+               WHERE t.id = h.token
+                 AND (h.last_used_at IS NULL OR h.last_used_at < now() - interval '1 minute'))
+           SELECT h.id AS "id!", h.email AS "email!" FROM h"#,
         token_hash,
     )
     .fetch_optional(pool)

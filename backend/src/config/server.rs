@@ -30,6 +30,11 @@ pub struct ServerConfig {
     /// (dataset validation, job poller, webhooks, base model downloads) in
     /// this process.
     pub workers: bool,
+    /// `BRIGHTRUN_METRICS_ADDR`, default none (off): where the operators'
+    /// Prometheus endpoint (`GET /metrics`) listens, apart from the site —
+    /// e.g. `127.0.0.1:9464`. It has no sign-in: bind it to loopback or a
+    /// private network only.
+    pub metrics_addr: Option<SocketAddr>,
     /// `BRIGHTRUN_LOG_FORMAT`, default text: `json` logs one JSON object a
     /// line. Read on its own by the binary too, since logging starts first.
     pub log_format: LogFormat,
@@ -87,6 +92,12 @@ impl ServerConfig {
                 })?
             },
             workers: vars.flag("BRIGHTRUN_WORKERS", true)?,
+            metrics_addr: match vars.get("BRIGHTRUN_METRICS_ADDR") {
+                Some(v) => Some(v.trim().parse().map_err(|_| {
+                    ConfigError::new("BRIGHTRUN_METRICS_ADDR", v, "expected host:port")
+                })?),
+                None => None,
+            },
             log_format: LogFormat::from_vars(vars),
         })
     }

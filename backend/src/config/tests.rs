@@ -25,6 +25,15 @@ fn defaults_serve_loopback_with_embedded_postgres() {
 }
 
 #[test]
+fn metrics_are_off_unless_given_an_address() {
+    assert!(config(&[]).unwrap().server.metrics_addr.is_none());
+    let c = config(&[("BRIGHTRUN_METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+    assert_eq!(c.server.metrics_addr.unwrap().to_string(), "127.0.0.1:9464");
+    let err = config(&[("BRIGHTRUN_METRICS_ADDR", "9464")]).unwrap_err();
+    assert_eq!(err.name, "BRIGHTRUN_METRICS_ADDR");
+}
+
+#[test]
 fn bad_values_name_the_variable() {
     let err = config(&[("BRIGHTRUN_ADDR", "localhost")]).unwrap_err();
     assert_eq!(err.name, "BRIGHTRUN_ADDR");

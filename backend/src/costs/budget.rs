@@ -9,6 +9,9 @@ use uuid::Uuid;
 
 /// Largest budget accepted (the column holds 10 digits before the point).
 pub const MAX_BUDGET: f64 = 1_000_000_000.0;
+/// Smallest budget accepted: a cent. The column keeps cents, so less would
+/// be stored as 0, which is no budget at all (and the column refuses it).
+pub const MIN_BUDGET: f64 = 0.01;
 
 /// The owner's monthly budget, if one is set.
 #[tracing::instrument(skip_all, fields(owner = %owner))]
@@ -25,12 +28,12 @@ pub async fn set(
     budget: Option<f64>,
 ) -> Result<Option<f64>, ServiceError> {
     if let Some(b) = budget
-        && !(b.is_finite() && b > 0.0 && b <= MAX_BUDGET)
+        && !(b.is_finite() && (MIN_BUDGET..=MAX_BUDGET).contains(&b))
     {
         return Err(ServiceError::Invalid {
             field: "monthly_budget",
             message:
-                "The monthly budget is an amount in dollars above 0 (leave it empty for none)."
+                "The monthly budget is an amount in dollars of at least 0.01 (leave it empty for none)."
                     .into(),
         });
     }

@@ -30,6 +30,7 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
         return Ok(None);
     };
     tracing::info!(%id, "validating dataset");
+    let start = Instant::now();
     let (outcome, read) = match services.storage.size(&key).await? {
         Some(size) => (validate(services, id, &key).await?, size),
         // Gone from storage (removed by hand, a lost volume): nothing to
@@ -37,6 +38,10 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
         None => (missing_file(), 0),
     };
     let report = &outcome.report;
+    let rows = report.stats.pairs + report.stats.conversations;
+    services
+        .observability
+        .dataset_validated(rows, read, report.valid, start.elapsed());
     let status = if report.valid { "ready" } else { "invalid" };
     let mut tx = services.pool.begin().await?;
     let stored = queries::store_outcome(&mut tx, id, status, &outcome, read).await?;

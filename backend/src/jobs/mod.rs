@@ -3,12 +3,14 @@
 //! scoped by owner — plus the cluster backends and the poller that moves
 //! jobs through their states.
 
+pub mod chart;
 pub mod cluster;
 pub mod evaluations;
 pub mod failure;
 pub mod poller;
 pub mod queries;
 pub mod spec;
+pub mod updates;
 
 use crate::error::ServiceError;
 use crate::services::Services;
@@ -21,7 +23,7 @@ use brightrun::training::{Estimate, Preset};
 use uuid::Uuid;
 
 /// Most points a chart is sent; longer series are thinned evenly.
-pub const CHART_POINTS: usize = 400;
+pub const CHART_POINTS: usize = brightrun::jobs::CHART_POINTS;
 /// Most points one metrics call returns; ask again after the last step for more.
 pub const MAX_POINTS_PER_CALL: u32 = 5000;
 /// Longest job name, in characters.

@@ -1,19 +1,21 @@
 //! `/api/costs` (filters: from, to, type, job; `format=csv` for the export),
 //! `/api/costs/summary`, and the monthly budget at `/api/settings/budget`.
 
-use super::{ApiError, ApiJson, ok};
-use axum::extract::Query;
+use super::openapi::schemas::{Envelope, MonthlyBudget};
+use super::{ApiError, ApiJson, ApiQuery, ok};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use brightrun::costs::CostFilter;
+use brightrun::costs::{CostRecord, CostSummary};
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::{ServiceError, Services, costs};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     from: Option<String>,
     to: Option<String>,
@@ -56,10 +58,20 @@ fn filter(q: &ListQuery) -> Result<CostFilter, ServiceError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/costs",
+    summary = "List cost records (JSON or CSV)",
+    tag = "costs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The cost records (newest first), or with `format=csv` all of them as CSV", content((Envelope<Vec<CostRecord>> = "application/json"), (String = "text/csv"))),
+    )
+)]
 pub async fn list(
     State(services): State<Services>,
     user: CurrentUser,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let filter = filter(&query)?;
     match query.format.as_deref() {
@@ -92,6 +104,15 @@ pub async fn list(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/costs/summary",
+    summary = "Summarise costs",
+    tag = "costs",
+    responses(
+        (status = 200, description = "This month's and all-time totals, by type, day and job", body = Envelope<CostSummary>),
+    )
+)]
 pub async fn summary(
     State(services): State<Services>,
     user: CurrentUser,
@@ -99,11 +120,20 @@ pub async fn summary(
     Ok(ok(costs::summary(&services, user.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Budget {
     monthly_budget: Option<f64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/settings/budget",
+    summary = "Read the monthly budget",
+    tag = "costs",
+    responses(
+        (status = 200, description = "The monthly budget", body = Envelope<MonthlyBudget>),
+    )
+)]
 pub async fn get_budget(
     State(services): State<Services>,
     user: CurrentUser,
@@ -112,6 +142,16 @@ pub async fn get_budget(
     Ok(ok(serde_json::json!({ "monthly_budget": budget })))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/settings/budget",
+    summary = "Set the monthly budget",
+    tag = "costs",
+    request_body = Budget,
+    responses(
+        (status = 200, description = "The monthly budget as set", body = Envelope<MonthlyBudget>),
+    )
+)]
 pub async fn set_budget(
     State(services): State<Services>,
     user: CurrentUser,

@@ -1,10 +1,12 @@
 //! `/api/datasets`: create (returns the signed upload URL), confirm, list,
 //! show, edit, delete, cancel — all scoped to the caller.
 
-use super::{ApiError, ApiJson, created, ok};
+use super::openapi::schemas::{Cancelled, Deleted, Envelope, ErrorBody};
+use super::{ApiError, ApiJson, ApiQuery, created, ok};
+use axum::extract::Path;
 use axum::extract::State;
-use axum::extract::{Path, Query};
 use axum::response::Response;
+use brightrun::datasets::{CreatedDataset, Dataset, DatasetDetail, DatasetPage};
 use brightrun::datasets::{DatasetFilter, DatasetFormat, NewDataset};
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::datasets;
@@ -16,6 +18,17 @@ fn dataset_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("Dataset").into())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/datasets",
+    summary = "Create a dataset (get its upload URL)",
+    tag = "datasets",
+    request_body = NewDataset,
+    responses(
+        (status = 201, description = "The dataset and the signed URL to PUT its file to", body = Envelope<CreatedDataset>),
+        (status = 413, description = "Larger than the upload limit (`too_large`)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(services): State<Services>,
     user: CurrentUser,
@@ -24,6 +37,17 @@ pub async fn create(
     Ok(created(datasets::create(&services, user.id, body).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/datasets/{id}/confirm",
+    summary = "Confirm an upload (starts validation)",
+    tag = "datasets",
+    params(("id" = Uuid, Path, description = "The dataset's id")),
+    responses(
+        (status = 200, description = "Uploaded; validation is queued", body = Envelope<Dataset>),
+        (status = 409, description = "Not possible in its current state (`conflict`)", body = ErrorBody),
+    )
+)]
 pub async fn confirm(
     State(services): State<Services>,
     user: CurrentUser,
@@ -34,6 +58,17 @@ pub async fn confirm(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/datasets/{id}/cancel",
+    summary = "Cancel a pending upload",
+    tag = "datasets",
+    params(("id" = Uuid, Path, description = "The dataset's id")),
+    responses(
+        (status = 200, description = "The pending upload is cancelled and removed", body = Envelope<Cancelled>),
+        (status = 409, description = "Not possible in its current state (`conflict`)", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(services): State<Services>,
     user: CurrentUser,
@@ -43,7 +78,8 @@ pub async fn cancel(
     Ok(ok(serde_json::json!({ "cancelled": id })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     status: Option<String>,
     format: Option<String>,
@@ -52,10 +88,20 @@ pub struct ListQuery {
     per_page: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/datasets",
+    summary = "List datasets",
+    tag = "datasets",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of the caller's datasets", body = Envelope<DatasetPage>),
+    )
+)]
 pub async fn list(
     State(services): State<Services>,
     user: CurrentUser,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
@@ -85,6 +131,16 @@ pub async fn list(
     Ok(ok(datasets::list(&services, user.id, &filter).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{id}",
+    summary = "Show a dataset",
+    tag = "datasets",
+    params(("id" = Uuid, Path, description = "The dataset's id")),
+    responses(
+        (status = 200, description = "The dataset, its validation report and statistics", body = Envelope<DatasetDetail>),
+    )
+)]
 pub async fn show(
     State(services): State<Services>,
     user: CurrentUser,
@@ -95,12 +151,23 @@ pub async fn show(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Patch {
     name: Option<String>,
     description: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/datasets/{id}",
+    summary = "Rename or describe a dataset",
+    tag = "datasets",
+    request_body = Patch,
+    params(("id" = Uuid, Path, description = "The dataset's id")),
+    responses(
+        (status = 200, description = "The edited dataset", body = Envelope<Dataset>),
+    )
+)]
 pub async fn update(
     State(services): State<Services>,
     user: CurrentUser,
@@ -117,6 +184,17 @@ pub async fn update(
     .await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/datasets/{id}",
+    summary = "Delete a dataset",
+    tag = "datasets",
+    params(("id" = Uuid, Path, description = "The dataset's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 409, description = "Not possible in its current state (`conflict`)", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(services): State<Services>,
     user: CurrentUser,

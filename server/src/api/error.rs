@@ -1,5 +1,6 @@
 //! The REST layer's error: service errors plus what only HTTP can get wrong
-//! (a body that is not the JSON expected, a route that does not exist).
+//! (a body or query string that is not what the route expects, a route
+//! that does not exist).
 
 use axum::response::{IntoResponse, Response};
 use brightrun_backend::ServiceError;
@@ -16,6 +17,9 @@ pub enum ApiError {
         details: String,
         field: Option<String>,
     },
+    /// The query string does not fit the parameters the route takes.
+    #[error("{details}")]
+    BadQuery { details: String },
     #[error("No such API route. See the README for the list of routes.")]
     UnknownRoute,
 }
@@ -27,6 +31,7 @@ impl IntoResponse for ApiError {
             Self::BadBody { details, field } => {
                 error_response(400, "invalid_body", &details, field.as_deref())
             }
+            Self::BadQuery { details } => error_response(400, "invalid_query", &details, None),
             Self::UnknownRoute => error_response(404, "not_found", &self.to_string(), None),
         }
     }

@@ -6,17 +6,22 @@ mod auth;
 mod base_models;
 mod costs;
 mod datasets;
+mod docs_page;
 mod error;
 mod jobs;
 mod json;
 mod models;
 mod notifications;
+mod openapi;
 mod playground;
+mod query;
 mod tokens;
 mod webhooks;
 
 pub use error::ApiError;
 pub use json::{ApiJson, created, ok};
+pub use openapi::ApiDoc;
+pub use query::ApiQuery;
 
 use crate::state::AppState;
 use axum::Router;
@@ -27,6 +32,8 @@ use brightrun_backend::Services;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(docs_page::page))
         .route("/auth/signup", post(auth::sign_up))
         .route("/auth/signin", post(auth::sign_in))
         .route("/auth/signout", post(auth::sign_out))
@@ -55,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs", post(jobs::create).get(jobs::list))
         .route("/jobs/estimate", post(jobs::estimate))
         .route("/jobs/{id}", get(jobs::show))
+        .route("/jobs/{id}/updates", get(jobs::updates))
         .route("/jobs/{id}/metrics", get(jobs::metrics))
         .route("/jobs/{id}/logs", get(jobs::logs))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -88,6 +96,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Up, and when each background worker last finished a tick.
+#[utoipa::path(get, path = "/api/health", tag = "meta", security(()),
+    responses((status = 200, description = "The server is up", body = openapi::Envelope<openapi::schemas::Health>)))]
 async fn health(State(services): State<Services>) -> axum::response::Response {
     ok(serde_json::json!({ "status": "ok", "workers": services.workers.report() }))
 }

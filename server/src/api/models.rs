@@ -2,13 +2,15 @@
 //! delete, download links — all scoped to the caller — and the signed
 //! `.tar.gz` bundle link, which needs no session (its signature is the key).
 
-use super::{ApiError, ApiJson, ok};
+use super::openapi::schemas::{Deleted, Envelope, ErrorBody};
+use super::{ApiError, ApiJson, ApiQuery, ok};
 use crate::storage_routes::forbidden;
 use axum::body::Body;
 use axum::extract::State;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use brightrun::models::{Model, ModelDetail, ModelDownload};
 use brightrun::models::{ModelFilter, ModelUpdate};
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::costs::transfer::Metered;
@@ -20,17 +22,28 @@ fn model_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("Model").into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     q: Option<String>,
     base_model: Option<String>,
     min_rating: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/models",
+    summary = "List models",
+    tag = "models",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The caller's models", body = Envelope<Vec<Model>>),
+    )
+)]
 pub async fn list(
     State(services): State<Services>,
     user: CurrentUser,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let min_rating = match query.min_rating.as_deref() {
         None | Some("") => None,
@@ -47,6 +60,16 @@ pub async fn list(
     Ok(ok(models::list(&services, user.id, &filter).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/models/{id}",
+    summary = "Show a model",
+    tag = "models",
+    params(("id" = Uuid, Path, description = "The model's id")),
+    responses(
+        (status = 200, description = "The model, its job and its evaluations", body = Envelope<ModelDetail>),
+    )
+)]
 pub async fn show(
     State(services): State<Services>,
     user: CurrentUser,
@@ -55,6 +78,17 @@ pub async fn show(
     Ok(ok(models::detail(&services, user.id, model_id(&id)?).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/models/{id}",
+    summary = "Edit a model",
+    tag = "models",
+    request_body = ModelUpdate,
+    params(("id" = Uuid, Path, description = "The model's id")),
+    responses(
+        (status = 200, description = "The edited model", body = Envelope<Model>),
+    )
+)]
 pub async fn update(
     State(services): State<Services>,
     user: CurrentUser,
@@ -66,6 +100,17 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/models/{id}",
+    summary = "Delete a model",
+    tag = "models",
+    params(("id" = Uuid, Path, description = "The model's id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 409, description = "Not possible in its current state (`conflict`)", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(services): State<Services>,
     user: CurrentUser,
@@ -76,6 +121,16 @@ pub async fn delete(
     Ok(ok(serde_json::json!({ "deleted": id })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/models/{id}/download",
+    summary = "Download links for a model",
+    tag = "models",
+    params(("id" = Uuid, Path, description = "The model's id")),
+    responses(
+        (status = 200, description = "Signed links to the adapter's files and the bundle", body = Envelope<ModelDownload>),
+    )
+)]
 pub async fn download(
     State(services): State<Services>,
     user: CurrentUser,
@@ -89,13 +144,27 @@ pub async fn download(
     .await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BundleQuery {
     owner: Uuid,
     expires: i64,
     sig: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/models/{id}/bundle.tar.gz",
+    summary = "Download a model's bundle (signed link)",
+    tag = "models",
+    security(()),
+    params(("id" = Uuid, Path, description = "The model's id"), BundleQuery),
+    responses(
+        (status = 200, description = "The adapter as a .tar.gz (streamed)", content_type = "application/gzip", body = Vec<u8>),
+        (status = 403, description = "The link is invalid or has expired (`invalid_signature`)", body = ErrorBody),
+        (status = 404, description = "The model is gone (`not_found`)", body = ErrorBody),
+    )
+)]
 pub async fn bundle(
     State(services): State<Services>,
     Path(id): Path<String>,

@@ -5,6 +5,7 @@
 //! `loading`, the text in pieces, and `done` with the token counts (or
 //! `error`). Closing the response stops the generation.
 
+use super::openapi::ErrorBody;
 use super::{ApiError, ApiJson};
 use axum::extract::Path;
 use axum::extract::State;
@@ -14,6 +15,20 @@ use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::{ServiceError, Services, generation};
 use uuid::Uuid;
 
+#[utoipa::path(
+    post,
+    path = "/api/models/{id}/chat",
+    summary = "Chat with a model (streamed)",
+    tag = "models",
+    request_body = GenerationRequest,
+    params(("id" = Uuid, Path, description = "The model's id")),
+    responses(
+        (status = 200, description = "One JSON event per line as the answer is generated: the place in the queue, `loading`, `text` pieces, then `done` with the token counts or `error`", content_type = "application/x-ndjson", body = String),
+        (status = 402, description = "The monthly budget is spent (`over_budget`)", body = ErrorBody),
+        (status = 429, description = "Too many generations queued (`rate_limited`)", body = ErrorBody),
+        (status = 503, description = "No generation can run now (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn chat(
     State(services): State<Services>,
     user: CurrentUser,

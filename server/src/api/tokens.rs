@@ -1,16 +1,18 @@
 //! `POST /api/tokens` (the token is in this response only), `GET
 //! /api/tokens`, `DELETE /api/tokens/{id}`.
 
+use super::openapi::schemas::{Envelope, ErrorBody, Revoked};
 use super::{ApiError, ApiJson, created, ok};
 use axum::extract::Path;
 use axum::extract::State;
 use axum::response::Response;
+use brightrun::{ApiTokenInfo, NewApiToken};
 use brightrun_backend::accounts::{CurrentUser, tokens};
 use brightrun_backend::{ServiceError, Services};
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     name: String,
     /// Days until it expires; absent: never.
@@ -18,6 +20,17 @@ pub struct NewToken {
     expires_in_days: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    summary = "Create an API token",
+    tag = "accounts",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The new token; its secret is in this response only", body = Envelope<NewApiToken>),
+        (status = 403, description = "Tokens are created from a signed-in session, not with another token (`forbidden`)", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(services): State<Services>,
     user: CurrentUser,
@@ -28,6 +41,15 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    summary = "List API tokens",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller's tokens (without their secrets)", body = Envelope<Vec<ApiTokenInfo>>),
+    )
+)]
 pub async fn list(
     State(services): State<Services>,
     user: CurrentUser,
@@ -35,6 +57,16 @@ pub async fn list(
     Ok(ok(tokens::list(&services, user.id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    summary = "Revoke an API token",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "Revoked", body = Envelope<Revoked>),
+    )
+)]
 pub async fn revoke(
     State(services): State<Services>,
     user: CurrentUser,

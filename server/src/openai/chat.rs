@@ -3,6 +3,7 @@
 //! ending with `[DONE]`, with `usage` token counts.
 
 use super::error::OpenAiError;
+use super::schemas::{ChatCompletion, OpenAiErrorBody};
 use super::wire::ChatRequest;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,6 +18,28 @@ use serde_json::{Value, json};
 use std::convert::Infallible;
 use uuid::Uuid;
 
+/// A chat completion from one of the caller's models (`stream: true`: as
+/// server-sent events of `chat.completion.chunk`s, ending `data: [DONE]`).
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    summary = "Chat completion (OpenAI)",
+    tag = "openai",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The completion", content(
+            (ChatCompletion = "application/json"),
+            (String = "text/event-stream"),
+        )),
+        (status = 400, description = "Not a chat completions request BrightRun can answer", body = OpenAiErrorBody),
+        (status = 401, description = "No valid API token (`invalid_api_key`)", body = OpenAiErrorBody),
+        (status = 402, description = "The monthly budget is spent", body = OpenAiErrorBody),
+        (status = 404, description = "No such model (`model_not_found`)", body = OpenAiErrorBody),
+        (status = 429, description = "Too many generations queued", body = OpenAiErrorBody),
+        (status = 500, description = "A fault on the server's side", body = OpenAiErrorBody),
+        (status = 503, description = "No generation can run now", body = OpenAiErrorBody),
+    )
+)]
 pub async fn completions(
     State(services): State<Services>,
     user: Result<CurrentUser, ServiceError>,

@@ -2,10 +2,15 @@
 //! libraries talks to a BrightRun model by changing only `base_url` and the
 //! key (a BrightRun API token). Errors keep OpenAI's shape.
 
-mod chat;
+pub(crate) mod chat;
 mod error;
-mod models;
-mod wire;
+pub(crate) mod models;
+#[expect(
+    dead_code,
+    reason = "these types only describe answers built as JSON; never constructed"
+)]
+pub(crate) mod schemas;
+pub(crate) mod wire;
 
 pub use error::OpenAiError;
 

@@ -2,12 +2,24 @@
 //! shape; their ids are what `model` takes.
 
 use super::error::OpenAiError;
+use super::schemas::{ModelList, OpenAiErrorBody};
 use axum::Json;
 use axum::extract::State;
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::{ServiceError, Services, generation};
 use serde_json::{Value, json};
 
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    summary = "List callable models (OpenAI)",
+    tag = "openai",
+    responses(
+        (status = 200, description = "The models the key's owner can call", body = ModelList),
+        (status = 401, description = "No valid API token (`invalid_api_key`)", body = OpenAiErrorBody),
+        (status = 500, description = "A fault on the server's side", body = OpenAiErrorBody),
+    )
+)]
 pub async fn list(
     State(services): State<Services>,
     user: Result<CurrentUser, ServiceError>,

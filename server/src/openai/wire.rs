@@ -12,7 +12,7 @@ use serde_json::Value;
 /// The fields BrightRun reads; others that clients send (`user`,
 /// `metadata`, `logprobs: false` …) are ignored as OpenAI's own
 /// compatible servers do.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<WireMessage>,
@@ -32,13 +32,13 @@ pub struct ChatRequest {
     pub n: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StreamOptions {
     #[serde(default)]
     pub include_usage: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct WireMessage {
     pub role: String,
     #[serde(default)]

@@ -79,7 +79,9 @@ async fn cancel(services: &Services, t: &Tracked) {
     let Some(external) = &t.change.external else {
         return;
     };
-    match services.cluster.cancel(external).await {
+    let cancelled = services.cluster.cancel(external).await;
+    crate::observability::cluster_call(services, "cancel", &cancelled);
+    match cancelled {
         Ok(()) | Err(ClusterError::Finished) | Err(ClusterError::NotFound) => {}
         Err(e) => tracing::warn!(job = %t.job.id, "cancel not delivered: {e}"),
     }

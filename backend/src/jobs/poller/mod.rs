@@ -46,9 +46,19 @@ pub struct TickReport {
     pub status_changes: usize,
 }
 
-/// One tick: claim → dispatch → observe → persist.
+/// One tick: claim → dispatch → observe → persist, timed for the
+/// operators' metrics.
 #[tracing::instrument(skip_all)]
 pub async fn tick(services: &Services) -> Result<TickReport, ServiceError> {
+    let start = std::time::Instant::now();
+    let result = steps(services).await;
+    services
+        .observability
+        .poll_tick(result.is_ok(), start.elapsed());
+    result
+}
+
+async fn steps(services: &Services) -> Result<TickReport, ServiceError> {
     let mut report = TickReport::default();
     let Some(mut tick) = claim::claim(services, &mut report).await? else {
         return Ok(report);

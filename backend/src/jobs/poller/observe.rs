@@ -45,7 +45,9 @@ pub async fn observe(
     }
     report.cluster_requests += asks.len().div_ceil(QUERY_PAGE);
     let now = tick.now;
-    match services.cluster.query(&asks).await {
+    let answer = services.cluster.query(&asks).await;
+    crate::observability::cluster_call(services, "query", &answer);
+    match answer {
         Ok(updates) => {
             let by_id: HashMap<&str, &JobUpdate> =
                 updates.iter().map(|u| (u.job.id.as_str(), u)).collect();

@@ -51,5 +51,7 @@ pub async fn submit(services: &Services, job: &ClaimedRow) -> Result<String, Clu
     )
     .await
     .map_err(|e| ClusterError::Rejected(e.to_string()))?;
-    services.cluster.submit(&spec).await
+    let submitted = services.cluster.submit(&spec).await;
+    crate::observability::cluster_call(services, "submit", &submitted);
+    submitted
 }
