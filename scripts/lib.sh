@@ -91,16 +91,27 @@ build_site() {
 build_bundle() {
   local bindgen="$CARGO_TARGET_DIR/site-bindgen"
   say "building the WASM bundle (wasm-release profile)"
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/brightrun_frontend.wasm"
   cargo build -p brightrun-frontend --target wasm32-unknown-unknown --profile wasm-release
-  rm -rf "$bindgen" && mkdir -p "$bindgen"
-  wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name brightrun \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/brightrun_frontend.wasm"
-  ensure_wasm_opt
-  say "optimising the WASM bundle (wasm-opt -Oz, about a minute)"
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
-    "$bindgen/brightrun_bg.wasm" -o "$bindgen/brightrun_bg.wasm"
+  # A second start with an unchanged bundle skips wasm-bindgen and wasm-opt.
+  if [ "$bindgen/.optimised" -nt "$wasm" ]; then
+    say "the optimised WASM bundle is up to date"
+  else
+    rm -rf "$bindgen" && mkdir -p "$bindgen"
+    wasm-bindgen --target web --no-typescript --out-dir "$bindgen" --out-name brightrun "$wasm"
+    ensure_wasm_opt
+    say "optimising the WASM bundle (wasm-opt -Oz, about a minute)"
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+      "$bindgen/brightrun_bg.wasm" -o "$bindgen/brightrun_bg.wasm"
+    touch "$bindgen/.optimised"
+  fi
   mkdir -p "$BRIGHTRUN_SITE_ROOT/pkg"
-  "$BRIGHTRUN_BIN" site prepare --bindgen "$bindgen" --css style/main.css --out "$BRIGHTRUN_SITE_ROOT/pkg"
+  local manifest="$BRIGHTRUN_SITE_ROOT/pkg/manifest.json"
+  if [ "$manifest" -nt "$bindgen/.optimised" ] && [ "$manifest" -nt style/main.css ]; then
+    say "the prepared site is up to date ($(grep -o 'brightrun-[0-9a-f]*' "$manifest"))"
+  else
+    "$BRIGHTRUN_BIN" site prepare --bindgen "$bindgen" --css style/main.css --out "$BRIGHTRUN_SITE_ROOT/pkg"
+  fi
   cp -r public/. "$BRIGHTRUN_SITE_ROOT/"
 }
