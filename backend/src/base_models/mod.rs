@@ -51,11 +51,21 @@ fn hub_ref(req: &AddBaseModel) -> Result<HubRef, ServiceError> {
         .map_err(|(field, message)| ServiceError::Invalid { field, message })
 }
 
-fn token(req: &AddBaseModel) -> Option<&str> {
-    req.token
+/// The Hub token, if one was given. It travels in a header, so only
+/// printable ASCII can be sent; anything else is the caller's to fix.
+fn token(req: &AddBaseModel) -> Result<Option<&str>, ServiceError> {
+    let token = req
+        .token
         .as_deref()
         .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty());
+    match token {
+        Some(t) if !t.bytes().all(|b| b.is_ascii_graphic()) => Err(ServiceError::Invalid {
+            field: "token",
+            message: "A Hub token holds only printable ASCII characters (hf_…); paste it again without spaces or line breaks.".into(),
+        }),
+        other => Ok(other),
+    }
 }
 
 /// What a repository holds and whether the trainer can train it; nothing
@@ -69,7 +79,7 @@ pub async fn inspect(
     may_manage(services, email)?;
     let r = hub_ref(req)?;
     let hub = Hub::new(&services.config.base_models.hub_url);
-    let all = hub.files(&r, token(req)).await?;
+    let all = hub.files(&r, token(req)?).await?;
     let files = pick_files(&all, services.config.base_models.max_bytes).map_err(|reason| {
         ServiceError::Invalid {
             field: "hub_id",
@@ -78,7 +88,7 @@ pub async fn inspect(
     })?;
     let config_file = files.iter().find(|f| f.path == "config.json");
     let config = hub
-        .read(&r, config_file.expect("picked"), token(req))
+        .read(&r, config_file.expect("picked"), token(req)?)
         .await?;
     let config = serde_json::from_slice(&config)
         .map_err(|e| e.to_string())
@@ -121,7 +131,7 @@ pub async fn add(
         architecture: &found.architecture,
         parameters: found.parameters,
         files: &files,
-        token: token(req),
+        token: token(req)?,
     };
     if taken || !queries::insert(&services.pool, &new).await? {
         return Err(ServiceError::Conflict(format!(
@@ -190,6 +200,33 @@ async fn remove_stored(services: &Services, name: &str) {
             && let Err(e) = services.storage.delete(&key).await
         {
             tracing::warn!(%key, "removing a base model's stored file: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_token(token: &str) -> AddBaseModel {
+        AddBaseModel {
+            token: Some(token.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_token_that_cannot_go_in_a_header_is_refused_naming_the_field() {
+        assert_eq!(
+            token(&with_token("  hf_abc123 \n")).unwrap(),
+            Some("hf_abc123")
+        );
+        assert_eq!(token(&with_token("   ")).unwrap(), None);
+        for bad in ["hf_a\u{7}b", "hf_ä", "hf a"] {
+            match token(&with_token(bad)) {
+                Err(ServiceError::Invalid { field, .. }) => assert_eq!(field, "token", "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
 }
