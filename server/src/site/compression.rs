@@ -7,7 +7,7 @@
 //! encoded (the precompressed `/pkg` files) or a byte range.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Response, header};
+use axum::http::{HeaderMap, HeaderValue, Response, header};
 use axum::middleware::Next;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -33,17 +33,7 @@ impl Predicate for Compressible {
         B: axum::body::HttpBody,
     {
         let headers = response.headers();
-        let essence = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
-        essence.is_some_and(|t| COMPRESSIBLE.contains(&t.as_str()))
+        media_type(headers).is_some_and(|t| COMPRESSIBLE.contains(&t.as_str()))
             && !headers.contains_key(header::CONTENT_RANGE)
             && !headers.contains_key(header::ACCEPT_RANGES)
     }
@@ -64,15 +54,23 @@ pub fn compression_layer() -> CompressionLayer<impl Predicate> {
 /// responses keep whatever their handler decided.
 pub async fn cache_policy(req: Request, next: Next) -> axum::response::Response {
     let mut response = next.run(req).await;
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+    if media_type(response.headers()).as_deref() == Some("text/html") {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// The response's media type, lower-cased, without parameters (`; charset=…`).
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
