@@ -14,7 +14,7 @@ use crate::training::{ConfigurePage, TrainingPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -65,11 +65,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("datasets/:id") view=DatasetPage/>
                         <Route path=path!("training") view=TrainingPage/>
                         <Route path=path!("training/jobs") view=JobsPage/>
-                        <Route path=path!("training/jobs/:id") view=JobPage/>
+                        // Pages with a resource inside a resolved one (the loss
+                        // chart in the job or model) render whole before they
+                        // are sent: streamed out of order, a slow server could
+                        // send the chart's part first, and hydration failed on
+                        // the mismatch (1 reload in 3 of a cancelled job, under load).
+                        <Route path=path!("training/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                         <Route path=path!("training/configure") view=ConfigurePage/>
                         <Route path=path!("base-models") view=BaseModelsPage/>
                         <Route path=path!("models") view=ModelsPage/>
-                        <Route path=path!("models/:id") view=ModelPage/>
+                        <Route path=path!("models/:id") view=ModelPage ssr=SsrMode::Async/>
                         <Route path=path!("costs") view=CostsPage/>
                         <Route path=path!("notifications") view=NotificationsPage/>
                         <Route path=path!("settings") view=SettingsPage/>
