@@ -1,6 +1,7 @@
 // Models, costs and notifications in a real browser: a run started over a
 // small budget (refused, then overridden), its model's files downloaded
-// and compared byte for byte with storage (and the .tar.gz bundle), edited, the run
+// and compared byte for byte with storage (and the .tar.gz bundle), exported
+// to GGUF q8_0 and that file downloaded, edited, the run
 // continued from the model with the parent shown in the version chain, the
 // budget banner and alert, the notifications read, the costs page.
 import { test, before, after } from 'node:test';
@@ -99,6 +100,22 @@ test('download, continue training, budget alert, notifications, costs', async ()
   for (const [path, bytes] of files) {
     assert.ok(bytes.equals(readFileSync(join(dir, path.split('/').pop()))), `${path} in the bundle matches storage`);
   }
+  // Export to GGUF q8_0 from the page: a progress bar while it runs, then
+  // a link whose download is the file in storage.
+  const q8 = '[data-testid=export-row][data-format="gguf-q8_0"]';
+  await page.click(`${q8} [data-testid=export-start]`);
+  await page.waitForSelector(`${q8} [data-testid=export-links]`, { timeout: 120_000 });
+  assert.equal(await page.textContent(`${q8} [data-testid=export-status]`), 'completed');
+  await page.click(`${q8} [data-testid=export-links]`);
+  await page.waitForSelector(`${q8} [data-testid=export-file]`);
+  const [gguf] = await Promise.all([page.waitForEvent('download'), page.click(`${q8} [data-testid=export-file]`)]);
+  assert.equal(gguf.suggestedFilename(), 'model-q8_0.gguf');
+  const ggufBytes = readFileSync(await gguf.path());
+  assert.equal(ggufBytes.subarray(0, 4).toString(), 'GGUF');
+  assert.ok(ggufBytes.equals(readFileSync(join(dir, '..', 'exports', 'gguf-q8_0', 'model-q8_0.gguf'))), 'the export matches storage');
+  // The other formats still offer their button.
+  assert.equal(await page.locator('[data-testid=export-start]').count(), 4);
+
   // The page says which step's weights the adapter holds: the trainer's choice.
   const args = JSON.parse(readFileSync(join(dir, 'training_args.json'), 'utf8'));
   assert.equal(args.keep_adapter, 'best');

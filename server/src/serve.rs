@@ -28,12 +28,13 @@ pub async fn serve(
     let metrics = crate::observability::listen(&services).await?;
     let housekeeping = supervised("housekeeping", &services, housekeeping);
     let workers = services.config.server.workers.then(|| {
-        use brightrun_backend::{base_models, datasets, jobs, webhooks};
+        use brightrun_backend::{base_models, datasets, jobs, models, webhooks};
         [
             supervised("validation", &services, datasets::worker::run),
             supervised("poller", &services, jobs::poller::run),
             supervised("webhooks", &services, webhooks::worker::run),
             supervised("base_models", &services, base_models::worker::run),
+            supervised("exports", &services, models::exports::worker::run),
         ]
     });
     let cluster = services.cluster.clone();

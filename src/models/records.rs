@@ -95,6 +95,8 @@ pub struct ModelDetail {
     pub lineage: Vec<ModelVersion>,
     /// Models continued from this one.
     pub children: Vec<ModelVersion>,
+    /// Its exports (merged, GGUF), one per format asked for.
+    pub exports: Vec<super::exports::ModelExport>,
 }
 
 /// A signed link to one file.

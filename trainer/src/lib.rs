@@ -10,6 +10,7 @@ pub mod alloc;
 pub mod chat;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod memory;
 pub mod model;

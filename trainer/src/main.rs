@@ -1,7 +1,10 @@
 //! `brightrun-trainer run --spec job.json` trains one job (for Ray,
-//! Kubernetes, Slurm); `brightrun-trainer serve` is the cluster API.
+//! Kubernetes, Slurm); `brightrun-trainer serve` is the cluster API;
+//! `brightrun-trainer export` writes a trained adapter out as a merged
+//! model or GGUF.
 
 use brightrun_trainer::device;
+use brightrun_trainer::export;
 use brightrun_trainer::report::Reporter;
 use brightrun_trainer::spec::{JobSpec, Output};
 use brightrun_trainer::train::{self, Event, TrainOutcome};
@@ -36,6 +39,14 @@ USAGE:
         Jobs name their inputs and outputs by http(s) URL only, and a base
         model by its folder name in MODELS (default DIR/models).
 
+    brightrun-trainer export --base NAME --adapter DIR --format FORMAT --out DIR
+        Exports a trained adapter over its base model (NAME: tiny-llama or a
+        local Hugging Face folder) into DIR: FORMAT `merged` (a Hugging Face
+        folder), `gguf-f16`, `gguf-q8_0`, `gguf-q4_k_m` (llama.cpp) or
+        `gguf-lora` (the adapter alone, for llama.cpp's --lora). Prints one
+        JSON line per progress event, then one with the files written;
+        exits 1 when it fails (the reason on stderr).
+
     brightrun-trainer --help
 ";
 
@@ -52,6 +63,12 @@ fn main() -> ExitCode {
             Ok(a) => serve(a),
             Err(e) => usage_error(&e),
         },
+        Some("export") => {
+            match parse_flags(&args[1..], &export::cli::FLAGS).and_then(export::cli::parse) {
+                Ok(a) => export::cli::run(&a, &cancel_on_signal()),
+                Err(e) => usage_error(&e),
+            }
+        }
         Some("--help" | "-h" | "help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,6 +1,8 @@
-//! Model server functions: list, the model page, edit, delete, download links.
+//! Model server functions: list, the model page, edit, delete, download
+//! links, exports.
 
 use crate::AppError;
+use brightrun::models::{ExportDownload, ExportFormat, ModelExport};
 use brightrun::models::{Model, ModelDetail, ModelDownload, ModelUpdate};
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -48,4 +50,28 @@ pub async fn model_download_links(id: Uuid) -> Result<ModelDownload, AppError> {
     let user = crate::ssr::current_user().await?;
     let services = crate::ssr::services()?;
     Ok(brightrun_backend::models::download::links(&services, user.id, id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "list_model_exports", output = crate::rpc::Json)]
+pub async fn list_model_exports(id: Uuid) -> Result<Vec<ModelExport>, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::exports::list(&services, user.id, id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "export_model", input = Json, output = crate::rpc::Json)]
+pub async fn export_model(id: Uuid, format: ExportFormat) -> Result<ModelExport, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::exports::request(&services, user.id, id, format).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "model_export_links", input = Json, output = crate::rpc::Json)]
+pub async fn model_export_links(
+    id: Uuid,
+    format: ExportFormat,
+) -> Result<ExportDownload, AppError> {
+    let user = crate::ssr::current_user().await?;
+    let services = crate::ssr::services()?;
+    Ok(brightrun_backend::models::exports::links(&services, user.id, id, format).await?)
 }

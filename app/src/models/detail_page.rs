@@ -1,11 +1,12 @@
 //! `/models/{id}`: the training summary (dataset, config, duration, tokens,
 //! cost), final metrics and loss curves, the quality panel (how the rating
-//! was reached), downloads, the version chain, edit and delete, and
-//! "Continue training".
+//! was reached), downloads, exports (merged, GGUF), the version chain, edit
+//! and delete, and "Continue training".
 
 use super::api::get_model;
 use super::before_after::BeforeAfter;
 use super::download_panel::DownloadPanel;
+use super::export_panel::ExportPanel;
 use super::header::ModelHeader;
 use super::playground::Playground;
 use super::summary::{ModelConfig, ModelSummary, QualityPanel};
@@ -51,6 +52,7 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
         adapter,
         lineage,
         children,
+        exports,
     } = detail;
     let id = model.id;
     let job_id = job.job.id;
@@ -70,5 +72,6 @@ fn ModelView(detail: ModelDetail, changed: RwSignal<u32>) -> impl IntoView {
             <DownloadPanel id/>
             <VersionHistory current=id lineage children/>
         </div>
+        <ExportPanel id exports/>
     }
 }

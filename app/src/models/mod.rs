@@ -1,5 +1,5 @@
 //! Trained models in the UI: the list, the model page (summary, quality,
-//! downloads, versions, edit), and their server functions.
+//! downloads, exports, versions, edit), and their server functions.
 
 pub mod api;
 pub mod before_after;
@@ -7,6 +7,8 @@ pub mod chat_stream;
 pub mod detail_page;
 pub mod download_panel;
 pub mod edit_form;
+pub mod export_panel;
+pub mod export_row;
 pub mod header;
 pub mod list_page;
 pub mod playground;

@@ -241,6 +241,10 @@ pub async fn bill_storage(pool: &PgPool, bill: &StorageBill) -> Result<u64, Serv
                  UNION ALL
                  SELECT owner_id, size_bytes FROM model_artifacts
                  WHERE deleted_at IS NULL AND created_at < $2
+                 UNION ALL
+                 SELECT e.owner_id, e.size_bytes FROM model_exports e
+                 JOIN model_artifacts m ON m.id = e.model_id AND m.deleted_at IS NULL
+                 WHERE e.status = 'completed' AND e.completed_at < $2
              ) s GROUP BY owner_id
          )
          INSERT INTO cost_records (id, owner_id, cost_type, amount, quantity, unit, details, period_start, period_end)

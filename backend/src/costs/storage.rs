@@ -1,6 +1,7 @@
-//! Storage billing: once a day, each owner's datasets and adapters in
-//! storage, in GB-months (a day is 1/days-in-month of a month) at
-//! `BRIGHTRUN_STORAGE_PRICE_PER_GB_MONTH`. One record per owner and day.
+//! Storage billing: once a day, each owner's datasets, adapters and
+//! completed exports in storage, in GB-months (a day is 1/days-in-month of
+//! a month) at `BRIGHTRUN_STORAGE_PRICE_PER_GB_MONTH`. One record per owner
+//! and day.
 
 use super::GB;
 use super::queries::{self, StorageBill};

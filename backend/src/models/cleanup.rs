@@ -1,5 +1,5 @@
-//! Removes the objects of deleted models. The row stays (its job and cost
-//! records refer to it), marked as emptied.
+//! Removes the objects of deleted models, their exports' included. The row
+//! stays (its job and cost records refer to it), marked as emptied.
 
 use super::queries;
 use crate::error::ServiceError;
@@ -15,6 +15,7 @@ pub async fn tick(services: &Services) -> Result<usize, ServiceError> {
             let key = crate::storage::keys::object_in(&model.storage_prefix, file);
             services.storage.delete(&key).await?;
         }
+        super::exports::remove_for_model(services, model.owner_id, model.id).await?;
         queries::objects_removed(&services.pool, model.id).await?;
     }
     Ok(deleted.len())

@@ -1,10 +1,12 @@
 //! Trained models: list (filtered), show with the job's summary and the
-//! version chain, edit, soft delete, download links and the tar.gz bundle.
+//! version chain, edit, soft delete, download links and the tar.gz bundle;
+//! exports (merged, GGUF) in `exports`.
 //! Every query is scoped by owner (the SQL is in `queries.rs`).
 
 pub mod bundle;
 pub mod cleanup;
 pub mod download;
+pub mod exports;
 pub mod queries;
 
 use crate::error::ServiceError;
@@ -43,12 +45,14 @@ pub async fn detail(
     let job = crate::jobs::get(services, owner, model.job_id).await?;
     let lineage = queries::lineage(&services.pool, owner, id).await?;
     let children = queries::children(&services.pool, owner, id).await?;
+    let exports = exports::queries::list(&services.pool, owner, id).await?;
     Ok(ModelDetail {
         model,
         adapter: job.kept_adapter(),
         job,
         lineage,
         children,
+        exports,
     })
 }
 

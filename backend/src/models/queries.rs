@@ -242,6 +242,7 @@ pub async fn children(
 /// A deleted model whose objects are still in storage.
 pub struct Deleted {
     pub id: Uuid,
+    pub owner_id: Uuid,
     pub storage_prefix: String,
 }
 
@@ -249,7 +250,7 @@ pub struct Deleted {
 pub async fn deleted_with_objects(pool: &PgPool) -> Result<Vec<Deleted>, ServiceError> {
     Ok(sqlx::query_as!(
         Deleted,
-        "SELECT id, storage_prefix FROM model_artifacts
+        "SELECT id, owner_id, storage_prefix FROM model_artifacts
          WHERE deleted_at IS NOT NULL AND objects_removed_at IS NULL LIMIT 100",
     )
     .fetch_all(pool)

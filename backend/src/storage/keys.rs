@@ -59,6 +59,26 @@ pub fn adapter_object(user: Uuid, model: Uuid, file_name: &str) -> Result<String
     ))
 }
 
+/// `lora-models/{user_id}/{model_id}/exports/`: where a model's exports are.
+pub fn exports_root(user: Uuid, model: Uuid) -> String {
+    format!("lora-models/{user}/{model}/exports/")
+}
+
+/// `lora-models/{user_id}/{model_id}/exports/{format}/`: where a model's
+/// export in one format is stored (a model export's `storage_prefix`).
+pub fn export_prefix(user: Uuid, model: Uuid, format: &str) -> String {
+    format!("{}{format}/", exports_root(user, model))
+}
+
+/// The object of an export's file under its prefix: `relative` is the path
+/// the trainer wrote under its output folder, each segment a plain name.
+pub fn export_object(prefix: &str, relative: &str) -> Result<String, ServiceError> {
+    for segment in relative.split('/') {
+        safe_file_name(segment)?;
+    }
+    Ok(format!("{prefix}{relative}"))
+}
+
 /// The object `file_name` under a stored prefix (a model's
 /// `storage_prefix`, ending in `/`). The names are this server's own
 /// (`jobs::spec::ARTIFACTS`), never a user's.
@@ -165,6 +185,15 @@ mod tests {
             format!("lora-models/{u}/{d}/adapter/adapter_config.json")
         );
         assert_eq!(ray_job_object("j-1", "spec.json"), "ray-jobs/j-1/spec.json");
+        let export = export_prefix(u, d, "gguf-q8_0");
+        assert_eq!(export, format!("lora-models/{u}/{d}/exports/gguf-q8_0/"));
+        assert_eq!(
+            export_object(&export, "merged/config.json").unwrap(),
+            format!("{export}merged/config.json")
+        );
+        assert!(export_object(&export, "../adapter/x").is_err());
+        assert!(export_object(&export, "/etc/passwd").is_err());
+        assert_eq!(model_of_key(&export), Some((u, d)));
     }
 
     #[test]

@@ -314,6 +314,27 @@ impl Storage {
         }
     }
 
+    /// Deletes every object under `prefix` (a folder, ending in `/`);
+    /// returns how many there were.
+    #[tracing::instrument(skip_all, fields(%prefix))]
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, ServiceError> {
+        let folder = object_path(prefix.trim_end_matches('/'))?;
+        let mut listed = self.store.list(Some(&folder));
+        let mut removed = 0;
+        while let Some(meta) = listed.next().await {
+            let location = match meta {
+                Ok(meta) => meta.location,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(ServiceError::internal("storage list failed", e)),
+            };
+            match self.store.delete(&location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => removed += 1,
+                Err(e) => return Err(ServiceError::internal("storage delete failed", e)),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Deletes the object; a missing one is already deleted.
     #[tracing::instrument(skip_all, fields(%path))]
     pub async fn delete(&self, path: &str) -> Result<(), ServiceError> {

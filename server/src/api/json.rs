@@ -1,6 +1,6 @@
 //! JSON in and out: `ApiJson<T>` rejects bad bodies with the envelope
 //! (instead of axum's plain-text rejection), naming the field that was
-//! wrong where there is one, and `ok`/`created` wrap data.
+//! wrong where there is one, and `ok`/`created`/`accepted` wrap data.
 
 use super::ApiError;
 use axum::Json;
@@ -56,6 +56,15 @@ pub fn ok(data: impl Serialize) -> Response {
 pub fn created(data: impl Serialize) -> Response {
     (
         StatusCode::CREATED,
+        Json(serde_json::json!({ "success": true, "data": data })),
+    )
+        .into_response()
+}
+
+/// 202: the work asked for has been queued.
+pub fn accepted(data: impl Serialize) -> Response {
+    (
+        StatusCode::ACCEPTED,
         Json(serde_json::json!({ "success": true, "data": data })),
     )
         .into_response()

@@ -10,6 +10,7 @@ mod docs_page;
 mod error;
 mod jobs;
 mod json;
+mod model_exports;
 mod models;
 mod notifications;
 mod openapi;
@@ -19,7 +20,7 @@ mod tokens;
 mod webhooks;
 
 pub use error::ApiError;
-pub use json::{ApiJson, created, ok};
+pub use json::{ApiJson, accepted, created, ok};
 pub use openapi::ApiDoc;
 pub use query::ApiQuery;
 
@@ -75,6 +76,14 @@ pub fn router() -> Router<AppState> {
                 .delete(models::delete),
         )
         .route("/models/{id}/download", get(models::download))
+        .route(
+            "/models/{id}/exports",
+            post(model_exports::request).get(model_exports::list),
+        )
+        .route(
+            "/models/{id}/exports/{format}/download",
+            get(model_exports::download),
+        )
         .route("/models/{id}/chat", post(playground::chat))
         .route("/models/{id}/bundle.tar.gz", get(models::bundle))
         .route("/costs", get(costs::list))

@@ -8,8 +8,8 @@
 //! route can answer, and the two ways to authenticate (an API token as a
 //! bearer header, or the browser's session cookie).
 
-use super::{auth, base_models, costs, datasets, docs_page, jobs, models, notifications};
-use super::{playground, tokens, webhooks};
+use super::{auth, base_models, costs, datasets, docs_page, jobs, model_exports, models};
+use super::{notifications, playground, tokens, webhooks};
 use crate::openai;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -50,6 +50,7 @@ pub mod schemas;
         jobs::metrics, jobs::logs, jobs::cancel, jobs::retry,
         models::list, models::show, models::update, models::delete,
         models::download, models::bundle, playground::chat,
+        model_exports::request, model_exports::list, model_exports::download,
         costs::list, costs::summary, costs::get_budget, costs::set_budget,
         notifications::list, notifications::mark_all_read, notifications::mark_read,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
@@ -64,7 +65,7 @@ pub mod schemas;
         (name = "datasets", description = "Upload and validate training data."),
         (name = "base-models", description = "Base models from the Hugging Face Hub."),
         (name = "jobs", description = "Fine-tuning jobs: estimate, start, follow, stop."),
-        (name = "models", description = "Fine-tuned models: edit, download, chat."),
+        (name = "models", description = "Fine-tuned models: edit, download, export, chat."),
         (name = "costs", description = "What training, storage and downloads cost; the budget."),
         (name = "notifications", description = "Notifications and webhooks."),
         (name = "openai", description = "OpenAI-compatible API: point an OpenAI client's \

@@ -10,6 +10,7 @@ mod charts;
 mod costs;
 mod cross_site;
 mod datasets;
+mod exports;
 mod generation;
 mod health;
 mod in_use;

@@ -81,7 +81,9 @@ pub fn load(name: &str, device: &Device, dtype: DType) -> Result<BaseModel> {
     })
 }
 
-fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The safetensors files of a model folder: `model.safetensors`, or the
+/// shards its index names (sorted, each checked to exist).
+pub fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let single = dir.join("model.safetensors");
     if single.is_file() {
         return Ok(vec![single]);
