@@ -37,8 +37,8 @@ source bench/peft-venv.sh
 # llama.cpp: llama-cpp-python built from its sdist, whose vendored source
 # tree also gives the converters and llama-quantize.
 SRC="$WORK/llama-cpp-python-$LLAMACPP_VERSION"
+[ -x "$LLAMACPP_VENV/bin/python" ] || python3 -m venv "$LLAMACPP_VENV"
 if [ ! -d "$SRC" ]; then
-  python3 -m venv "$LLAMACPP_VENV"
   "$LLAMACPP_VENV/bin/pip" download --quiet --no-deps --no-binary llama-cpp-python -d "$WORK" "llama-cpp-python==$LLAMACPP_VERSION"
   tar -xzf "$WORK/llama_cpp_python-$LLAMACPP_VERSION.tar.gz" -C "$WORK"
   mv "$WORK/llama_cpp_python-$LLAMACPP_VERSION" "$SRC"
@@ -106,7 +106,8 @@ for shape in $SHAPES; do
   in_bytes="$(bytes "$d"/model/*.safetensors)"
   rm -rf "$d/ours" "$d/theirs" && mkdir -p "$d/ours" "$d/theirs"
   for format in merged gguf-f16 gguf-q8_0 gguf-q4_k_m gguf-lora; do
-    measure "$shape" brightrun "$format" "$in_bytes" "$d/ours/$format" \
+    input="$in_bytes"; [ "$format" = gguf-lora ] && input="$(bytes "$d"/adapter/*.safetensors)"
+    measure "$shape" brightrun "$format" "$input" "$d/ours/$format" \
       "$BIN" export --base "$d/model" --adapter "$d/adapter" --format "$format" --out "$d/ours/$format"
   done
   # The base alone as f16 GGUF, for llama.cpp's --lora: an adapter whose B is zero.
@@ -137,7 +138,7 @@ for shape in $SHAPES; do
     "$PY" "$REF" convert "$LLAMA" convert_lora_to_gguf.py --base "$d/model" --outtype f16 --outfile "$d/theirs/adapter-f16.gguf" "$d/adapter"
   for f in model-f16 model-q8_0 model-q4_k_m adapter-f16; do
     format="gguf-${f#model-}"; [ "$f" = adapter-f16 ] && format=gguf-lora
-    "$PY" "$REF" compare "$d/ours/$format/$f.gguf" "$d/theirs/$f.gguf" | sed "s/^{/{\"shape\": \"$shape\", /" | tee -a "$RESULTS"
+    "$PY" "$REF" compare "$d/ours/$format/$f.gguf" "$d/theirs/$f.gguf" "$d/ours/merged" | sed "s/^{/{\"shape\": \"$shape\", /" | tee -a "$RESULTS"
   done
 done
 

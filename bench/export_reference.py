@@ -142,8 +142,8 @@ def compare(ours_path, theirs_path, merged_dir=None):
             continue
         x, y = dequantize(a.data, a.tensor_type), dequantize(b.data, b.tensor_type)
         worst = max(worst, rel_rms(x, y))
-        if merged_dir:
-            want = reference_of(name, merged_dir)
+        want = reference_of(name, merged_dir) if merged_dir else None
+        if want is not None:  # a LoRA's halves have no merged original
             for who, got in (("ours", x), ("theirs", y)):
                 errors.setdefault(f"{who} {a.tensor_type.name}", []).append(rel_rms(got.reshape(want.shape), want))
     print(json.dumps({"check": f"{ours_path.rsplit('/', 1)[-1]} vs llama.cpp's {theirs_path.rsplit('/', 1)[-1]}",
