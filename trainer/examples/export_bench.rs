@@ -74,25 +74,11 @@ fn shape_config(shape: &str) -> ModelConfig {
 /// A PEFT adapter for the model's shape, made from its config alone.
 fn write_adapter(model: &Path, dir: &Path, r: usize, alpha: f64, std: f32) {
     let c = ModelConfig::from_file(&model.join("config.json")).unwrap();
-    let (h, q, kv, im) = (
-        c.hidden_size,
-        c.num_attention_heads * c.head_dim,
-        c.num_key_value_heads * c.head_dim,
-        c.intermediate_size,
-    );
-    let shapes = [
-        ("self_attn.q_proj", q, h),
-        ("self_attn.k_proj", kv, h),
-        ("self_attn.v_proj", kv, h),
-        ("self_attn.o_proj", h, q),
-        ("mlp.gate_proj", im, h),
-        ("mlp.up_proj", im, h),
-        ("mlp.down_proj", h, im),
-    ];
+    let shapes = tiny::projection_shapes(&c);
     let mut rng = TrainRng::new(1);
     let mut tensors = Vec::new();
     for i in 0..c.num_hidden_layers {
-        for (name, out, inp) in shapes {
+        for &(name, out, inp) in &shapes {
             let key = format!("{}.{i}.{name}", c.peft_layers_prefix());
             let bound = 1.0 / (inp as f32).sqrt();
             let a = rng.uniform(r * inp, -bound, bound);

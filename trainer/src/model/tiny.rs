@@ -231,7 +231,7 @@ fn widths(c: &ModelConfig) -> (usize, usize, usize) {
 
 /// Each layer's projections, by their names under the layer, with their
 /// [out, in] shapes.
-fn projection_shapes(c: &ModelConfig) -> Vec<(&'static str, usize, usize)> {
+pub fn projection_shapes(c: &ModelConfig) -> Vec<(&'static str, usize, usize)> {
     let (h, q, kv) = widths(c);
     let im = c.intermediate_size;
     if c.fused_projections() {
