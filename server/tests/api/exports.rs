@@ -101,10 +101,8 @@ fn check_gguf(format: ExportFormat, files: &BTreeMap<String, Vec<u8>>) {
     );
     let types = dtypes(&content);
     let expected = match format {
-        ExportFormat::GgufF16 => GgmlDType::F16,
-        // tiny-llama's weights are F32, and the adapter is never stored
-        // coarser than the model it adapts.
-        ExportFormat::GgufLora => GgmlDType::F32,
+        // The LoRA file is F16 whatever the base, as its name says.
+        ExportFormat::GgufF16 | ExportFormat::GgufLora => GgmlDType::F16,
         ExportFormat::GgufQ8_0 => GgmlDType::Q8_0,
         _ => GgmlDType::Q4K,
     };
