@@ -2,20 +2,16 @@
 //! safetensors, GGUF), follow it, and get signed links to its files once
 //! it has completed — all scoped to the caller.
 
+use super::models::model_id;
 use super::openapi::schemas::{Envelope, ErrorBody};
 use super::{ApiError, ApiJson, accepted, ok};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use brightrun::models::{ExportDownload, ExportFormat, ExportRequest, ModelExport};
+use brightrun_backend::Services;
 use brightrun_backend::accounts::CurrentUser;
 use brightrun_backend::models::exports;
-use brightrun_backend::{ServiceError, Services};
 use serde::Deserialize;
-use uuid::Uuid;
-
-fn model_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("Model").into())
-}
 
 /// The body as sent: the format is checked here, so that an unknown one is
 /// a 400 naming `format` and listing the valid ones.

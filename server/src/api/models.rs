@@ -18,7 +18,8 @@ use brightrun_backend::{ServiceError, Services, models};
 use serde::Deserialize;
 use uuid::Uuid;
 
-fn model_id(raw: &str) -> Result<Uuid, ApiError> {
+/// A model id from the path; one that does not parse is not found.
+pub(super) fn model_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound("Model").into())
 }
 
