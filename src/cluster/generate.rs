@@ -30,16 +30,10 @@ impl GenerateSpec {
                 "adapter_id",
                 "is needed with an adapter",
             )),
-            (_, Some(id))
-                if id.is_empty()
-                    || id.len() > 64
-                    || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
-            {
-                Err(super::SpecError::new(
-                    "adapter_id",
-                    "must be 1 to 64 letters, digits or dashes",
-                ))
-            }
+            (_, Some(id)) if !super::export::is_plain_id(id) => Err(super::SpecError::new(
+                "adapter_id",
+                "must be 1 to 64 letters, digits or dashes",
+            )),
             _ => self
                 .request
                 .validate()

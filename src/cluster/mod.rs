@@ -4,6 +4,7 @@
 //! these; a job's statuses on the wire are the app's own [`JobStatus`].
 
 pub mod device;
+pub mod export;
 pub mod generate;
 pub mod hyperparams;
 pub mod metrics;
@@ -13,6 +14,7 @@ pub mod view;
 
 pub use crate::status::JobStatus;
 pub use device::{AgentInfo, BaseDtype, DeviceInfo, DeviceKind, DeviceRequest};
+pub use export::{ExportRunStatus, ExportSpec, ExportView};
 pub use generate::{GenerateEvent, GenerateSpec, GenerateUsage};
 pub use hyperparams::{
     CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on, packing_on,

@@ -213,7 +213,9 @@ impl JobSpec {
         if self.base_model.trim().is_empty() {
             return Err(SpecError::new("base_model", "must not be empty"));
         }
-        self.check_base_model_files()?;
+        if let Some(files) = &self.base_model_files {
+            check_base_model_files(&self.base_model, files)?;
+        }
         if let Some(init) = &self.init_adapter {
             if init.config.trim().is_empty() {
                 return Err(SpecError::new("init_adapter.config", "must not be empty"));
@@ -225,51 +227,53 @@ impl JobSpec {
         Ok(())
     }
 
-    fn check_base_model_files(&self) -> Result<(), SpecError> {
-        use crate::base_models::files::is_plain_name;
-        let Some(files) = &self.base_model_files else {
-            return Ok(());
-        };
-        // A plain name, or the folder an agent chose for it (absolute).
-        let path = std::path::Path::new(&self.base_model);
-        let named = path.file_name().and_then(|n| n.to_str()) == Some(self.base_model.as_str())
-            || (path.is_absolute() && !self.base_model.contains(".."));
-        let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !(named && is_plain_name(last)) {
-            return Err(SpecError::new(
-                "base_model",
-                "must be a plain name (letters, digits, '-', '_', '.') when base_model_files are given",
-            ));
-        }
-        if !files.contains_key("config.json") {
-            return Err(SpecError::new(
-                "base_model_files",
-                "must include config.json",
-            ));
-        }
-        for (name, url) in files {
-            if !is_plain_name(name) {
-                return Err(SpecError::new(
-                    "base_model_files",
-                    format!("`{name}` is not a plain file name"),
-                ));
-            }
-            if url.trim().is_empty() {
-                return Err(SpecError::new(
-                    &format!("base_model_files.{name}"),
-                    "must not be empty",
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The base weights' dtype on a device of `kind`: the spec's, or that
     /// device's default.
     pub fn base_dtype(&self, kind: DeviceKind, supports_bf16: bool) -> BaseDtype {
         self.dtype
             .unwrap_or_else(|| BaseDtype::default_for(kind, supports_bf16))
     }
+}
+
+/// A base model sent as files: `base_model` a plain name (or the absolute
+/// folder an agent chose for it), the files plain names with config.json.
+pub(super) fn check_base_model_files(
+    base_model: &str,
+    files: &BTreeMap<String, String>,
+) -> Result<(), SpecError> {
+    use crate::base_models::files::is_plain_name;
+    // A plain name, or the folder an agent chose for it (absolute).
+    let path = std::path::Path::new(base_model);
+    let named = path.file_name().and_then(|n| n.to_str()) == Some(base_model)
+        || (path.is_absolute() && !base_model.contains(".."));
+    let last = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !(named && is_plain_name(last)) {
+        return Err(SpecError::new(
+            "base_model",
+            "must be a plain name (letters, digits, '-', '_', '.') when base_model_files are given",
+        ));
+    }
+    if !files.contains_key("config.json") {
+        return Err(SpecError::new(
+            "base_model_files",
+            "must include config.json",
+        ));
+    }
+    for (name, url) in files {
+        if !is_plain_name(name) {
+            return Err(SpecError::new(
+                "base_model_files",
+                format!("`{name}` is not a plain file name"),
+            ));
+        }
+        if url.trim().is_empty() {
+            return Err(SpecError::new(
+                &format!("base_model_files.{name}"),
+                "must not be empty",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ pub async fn adapter_urls(services: &Services, prefix: &str) -> Result<InitAdapt
 }
 
 /// Signed download URLs of a Hub model's files in storage.
-async fn base_model_urls(
+pub(crate) async fn base_model_urls(
     services: &Services,
     name: &str,
     files: &[String],

@@ -3,7 +3,7 @@
 //! the exports worker (driven tick by tick), its files downloaded through
 //! signed links and read back (GGUF headers and tensor types, the merged
 //! folder's index and shards); a duplicate, a bad format, another user's
-//! model and a remote cluster refused; a failed export retried; export
+//! model and a Ray cluster refused; a failed export retried; export
 //! bytes billed as storage; deleting the model removes the export objects.
 
 use crate::common::{TestApp, new_job, ready_dataset};
@@ -18,7 +18,7 @@ use sqlx::PgPool;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Runs the exports worker until the queue is empty; how many it ran.
-async fn export_all(app: &TestApp) -> usize {
+pub(crate) async fn export_all(app: &TestApp) -> usize {
     let mut ran = 0;
     while worker::tick(&app.services).await.unwrap().is_some() {
         ran += 1;
@@ -28,7 +28,7 @@ async fn export_all(app: &TestApp) -> usize {
 
 /// The export's files, fetched through its signed links and checked
 /// against storage: name → bytes.
-async fn download(
+pub(crate) async fn download(
     app: &TestApp,
     client: &reqwest::Client,
     model: &str,
@@ -90,7 +90,7 @@ fn dtypes(content: &gguf_file::Content) -> BTreeSet<String> {
 
 /// A GGUF export is one file, named as the format says, holding a Llama
 /// model (or a LoRA adapter) with the format's tensor types.
-fn check_gguf(format: ExportFormat, files: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn check_gguf(format: ExportFormat, files: &BTreeMap<String, Vec<u8>>) {
     let name = format.gguf_file_name().unwrap();
     assert_eq!(files.keys().collect::<Vec<_>>(), vec![name], "{format}");
     let content = gguf(&files[name]);
@@ -129,7 +129,7 @@ fn check_gguf(format: ExportFormat, files: &BTreeMap<String, Vec<u8>>) {
 
 /// The merged folder: a config, and sharded safetensors whose index names
 /// every tensor the shards hold, in the base dtype.
-fn check_merged(files: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn check_merged(files: &BTreeMap<String, Vec<u8>>) {
     let config: Value = serde_json::from_slice(&files["config.json"]).unwrap();
     assert_eq!(config["model_type"], "llama", "{config}");
     let index: Value = serde_json::from_slice(&files["model.safetensors.index.json"]).unwrap();
@@ -265,15 +265,15 @@ async fn a_trained_model_exports_in_every_format_and_downloads_them(pool: PgPool
         }
     }
 
-    // A completed export is not made twice; exports run with the local
-    // cluster only (a second server on the same database, on `http`).
+    // A completed export is not made twice; Ray cannot export (a second
+    // server on the same database, on `ray`).
     let (status, again) = app.post(&client, &exports, j!({"format": "merged"})).await;
     assert_eq!(status, 409, "{again}");
     let remote = TestApp::spawn_with(
         app.pool.clone(),
         &[
-            ("BRIGHTRUN_CLUSTER", "http"),
-            ("GPU_CLUSTER_API_URL", "http://127.0.0.1:9"),
+            ("BRIGHTRUN_CLUSTER", "ray"),
+            ("RAY_ADDRESS", "http://127.0.0.1:9"),
         ],
     )
     .await;
@@ -285,7 +285,7 @@ async fn a_trained_model_exports_in_every_format_and_downloads_them(pool: PgPool
         refused["details"]
             .as_str()
             .unwrap()
-            .contains("local cluster backend"),
+            .contains("on Ray, whose jobs cannot export"),
         "{refused}"
     );
     remote.stop().await;

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "cluster-key-for-tests";
+pub(crate) const KEY: &str = "cluster-key-for-tests";
 
-async fn agent(data: &Path, bind: SocketAddr) -> Server {
+pub(crate) async fn agent(data: &Path, bind: SocketAddr) -> Server {
     serve::start(serve::Config {
         bind,
         data_dir: data.to_path_buf(),
@@ -36,7 +36,7 @@ async fn agent(data: &Path, bind: SocketAddr) -> Server {
     .expect("the trainer agent starts")
 }
 
-async fn app_for(pool: PgPool, url: &str, key: &str) -> TestApp {
+pub(crate) async fn app_for(pool: PgPool, url: &str, key: &str) -> TestApp {
     TestApp::spawn_with(
         pool,
         &[

@@ -11,6 +11,7 @@ mod costs;
 mod cross_site;
 mod datasets;
 mod exports;
+mod exports_http;
 mod generation;
 mod health;
 mod in_use;

@@ -64,6 +64,22 @@ pub fn run(job: &ExportJob, progress: &mut dyn FnMut(ExportProgress)) -> Result<
     Ok(files)
 }
 
+/// What the user is told of a failed export, in the trainer's words where
+/// they can act on it; `None` for a failure of the machine (its cause is
+/// for the log, never the page).
+pub fn user_reason(e: &TrainerError) -> Option<String> {
+    match e {
+        TrainerError::UnsupportedModel(_) | TrainerError::Spec { .. } => Some(format!(
+            "This model cannot be exported in this format: {e}."
+        )),
+        TrainerError::TooBig(why) => Some(format!(
+            "The machine exporting it does not have the memory this export needs ({why})."
+        )),
+        TrainerError::Cancelled => Some("The export was stopped.".into()),
+        _ => None,
+    }
+}
+
 /// Progress in bytes of weights, and the cancel flag checked between
 /// tensors.
 pub(crate) struct Progress<'a> {

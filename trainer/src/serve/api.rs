@@ -38,7 +38,7 @@ impl ApiError {
         )
     }
 
-    fn internal(what: &str, e: impl std::fmt::Display) -> Self {
+    pub(super) fn internal(what: &str, e: impl std::fmt::Display) -> Self {
         tracing::error!("{what}: {e}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

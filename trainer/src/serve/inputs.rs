@@ -7,7 +7,7 @@
 //! (the embedded cluster, tests), whose specs name local paths.
 
 use crate::spec::{JobSpec, Output, SpecError};
-use brightrun::cluster::GenerateSpec;
+use brightrun::cluster::{ExportSpec, GenerateSpec};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,17 +67,7 @@ pub fn admit(mut spec: JobSpec, inputs: &Inputs) -> Result<JobSpec, SpecError> {
             }
         }
     }
-    spec.base_model = match &spec.base_model_files {
-        // Fetched into this agent's models folder before training (spec.check
-        // made the name plain), where later jobs and generation find it.
-        Some(files) => {
-            for (name, url) in files {
-                url_only(&format!("base_model_files.{name}"), url)?;
-            }
-            models_dir.join(&spec.base_model).display().to_string()
-        }
-        None => base_model_folder(&spec.base_model, models_dir)?,
-    };
+    spec.base_model = base_model_of(&spec.base_model, spec.base_model_files.as_ref(), models_dir)?;
     Ok(spec)
 }
 
@@ -94,6 +84,37 @@ pub fn admit_generate(mut spec: GenerateSpec, inputs: &Inputs) -> Result<Generat
     }
     spec.base_model = base_model_folder(&spec.base_model, models_dir)?;
     Ok(spec)
+}
+
+/// An export `spec` as this agent runs it: checked, and from a remote
+/// caller only URLs for the adapter and the base model's files, and a base
+/// model of its own models folder (a Hub one is fetched into it).
+pub fn admit_export(mut spec: ExportSpec, inputs: &Inputs) -> Result<ExportSpec, SpecError> {
+    spec.check()?;
+    let Inputs::Remote { models_dir } = inputs else {
+        return Ok(spec);
+    };
+    url_only("adapter.config", &spec.adapter.config)?;
+    url_only("adapter.weights", &spec.adapter.weights)?;
+    spec.base_model = base_model_of(&spec.base_model, spec.base_model_files.as_ref(), models_dir)?;
+    Ok(spec)
+}
+
+/// Where the agent finds the base model: sent as files, the folder of its
+/// models they are fetched into (the spec's check made the name plain),
+/// where later jobs and generation find it; else one already there.
+fn base_model_of(
+    name: &str,
+    files: Option<&std::collections::BTreeMap<String, String>>,
+    models_dir: &std::path::Path,
+) -> Result<String, SpecError> {
+    let Some(files) = files else {
+        return base_model_folder(name, models_dir);
+    };
+    for (file, url) in files {
+        url_only(&format!("base_model_files.{file}"), url)?;
+    }
+    Ok(models_dir.join(name).display().to_string())
 }
 
 /// The built-in model, or a folder of `models_dir` named by its plain name.
@@ -232,6 +253,54 @@ mod tests {
         );
         assert_eq!(
             refused_field(spec(files("/etc/passwd")), models.path()),
+            "base_model_files.config.json"
+        );
+    }
+
+    #[test]
+    fn an_export_from_a_remote_caller_reads_urls_and_the_agents_models_only() {
+        let models = tempfile::tempdir().unwrap();
+        let inputs = Inputs::Remote {
+            models_dir: models.path().to_path_buf(),
+        };
+        let export = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = json!({
+                "export_id": "e-1", "base_model": "tiny-llama", "format": "merged",
+                "adapter": {"config": "http://h/c", "weights": "http://h/w"}
+            });
+            edit(&mut v);
+            serde_json::from_value::<ExportSpec>(v).unwrap()
+        };
+        let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+            admit_export(export(edit), &inputs).unwrap_err().field
+        };
+        assert!(admit_export(export(&|_| {}), &inputs).is_ok());
+        assert_eq!(
+            refused(&|v| v["adapter"]["weights"] = json!("/srv/other/adapter.safetensors")),
+            "adapter.weights"
+        );
+        assert_eq!(
+            refused(&|v| v["base_model"] = json!("/models/llama")),
+            "base_model"
+        );
+        assert_eq!(refused(&|v| v["export_id"] = json!("../../x")), "export_id");
+        let hub = admit_export(
+            export(&|v| {
+                v["base_model"] = json!("acme--tiny");
+                v["base_model_files"] = json!({"config.json": "http://h/c"});
+            }),
+            &inputs,
+        )
+        .unwrap();
+        assert_eq!(
+            hub.base_model,
+            models.path().join("acme--tiny").display().to_string()
+        );
+        assert_eq!(
+            refused(&|v| {
+                v["base_model"] = json!("acme--tiny");
+                v["base_model_files"] = json!({"config.json": "file:///etc/passwd"});
+            }),
             "base_model_files.config.json"
         );
     }

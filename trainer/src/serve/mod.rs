@@ -8,6 +8,8 @@
 
 mod agent;
 mod api;
+mod exports;
+mod exports_api;
 mod generate;
 mod generate_api;
 mod info;
@@ -18,6 +20,7 @@ mod worker;
 
 pub use agent::{Agent, CancelError};
 pub use brightrun::cluster::{JobQuery, JobUpdate, JobView, Progress};
+pub use exports::Exports;
 pub use generate::{DEFAULT_CACHE_BYTES, Generator};
 pub use generate_api::event_lines;
 pub use inputs::Inputs;
@@ -55,6 +58,7 @@ pub struct Config {
 
 pub struct AppState {
     agent: Arc<Agent>,
+    exports: Arc<Exports>,
     generator: Arc<Generator>,
     /// What `GET /v1/info` answers, found once at start.
     info: brightrun::cluster::AgentInfo,
@@ -107,6 +111,10 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     );
     let state = Arc::new(AppState {
         agent: agent.clone(),
+        exports: Arc::new(Exports::new(
+            config.data_dir.join("exports"),
+            config.inputs.clone(),
+        )),
         generator: Arc::new(Generator::new(
             config.data_dir.join("generate"),
             config.inputs.clone(),
@@ -159,6 +167,12 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs/{id}/metrics", get(api::metrics))
         .route("/v1/jobs/{id}/logs", get(api::logs))
         .route("/v1/jobs/{id}/cancel", post(api::cancel))
+        .route("/v1/exports", post(exports_api::submit))
+        .route(
+            "/v1/exports/{id}",
+            get(exports_api::get).delete(exports_api::remove),
+        )
+        .route("/v1/exports/{id}/files/{*name}", get(exports_api::file))
         .route("/v1/info", get(info::info))
         .route("/v1/generate", post(generate_api::generate))
         .fallback(api::no_route)

@@ -80,7 +80,7 @@ fn fetch_file(
 /// an earlier job when it holds every file, else each file downloaded into
 /// the work folder and the whole moved into place. `name` is the folder
 /// (an agent's models folder) or a plain name (under `work_dir`).
-fn fetch_base_model(
+pub(crate) fn fetch_base_model(
     name: &str,
     files: &std::collections::BTreeMap<String, String>,
     work_dir: &Path,

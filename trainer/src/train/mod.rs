@@ -22,6 +22,7 @@ mod validate;
 
 pub use brightrun::cluster::{Evaluation, StepMetrics};
 pub use data::evaluate;
+pub(crate) use fetch::fetch_base_model;
 pub use fetch::{fetch_adapter, run_job};
 pub use setup::candle_dtype;
 

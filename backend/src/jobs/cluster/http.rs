@@ -6,10 +6,14 @@
 //! agent's `GET /v1/info` is read first (kept briefly, `devices::InfoCache`)
 //! and a job asking for a GPU the agent lacks is refused before it is sent.
 
+mod export;
 mod generate;
 
 use super::devices::{self, InfoCache};
-use super::{Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate};
+use super::{
+    ByteStream, Cluster, ClusterError, ClusterFuture, ExportSpec, ExportView, JobQuery, JobSpec,
+    JobUpdate,
+};
 use brightrun::cluster::AgentInfo;
 use brightrun::training::GpuCatalog;
 use reqwest::StatusCode;
@@ -70,14 +74,7 @@ impl HttpCluster {
         &self,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<T, ClusterError> {
-        let resp = super::retry::send(|| {
-            let req = make(&self.client);
-            match &self.key {
-                Some(key) => req.bearer_auth(key),
-                None => req,
-            }
-        })
-        .await?;
+        let resp = super::retry::send(|| self.authorised(make(&self.client))).await?;
         let status = resp.status();
         if status.is_success() {
             return resp.json::<T>().await.map_err(|e| {
@@ -86,6 +83,13 @@ impl HttpCluster {
         }
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         Err(error_of(status, &body))
+    }
+
+    fn authorised(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.key {
+            Some(key) => req.bearer_auth(key),
+            None => req,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -188,5 +192,21 @@ impl Cluster for HttpCluster {
 
     fn generate(&self, spec: super::GenerateSpec) -> ClusterFuture<'_, super::Generation> {
         Box::pin(async move { self.start_generation(&spec).await })
+    }
+
+    fn start_export<'a>(&'a self, spec: &'a ExportSpec) -> ClusterFuture<'a, ExportView> {
+        Box::pin(self.post_export(spec))
+    }
+
+    fn export_status<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ExportView> {
+        Box::pin(self.get_export(id))
+    }
+
+    fn export_file<'a>(&'a self, id: &'a str, name: &'a str) -> ClusterFuture<'a, ByteStream> {
+        Box::pin(self.stream_export_file(id, name))
+    }
+
+    fn remove_export<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ()> {
+        Box::pin(self.delete_export(id))
     }
 }

@@ -14,12 +14,17 @@ pub mod ray;
 pub mod retry;
 
 pub use brightrun::cluster::{
-    GenerateEvent, GenerateSpec, JobQuery, JobSpec, JobUpdate, JobView, StepMetrics,
+    ExportSpec, ExportView, GenerateEvent, GenerateSpec, JobQuery, JobSpec, JobUpdate, JobView,
+    StepMetrics,
 };
 pub use brightrun_trainer::serve::CancelError;
 
 use std::future::Future;
 use std::pin::Pin;
+
+/// An exported file's bytes as the cluster sends them.
+pub type ByteStream =
+    Pin<Box<dyn futures::Stream<Item = Result<bytes::Bytes, String>> + Send + 'static>>;
 
 pub type ClusterFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClusterError>> + Send + 'a>>;
 
@@ -80,6 +85,34 @@ pub trait Cluster: Send + Sync {
                 self.name()
             )))
         })
+    }
+    /// Starts an export where the base weights are (or finds the one
+    /// started under the same `spec.export_id`). `Unsuitable` where the
+    /// backend cannot export.
+    fn start_export<'a>(&'a self, spec: &'a ExportSpec) -> ClusterFuture<'a, ExportView> {
+        let _ = spec;
+        Box::pin(async move { Err(self.cannot_export()) })
+    }
+    /// An export's status, progress and, once completed, its files.
+    fn export_status<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ExportView> {
+        let _ = id;
+        Box::pin(async move { Err(self.cannot_export()) })
+    }
+    /// One file a completed export listed: its bytes as they arrive.
+    fn export_file<'a>(&'a self, id: &'a str, name: &'a str) -> ClusterFuture<'a, ByteStream> {
+        let _ = (id, name);
+        Box::pin(async move { Err(self.cannot_export()) })
+    }
+    /// Stops an export and removes its files from the cluster.
+    fn remove_export<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ()> {
+        let _ = id;
+        Box::pin(async move { Err(self.cannot_export()) })
+    }
+    fn cannot_export(&self) -> ClusterError {
+        ClusterError::Unsuitable(format!(
+            "the {} backend cannot run exports yet; exports need the local or http backend",
+            self.name()
+        ))
     }
 }
 

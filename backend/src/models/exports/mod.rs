@@ -4,10 +4,12 @@
 //! `lora-models/<owner>/<model>/exports/<format>/` and downloaded through
 //! signed links like the adapter. One export per model and format: asking
 //! again for one that is queued, running or done is a 409; a failed one is
-//! queued again. Exports need the base model's weights, which this server
-//! has only with the local cluster backend.
+//! queued again. An export runs where the base model's weights are: here
+//! with the local cluster backend, on the trainer agent with the http one
+//! (`remote.rs`); Ray cannot export yet.
 
 pub mod queries;
+mod remote;
 pub mod worker;
 
 use crate::config::ClusterKind;
@@ -60,13 +62,13 @@ async fn exportable_here(
     services: &Services,
     model: &queries::Exportable,
 ) -> Result<(), ServiceError> {
-    let kind = services.config.cluster.kind;
-    if kind != ClusterKind::Local {
-        return Err(ServiceError::Conflict(format!(
-            "Exports run with the local cluster backend for now (BRIGHTRUN_CLUSTER=local), where \
-             the base model's weights are; this server trains on the {} backend.",
-            kind.as_str()
-        )));
+    if services.config.cluster.kind == ClusterKind::Ray {
+        return Err(ServiceError::Conflict(
+            "Exports run where the base model's weights are: on this server (the local backend) \
+             or on the trainer agent (the http backend); this server trains on Ray, whose jobs \
+             cannot export yet."
+                .into(),
+        ));
     }
     if crate::training::base_models::find(&services.config, &model.base_model).is_err() {
         return Err(ServiceError::Conflict(format!(

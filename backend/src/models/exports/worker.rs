@@ -35,15 +35,15 @@ pub const STOPPED: &str = "The export stopped unexpectedly three times (the serv
     while it ran); ask for it again, and if it stops again the model may need more memory than \
     this server has.";
 /// The share of the progress bar the trainer's work fills; uploads fill the rest.
-const EXPORT_SHARE: f32 = 0.9;
+pub(super) const EXPORT_SHARE: f32 = 0.9;
 
 /// Why an export failed: the reason the model page shows. The cause of an
 /// internal failure has been logged where it was made.
 #[derive(Debug)]
-struct Failure(String);
+pub(super) struct Failure(pub(super) String);
 
 impl Failure {
-    fn internal(doing: &str, cause: impl std::fmt::Display) -> Self {
+    pub(super) fn internal(doing: &str, cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "model export failed {doing}");
         Self(format!(
             "The export failed on the server {doing}; ask for it again, and if it fails again, \
@@ -55,14 +55,14 @@ impl Failure {
 /// What the page shows of the export at work: set by the steps, written by
 /// the heartbeat.
 #[derive(Default)]
-struct Shown {
+pub(super) struct Shown {
     fraction: f32,
     stage: String,
 }
 
-type Shared = Arc<Mutex<Shown>>;
+pub(super) type Shared = Arc<Mutex<Shown>>;
 
-fn show(shown: &Shared, fraction: f32, stage: impl Into<String>) {
+pub(super) fn show(shown: &Shared, fraction: f32, stage: impl Into<String>) {
     let mut s = shown.lock().unwrap_or_else(|p| p.into_inner());
     s.fraction = fraction;
     s.stage = stage.into();
@@ -105,6 +105,9 @@ async fn produce(
 ) -> Result<Vec<ExportFile>, Failure> {
     let format = ExportFormat::parse(&job.format)
         .ok_or_else(|| Failure(format!("Unknown export format '{}'.", job.format)))?;
+    if services.config.cluster.kind != ClusterKind::Local {
+        return super::remote::produce(services, job, format, shown, cancel).await;
+    }
     let base = base_weights(services, &job.base_model)?;
     let (adapter, out) = (work.join("adapter"), work.join("out"));
     remove_dir(work).await;
@@ -120,22 +123,18 @@ async fn produce(
 }
 
 /// What the trainer loads the base model from: the built-in name or the
-/// model's folder, which this server has with the local backend only.
+/// model's folder on this server.
 fn base_weights(services: &Services, base_model: &str) -> Result<String, Failure> {
-    if services.config.cluster.kind != ClusterKind::Local {
-        return Err(Failure(
-            "Exports run with the local cluster backend for now; this server no longer uses it."
-                .into(),
-        ));
-    }
     crate::training::base_models::find(&services.config, base_model)
         .map(|b| b.spec_name)
-        .map_err(|_| {
-            Failure(format!(
-                "The base model '{base_model}' this model was trained from is no longer on this \
-                 server; add it again, then ask for the export again."
-            ))
-        })
+        .map_err(|_| base_gone(base_model))
+}
+
+pub(super) fn base_gone(base_model: &str) -> Failure {
+    Failure(format!(
+        "The base model '{base_model}' this model was trained from is no longer offered; add it \
+         again, then ask for the export again."
+    ))
 }
 
 /// Copies the adapter's stored files into `dir`.
@@ -204,15 +203,9 @@ async fn export(
 /// The trainer's error as the page shows it: what the user can act on in
 /// its own words, the rest as an internal failure.
 fn trainer_failure(e: TrainerError) -> Failure {
-    match e {
-        TrainerError::UnsupportedModel(_) | TrainerError::Spec { .. } => Failure(format!(
-            "This model cannot be exported in this format: {e}."
-        )),
-        TrainerError::TooBig(why) => Failure(format!(
-            "The server does not have the memory this export needs ({why})."
-        )),
-        TrainerError::Cancelled => Failure("The export was stopped.".into()),
-        other => Failure::internal("exporting", other),
+    match brightrun_trainer::export::user_reason(&e) {
+        Some(reason) => Failure(reason),
+        None => Failure::internal("exporting", e),
     }
 }
 
@@ -266,7 +259,7 @@ async fn upload(
 
 /// A path the trainer wrote as the object name under the prefix: its
 /// plain components joined by `/`.
-fn object_name(relative: &Path) -> Option<String> {
+pub(super) fn object_name(relative: &Path) -> Option<String> {
     let parts: Option<Vec<&str>> = relative
         .components()
         .map(|c| match c {

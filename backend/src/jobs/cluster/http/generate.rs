@@ -17,15 +17,13 @@ impl HttpCluster {
         &self,
         spec: &GenerateSpec,
     ) -> Result<Generation, ClusterError> {
-        let mut req = self
+        let req = self
             .client
             .post(self.url("/v1/generate"))
             .json(spec)
             .timeout(TIMEOUT);
-        if let Some(key) = &self.key {
-            req = req.bearer_auth(key);
-        }
-        let resp = req
+        let resp = self
+            .authorised(req)
             .send()
             .await
             .map_err(|e| ClusterError::Unreachable(e.without_url().to_string()))?;
