@@ -3,7 +3,9 @@
 //! base model as signed URLs), polls `GET /v1/exports/{id}` for an
 //! [`ExportView`], fetches each written file from
 //! `GET /v1/exports/{id}/files/{name}` into its storage, and ends with
-//! `DELETE /v1/exports/{id}`. The export id is the idempotency key.
+//! `DELETE /v1/exports/{id}`. The export id is the idempotency key. On a
+//! scheduler (Ray) the same spec, with [`ExportUpload`] URLs, runs as a job
+//! that PUTs its view and files instead of serving them.
 
 use super::spec::{InitAdapter, SpecError};
 use crate::models::{ExportFile, ExportFormat};
@@ -23,6 +25,22 @@ pub struct ExportSpec {
     /// The trained adapter's two files.
     pub adapter: InitAdapter,
     pub format: ExportFormat,
+    /// For a scheduler's job (`brightrun-trainer run --spec`, on Ray),
+    /// which serves nothing: where it sends its view and its files. An
+    /// agent serves them itself and refuses this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<ExportUpload>,
+}
+
+/// Signed URLs an export job PUTs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportUpload {
+    /// Its [`ExportView`] as JSON: while it works, and at the end.
+    pub status: String,
+    /// The n-th file it writes goes to the n-th URL (as its view lists
+    /// them); an export writing more files than these fails.
+    pub files: Vec<String>,
 }
 
 impl ExportSpec {
@@ -85,6 +103,7 @@ mod tests {
                 weights: "http://h/w".into(),
             },
             format: ExportFormat::GgufQ8_0,
+            upload: None,
         }
     }
 

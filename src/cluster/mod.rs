@@ -14,7 +14,7 @@ pub mod view;
 
 pub use crate::status::JobStatus;
 pub use device::{AgentInfo, BaseDtype, DeviceInfo, DeviceKind, DeviceRequest};
-pub use export::{ExportRunStatus, ExportSpec, ExportView};
+pub use export::{ExportRunStatus, ExportSpec, ExportUpload, ExportView};
 pub use generate::{GenerateEvent, GenerateSpec, GenerateUsage};
 pub use hyperparams::{
     CHECKPOINTING_FROM_PARAMETERS, HyperParams, TARGET_MODULES, checkpointing_on, packing_on,

@@ -27,7 +27,9 @@ USAGE:
         it completes, 1 when it fails (the reason on stderr). The work dir
         holds checkpoints: run again with the same one to resume. Default: the
         spec's output folder, or output.upload.work_dir, or
-        $TMPDIR/brightrun-trainer/<job_id>.
+        $TMPDIR/brightrun-trainer/<job_id>. An export spec (one with
+        `export_id` and `upload`, as the Ray backend sends) runs that export
+        instead, PUTting its view and files to the spec's upload URLs.
 
     brightrun-trainer serve --bind ADDR --data-dir DIR [--token TOKEN] [--concurrency N]
                             [--models-dir MODELS]
@@ -209,8 +211,18 @@ fn default_work_dir(spec: &JobSpec) -> PathBuf {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let Some(spec) = read_spec(&args.spec) else {
+    let Some(text) = read_spec_text(&args.spec) else {
         return ExitCode::from(1);
+    };
+    if is_export_spec(&text) {
+        return run_export(&text, args.work_dir);
+    }
+    let spec = match JobSpec::from_json(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the spec: {e}");
+            return ExitCode::from(1);
+        }
     };
     let work_dir = args.work_dir.unwrap_or_else(|| default_work_dir(&spec));
     let cancel = cancel_on_signal();
@@ -248,9 +260,9 @@ fn run(args: RunArgs) -> ExitCode {
     print_result(result)
 }
 
-/// The spec from a file or a URL; None (the error printed) when it cannot
-/// be read or is not a valid spec.
-fn read_spec(from: &str) -> Option<JobSpec> {
+/// The spec's text from a file or a URL; None (the error printed) when it
+/// cannot be read.
+fn read_spec_text(from: &str) -> Option<String> {
     let text = if from.starts_with("http://") || from.starts_with("https://") {
         brightrun_trainer::transfer::get(from, brightrun_trainer::transfer::MAX_SPEC_BYTES)
             .map_err(|e| e.to_string())
@@ -258,18 +270,50 @@ fn read_spec(from: &str) -> Option<JobSpec> {
     } else {
         std::fs::read_to_string(from).map_err(|e| e.to_string())
     };
-    let text = match text {
-        Ok(t) => t,
+    text.map_err(|e| eprintln!("error: reading the spec: {e}"))
+        .ok()
+}
+
+/// An export spec is told from a job spec by its `export_id`.
+fn is_export_spec(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("export_id").is_some())
+}
+
+/// `run` with an export spec: the export, its view and files PUT to the
+/// spec's upload URLs (in `work_dir`, by default a temporary folder per
+/// export, removed at the end).
+fn run_export(text: &str, work_dir: Option<PathBuf>) -> ExitCode {
+    let spec = match serde_json::from_str::<brightrun::cluster::ExportSpec>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|s| s.check().map(|()| s).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("error: reading the spec: {e}");
-            return None;
+            eprintln!("error: the export spec: {e}");
+            return ExitCode::from(1);
         }
     };
-    match JobSpec::from_json(&text) {
-        Ok(s) => Some(s),
+    let chosen = work_dir.is_some();
+    let dir = work_dir.unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("brightrun-exports")
+            .join(&spec.export_id)
+    });
+    let result = export::job::run_job(&spec, &dir, &cancel_on_signal());
+    if !chosen {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    match result {
+        Ok(()) => {
+            println!(
+                "{}",
+                serde_json::json!({"event": "completed", "export_id": spec.export_id})
+            );
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: the spec: {e}");
-            None
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }

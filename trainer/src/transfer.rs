@@ -109,3 +109,22 @@ pub fn put(url: &str, body: Vec<u8>) -> Result<()> {
         Ok(())
     })
 }
+
+/// Streams the file at `path` to `url` (PUT), with its length.
+pub fn put_file(url: &str, path: &std::path::Path) -> Result<()> {
+    let c = client()?;
+    with_retries("uploading an exported file", || {
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        let r = c
+            .put(url)
+            .timeout(Duration::from_secs(6 * 3600))
+            .body(reqwest::blocking::Body::sized(file, len))
+            .send()
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!("the server answered {}", r.status()));
+        }
+        Ok(())
+    })
+}

@@ -116,6 +116,12 @@ pub fn ray_job_object(id: &str, file_name: &str) -> String {
     format!("ray-jobs/{id}/{file_name}")
 }
 
+/// `ray-exports/{export_id}/`: an export job's spec, its view and the
+/// files it uploads (`files/<n>`), until the export is stored.
+pub fn ray_export_prefix(id: &str) -> String {
+    format!("ray-exports/{id}/")
+}
+
 /// `base-models/{name}/{file_name}`: a Hub model's files, for trainers on
 /// remote clusters (fetched through signed URLs).
 pub fn base_model_object(name: &str, file_name: &str) -> Result<String, ServiceError> {

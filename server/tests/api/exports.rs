@@ -3,7 +3,7 @@
 //! the exports worker (driven tick by tick), its files downloaded through
 //! signed links and read back (GGUF headers and tensor types, the merged
 //! folder's index and shards); a duplicate, a bad format, another user's
-//! model and a Ray cluster refused; a failed export retried; export
+//! model refused; a failed export retried; export
 //! bytes billed as storage; deleting the model removes the export objects.
 
 use crate::common::{TestApp, new_job, ready_dataset};
@@ -265,30 +265,9 @@ async fn a_trained_model_exports_in_every_format_and_downloads_them(pool: PgPool
         }
     }
 
-    // A completed export is not made twice; Ray cannot export (a second
-    // server on the same database, on `ray`).
+    // A completed export is not made twice.
     let (status, again) = app.post(&client, &exports, j!({"format": "merged"})).await;
     assert_eq!(status, 409, "{again}");
-    let remote = TestApp::spawn_with(
-        app.pool.clone(),
-        &[
-            ("BRIGHTRUN_CLUSTER", "ray"),
-            ("RAY_ADDRESS", "http://127.0.0.1:9"),
-        ],
-    )
-    .await;
-    let (status, refused) = remote
-        .post(&client, &exports, j!({"format": "gguf-f16"}))
-        .await;
-    assert_eq!(status, 409, "{refused}");
-    assert!(
-        refused["details"]
-            .as_str()
-            .unwrap()
-            .contains("on Ray, whose jobs cannot export"),
-        "{refused}"
-    );
-    remote.stop().await;
 
     assert_export_bytes_billed(&app, &list).await;
     assert_deleting_the_model_removes_its_exports(&app, &client, &model, &list).await;

@@ -49,11 +49,54 @@ async fn a_model_trained_on_an_agent_is_exported_there_and_stored_here(pool: PgP
             gguf => check_gguf(gguf, &files),
         }
     }
+    assert_agent_refuses_what_it_did_not_list(&format!("http://{}", agent.addr())).await;
     let left: Vec<_> = std::fs::read_dir(data.join("exports"))
         .map(|d| d.map(|e| e.unwrap().file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "the agent keeps nothing: {left:?}");
     agent.stop().await;
+}
+
+/// The agent's export routes take its token, URLs only, and serve no
+/// name an export did not list.
+async fn assert_agent_refuses_what_it_did_not_list(agent: &str) {
+    let http = reqwest::Client::new();
+    let spec = j!({"export_id": "e-1", "base_model": "tiny-llama", "format": "merged",
+        "adapter": {"config": "http://127.0.0.1:9/c", "weights": "http://127.0.0.1:9/w"},
+        "upload": {"status": "http://127.0.0.1:9/s", "files": []}});
+    let res = http
+        .post(format!("{agent}/v1/exports"))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = http
+        .post(format!("{agent}/v1/exports"))
+        .bearer_auth(KEY)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["details"].as_str().unwrap().contains("`upload`"),
+        "{body}"
+    );
+    for path in [
+        "/v1/exports/e-1/files/config.json",
+        "/v1/exports/e-1/files/..%2F..%2Fagent.token",
+        "/v1/exports/e-1/files/%2Fetc%2Fpasswd",
+    ] {
+        let res = http
+            .get(format!("{agent}{path}"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
 }
 
 /// What the stand-in agent lists and sends.

@@ -2,7 +2,8 @@
 //! started by `scripts/ray-head` — `./scripts/test` does it and sets
 //! BRIGHTRUN_TEST_RAY_DIR): the whole job with the tiny model through the
 //! Ray Jobs REST API, cancel, an idempotent resubmit, the head killed
-//! mid-job, and a trainer failure that Ray calls a success.
+//! mid-job, a trainer failure that Ray calls a success, and exports run
+//! as Ray jobs.
 //! These tests share one Ray head, so nextest runs them one at a time.
 
 use crate::common::{
@@ -60,7 +61,7 @@ impl Ray {
         );
     }
 
-    /// BrightRun's jobs as Ray lists them.
+    /// BrightRun's jobs (training and exports) as Ray lists them.
     async fn jobs(&self) -> Vec<Value> {
         let res = reqwest::Client::new()
             .get(format!("{}/api/jobs/", self.address))
@@ -71,7 +72,7 @@ impl Ray {
         assert_eq!(res.status(), 200);
         let all: Vec<Value> = res.json().await.unwrap();
         all.into_iter()
-            .filter(|j| j["metadata"]["brightrun"] == "1")
+            .filter(|j| j["metadata"]["brightrun"].is_string())
             .collect()
     }
 
@@ -433,4 +434,113 @@ async fn the_ray_backend_says_it_cannot_serve_models_instead_of_hanging(pool: Pg
             .contains("ray backend cannot run models"),
         "{e}"
     );
+}
+
+#[sqlx::test(migrator = "brightrun_backend::db::MIGRATOR")]
+async fn a_model_is_exported_by_a_ray_job_and_stored_here(pool: PgPool) {
+    use crate::exports::{check_gguf, check_merged, download, export_all};
+    use brightrun::models::ExportFormat;
+    let ray = ray();
+    // Trained here, exported on Ray: both servers keep storage in one folder.
+    let shared = tempfile::tempdir().unwrap();
+    let data = shared.path().display().to_string();
+    let local = TestApp::spawn_with(pool.clone(), &[("BRIGHTRUN_DATA_DIR", &data)]).await;
+    let client = local.signed_in("ray-exports@example.com").await;
+    let dataset = ready_dataset(&local, &client).await;
+    let (_, model) = crate::models::trained(&local, &client, new_job(&dataset, "cpu", 2)).await;
+    local.stop().await;
+    let exports = format!("/api/models/{model}/exports");
+
+    // A Ray job that dies fails the export with Ray's reason and leaves
+    // nothing behind; asked again, it is a new Ray job.
+    let dying = app_for(
+        pool.clone(),
+        &ray,
+        &[
+            ("BRIGHTRUN_DATA_DIR", &data),
+            ("BRIGHTRUN_RAY_ENTRYPOINT", "false {spec}"),
+        ],
+    )
+    .await;
+    let (code, queued) = dying
+        .post(
+            &client,
+            &exports,
+            serde_json::json!({"format": "gguf-q8_0"}),
+        )
+        .await;
+    assert_eq!(code, 202, "{queued}");
+    assert_eq!(export_all(&dying).await, 1);
+    let (_, list) = dying.get(&client, &exports).await;
+    let failed = &list["data"][0];
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("Ray reported the job failed"),
+        "{failed}"
+    );
+    assert_eq!(
+        dying
+            .services
+            .storage
+            .delete_prefix("ray-exports/")
+            .await
+            .unwrap(),
+        0,
+        "a failed export's spec and view are removed"
+    );
+    dying.stop().await;
+
+    let app = app_for(pool, &ray, &[("BRIGHTRUN_DATA_DIR", &data)]).await;
+    let formats = [ExportFormat::GgufQ8_0, ExportFormat::Merged];
+    for format in formats {
+        let (code, queued) = app
+            .post(&client, &exports, serde_json::json!({"format": format}))
+            .await;
+        assert_eq!(code, 202, "{queued}");
+    }
+    assert_eq!(export_all(&app).await, formats.len());
+    let (_, list) = app.get(&client, &exports).await;
+    for e in list["data"].as_array().unwrap() {
+        assert_eq!(e["status"], "completed", "{e}");
+        // One Ray job per request: `export-<export id>-<asked at>`.
+        let named = format!("export-{}-", e["id"].as_str().unwrap());
+        let ours: Vec<String> = ray
+            .jobs()
+            .await
+            .iter()
+            .filter_map(|j| j["submission_id"].as_str())
+            .filter(|sid| sid.starts_with(&named))
+            .map(str::to_string)
+            .collect();
+        let asked = if e["format"] == "gguf-q8_0" { 2 } else { 1 };
+        assert_eq!(ours.len(), asked, "{ours:?}");
+        let mut jobs = Vec::new();
+        for sid in &ours {
+            jobs.push(ray.finished_job(sid).await.remove(0));
+        }
+        let succeeded: Vec<&Value> = jobs.iter().filter(|j| j["status"] == "SUCCEEDED").collect();
+        assert_eq!(succeeded.len(), 1, "{jobs:?}");
+        let job = [succeeded[0].clone()];
+        assert_eq!(job[0]["status"], "SUCCEEDED", "{job:?}");
+        assert_eq!(job[0]["metadata"]["brightrun"], "export");
+        let sid = job[0]["submission_id"].as_str().unwrap();
+        let on_cluster = sid.strip_prefix("export-").unwrap();
+        let left = app
+            .services
+            .storage
+            .delete_prefix(&format!("ray-exports/{on_cluster}/"))
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "the job's uploads are removed once stored");
+    }
+    for format in formats {
+        let files = download(&app, &client, &model, format.as_str()).await;
+        match format {
+            ExportFormat::Merged => check_merged(&files),
+            gguf => check_gguf(gguf, &files),
+        }
+    }
 }

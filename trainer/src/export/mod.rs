@@ -14,6 +14,7 @@
 mod base;
 pub mod cli;
 mod gguf;
+pub mod job;
 mod lora_weights;
 mod merge;
 mod partial;

@@ -7,10 +7,7 @@
 //! live in memory: a restarted agent has none, and clears their folders.
 
 use super::inputs::{self, Inputs};
-use crate::error::TrainerError;
-use crate::export::ExportJob;
 use brightrun::cluster::{ExportRunStatus, ExportSpec, ExportView, SpecError};
-use brightrun::models::ExportFile;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -143,11 +140,19 @@ fn work(spec: &ExportSpec, folder: &Path, run: &Run, turn: &Mutex<()>) {
     if run.cancel.load(Ordering::Relaxed) {
         return remove_dir(folder);
     }
-    run.update(|v| {
-        v.status = ExportRunStatus::Running;
-        v.stage = "fetching the adapter".into();
-    });
-    let outcome = produce(spec, folder, run);
+    run.update(|v| v.status = ExportRunStatus::Running);
+    remove_dir(folder);
+    let outcome = crate::export::job::run_spec(
+        spec,
+        folder,
+        &mut |fraction, stage| {
+            run.update(|v| {
+                v.fraction = fraction;
+                v.stage = stage;
+            })
+        },
+        &run.cancel,
+    );
     if run.cancel.load(Ordering::Relaxed) {
         return remove_dir(folder);
     }
@@ -160,58 +165,9 @@ fn work(spec: &ExportSpec, folder: &Path, run: &Run, turn: &Mutex<()>) {
         }
         Err(e) => {
             v.status = ExportRunStatus::Failed;
-            v.error = Some(crate::export::user_reason(&e).unwrap_or_else(|| {
-                tracing::error!(id = %spec.export_id, "export failed: {e}");
-                "The export failed on the GPU machine; its log says why.".into()
-            }));
+            v.error = Some(crate::export::job::failure_reason(&spec.export_id, &e));
         }
     });
-}
-
-/// Fetches the inputs and exports; the files written, named and sized.
-fn produce(spec: &ExportSpec, folder: &Path, run: &Run) -> Result<Vec<ExportFile>, TrainerError> {
-    remove_dir(folder);
-    let mut log = |m: String| tracing::info!(id = %spec.export_id, "{m}");
-    let adapter = folder.join("adapter");
-    crate::train::fetch_adapter(&spec.adapter, "the adapter", &adapter, &mut log)?;
-    let base = match &spec.base_model_files {
-        Some(files) => {
-            run.update(|v| v.stage = "fetching the base model".into());
-            crate::train::fetch_base_model(&spec.base_model, files, folder, &mut log)?
-        }
-        None => spec.base_model.clone(),
-    };
-    let out = folder.join("out");
-    let job = ExportJob {
-        base_model: &base,
-        adapter_dir: &adapter,
-        format: spec.format,
-        out_dir: &out,
-        cancel: Some(&run.cancel),
-    };
-    let written = crate::export::run(&job, &mut |p| {
-        run.update(|v| {
-            v.fraction = p.fraction();
-            v.stage = p.stage;
-        })
-    })?;
-    written
-        .iter()
-        .map(|relative| {
-            let name = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            let size = std::fs::metadata(out.join(relative))
-                .map_err(|e| TrainerError::io(relative.display(), e))?
-                .len();
-            Ok(ExportFile {
-                name,
-                size_bytes: size,
-            })
-        })
-        .collect()
 }
 
 fn remove_dir(dir: &Path) {

@@ -96,6 +96,12 @@ pub fn admit_export(mut spec: ExportSpec, inputs: &Inputs) -> Result<ExportSpec,
     };
     url_only("adapter.config", &spec.adapter.config)?;
     url_only("adapter.weights", &spec.adapter.weights)?;
+    if spec.upload.is_some() {
+        return Err(SpecError::new(
+            "upload",
+            "is for export jobs on a scheduler; this agent serves the files itself",
+        ));
+    }
     spec.base_model = base_model_of(&spec.base_model, spec.base_model_files.as_ref(), models_dir)?;
     Ok(spec)
 }
@@ -284,6 +290,10 @@ mod tests {
             "base_model"
         );
         assert_eq!(refused(&|v| v["export_id"] = json!("../../x")), "export_id");
+        assert_eq!(
+            refused(&|v| v["upload"] = json!({"status": "http://h/s", "files": []})),
+            "upload"
+        );
         let hub = admit_export(
             export(&|v| {
                 v["base_model"] = json!("acme--tiny");

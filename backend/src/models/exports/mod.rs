@@ -5,14 +5,13 @@
 //! signed links like the adapter. One export per model and format: asking
 //! again for one that is queued, running or done is a 409; a failed one is
 //! queued again. An export runs where the base model's weights are: here
-//! with the local cluster backend, on the trainer agent with the http one
-//! (`remote.rs`); Ray cannot export yet.
+//! with the local cluster backend, on the cluster with the others (the
+//! agent with http, a Ray job with ray: `remote.rs`).
 
 pub mod queries;
 mod remote;
 pub mod worker;
 
-use crate::config::ClusterKind;
 use crate::error::ServiceError;
 use crate::services::Services;
 use crate::storage::keys;
@@ -55,21 +54,12 @@ pub async fn request(
         .ok_or(ServiceError::Internal)
 }
 
-/// Refuses (409) what the worker could not do: a remote cluster (the base
-/// weights are not on this server), a base model no longer offered, or an
-/// adapter whose files are gone from storage.
+/// Refuses (409) what the worker could not do: a base model no longer
+/// offered, or an adapter whose files are gone from storage.
 async fn exportable_here(
     services: &Services,
     model: &queries::Exportable,
 ) -> Result<(), ServiceError> {
-    if services.config.cluster.kind == ClusterKind::Ray {
-        return Err(ServiceError::Conflict(
-            "Exports run where the base model's weights are: on this server (the local backend) \
-             or on the trainer agent (the http backend); this server trains on Ray, whose jobs \
-             cannot export yet."
-                .into(),
-        ));
-    }
     if crate::training::base_models::find(&services.config, &model.base_model).is_err() {
         return Err(ServiceError::Conflict(format!(
             "The base model '{}' this model was trained from is no longer on this server; add it \

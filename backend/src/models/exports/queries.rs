@@ -150,6 +150,10 @@ pub struct Claimed {
     pub format: String,
     pub storage_prefix: String,
     pub attempts: i32,
+    /// When it was asked for (again): with the id, what names this request
+    /// on a cluster, so a takeover follows the same run and a new request
+    /// starts a new one.
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub base_model: String,
     pub adapter_prefix: String,
 }
@@ -172,7 +176,8 @@ pub async fn claim(pool: &PgPool, lease_s: f64) -> Result<Option<Claimed>, Servi
                   updated_at = now()
              FROM next, model_artifacts m
             WHERE e.id = next.id AND m.id = e.model_id
-        RETURNING e.id, e.format, e.storage_prefix, e.attempts, m.base_model AS "base_model!",
+        RETURNING e.id, e.format, e.storage_prefix, e.attempts, e.created_at,
+                  m.base_model AS "base_model!",
                   m.storage_prefix AS "adapter_prefix!""#,
         lease_s,
     )

@@ -1,15 +1,16 @@
 //! An export on the cluster, where the base weights are (the http
-//! backend's agent): the spec sent with the adapter (and a Hub base
-//! model's files) as signed URLs, its progress polled into the page's, each
-//! written file streamed from the agent into storage under the export's
-//! prefix, and the agent's copy removed. The export's id is the agent's
-//! key, so a claim taken over after a server restart finds the export
-//! still running there. Everything the agent sends is checked: names must
-//! be plain object names, sizes what it listed, reasons short plain text.
+//! backend's agent, or a Ray job): the spec sent with the adapter (and a
+//! Hub base model's files) as signed URLs, its progress polled into the
+//! page's, each written file streamed from the cluster into storage under
+//! the export's prefix, and the cluster's copy removed. The export's id is
+//! the cluster's key, so a claim taken over after a server restart finds
+//! the export still running there. Everything the cluster sends is checked:
+//! names must be plain object names, sizes what it listed, reasons short
+//! plain text.
 
 use super::queries::Claimed;
 use super::worker::{EXPORT_SHARE, Failure, Shared, object_name, show};
-use crate::jobs::cluster::{ClusterError, ExportSpec};
+use crate::jobs::cluster::{ClusterError, ExportSpec, ExportView};
 use crate::services::Services;
 use crate::storage::keys;
 use brightrun::cluster::ExportRunStatus;
@@ -32,9 +33,29 @@ pub(super) async fn produce(
     cancel: &AtomicBool,
 ) -> Result<Vec<ExportFile>, Failure> {
     let spec = spec(services, job, format).await?;
-    show(shown, 0.0, "sending the export to the GPU machine");
+    show(shown, 0.0, "sending the export to the cluster");
+    let view = services
+        .cluster
+        .start_export(&spec)
+        .await
+        .map_err(cluster_failure)?;
+    let outcome = follow(services, job, &spec, view, shown, cancel).await;
+    // Done or failed, the cluster's copy goes (a crash leaves it for the
+    // next claim, which follows the same run).
+    remove(services, &spec.export_id).await;
+    outcome
+}
+
+/// Polls the export until it ends, then stores its files.
+async fn follow(
+    services: &Services,
+    job: &Claimed,
+    spec: &ExportSpec,
+    mut view: ExportView,
+    shown: &Shared,
+    cancel: &AtomicBool,
+) -> Result<Vec<ExportFile>, Failure> {
     let cluster = &services.cluster;
-    let mut view = cluster.start_export(&spec).await.map_err(cluster_failure)?;
     let mut lost = 0;
     let files = loop {
         match view.status {
@@ -48,22 +69,19 @@ pub(super) async fn produce(
         }
         tokio::time::sleep(POLL_EVERY).await;
         if cancel.load(Ordering::Relaxed) {
-            remove(services, &spec.export_id).await;
             return Err(Failure("The export was stopped.".into()));
         }
         view = match cluster.export_status(&spec.export_id).await {
             Err(ClusterError::NotFound) if lost < MAX_LOST => {
                 lost += 1;
                 tracing::warn!(id = %spec.export_id, lost, "the agent lost the export; sending it again");
-                cluster.start_export(&spec).await
+                cluster.start_export(spec).await
             }
             other => other,
         }
         .map_err(cluster_failure)?;
     };
-    let stored = store(services, job, &spec.export_id, files, shown, cancel).await;
-    remove(services, &spec.export_id).await;
-    stored
+    store(services, job, &spec.export_id, files, shown, cancel).await
 }
 
 /// The spec of this export, every URL signed.
@@ -87,12 +105,20 @@ async fn spec(
         .await
         .map_err(|e| Failure::internal(signing, e))?;
     Ok(ExportSpec {
-        export_id: job.id.to_string(),
+        export_id: cluster_id(job),
         base_model: base.spec_name,
         base_model_files,
         adapter,
         format,
+        upload: None,
     })
+}
+
+/// The export's name on the cluster: one per request (a failed export
+/// asked for again is a new run; Ray never reuses a job's id), the same
+/// for every claim of it.
+fn cluster_id(job: &Claimed) -> String {
+    format!("{}-{}", job.id, job.created_at.timestamp_micros())
 }
 
 /// Streams each listed file from the agent into storage; the files stored.

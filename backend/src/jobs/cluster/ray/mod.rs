@@ -9,8 +9,10 @@
 //! `ray-jobs/<id>/`, reached by signed URLs: the trainer never holds storage
 //! credentials and progress never depends on scraping logs. Ray's own
 //! status is combined with the trainer's: a Ray `SUCCEEDED` whose trainer
-//! says failed (or never said it finished) is a failure.
+//! says failed (or never said it finished) is a failure. Exports run as
+//! Ray jobs too (`export.rs`).
 
+mod export;
 mod status;
 mod submission;
 
@@ -18,7 +20,8 @@ pub use status::{RayJob, combine, points_after};
 pub use submission::{accelerator, submission};
 
 use super::{
-    Cluster, ClusterError, ClusterFuture, JobQuery, JobSpec, JobUpdate, JobView, StepMetrics,
+    ByteStream, Cluster, ClusterError, ClusterFuture, ExportSpec, ExportView, JobQuery, JobSpec,
+    JobUpdate, JobView, StepMetrics,
 };
 use crate::services::OwnUrl;
 use crate::storage::Storage;
@@ -109,15 +112,56 @@ impl RayCluster {
     }
 
     async fn signed(&self, key: &str, put: bool) -> Result<String, ClusterError> {
-        let signed = if put {
-            self.storage
-                .upload_url(key, REPORT_MAX_BYTES, URL_TTL)
-                .await
-        } else {
-            self.storage.download_url(key, URL_TTL).await
+        if put {
+            return self.signed_upload(key, REPORT_MAX_BYTES).await;
         }
-        .map_err(|e| ClusterError::Rejected(format!("signing {key}: {e}")))?;
+        let signed = self
+            .storage
+            .download_url(key, URL_TTL)
+            .await
+            .map_err(|e| ClusterError::Rejected(format!("signing {key}: {e}")))?;
         Ok(self.own_url.absolute(&signed.url))
+    }
+
+    async fn signed_upload(&self, key: &str, max_bytes: u64) -> Result<String, ClusterError> {
+        let signed = self
+            .storage
+            .upload_url(key, max_bytes, URL_TTL)
+            .await
+            .map_err(|e| ClusterError::Rejected(format!("signing {key}: {e}")))?;
+        Ok(self.own_url.absolute(&signed.url))
+    }
+
+    /// `POST /api/jobs/` with `body`; a job already there under `id` is
+    /// the job asked for.
+    async fn post_job(&self, id: &str, body: &Value) -> Result<(), ClusterError> {
+        let resp = match self
+            .send(|c| c.post(self.url("/api/jobs/")).json(body))
+            .await
+        {
+            Ok(resp) => resp,
+            // Ray answers a duplicate submission_id with a 500: the job is there.
+            Err(ClusterError::Unreachable(e)) => {
+                return if self.exists(id).await? {
+                    Ok(())
+                } else {
+                    Err(ClusterError::Unreachable(e))
+                };
+            }
+            Err(e) => return Err(e),
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = resp.text().await.unwrap_or_default();
+        if text.contains("already exists") {
+            return Ok(());
+        }
+        Err(ClusterError::Rejected(format!(
+            "Ray refused the job ({status}): {}",
+            text.chars().take(400).collect::<String>()
+        )))
     }
 
     /// The trainer's last report on `id`, and its points after `after`.
@@ -173,33 +217,8 @@ impl Cluster for RayCluster {
                 .map_err(|e| ClusterError::Unreachable(format!("storing the spec: {e}")))?;
             let spec_url = self.signed(&spec_key, false).await?;
             let body = submission(&id, &spec, &spec_url, &self.entrypoint);
-            let resp = match self
-                .send(|c| c.post(self.url("/api/jobs/")).json(&body))
-                .await
-            {
-                Ok(resp) => resp,
-                // Ray answers a duplicate submission_id with a 500: the job is there.
-                Err(ClusterError::Unreachable(e)) => {
-                    return if self.exists(&id).await? {
-                        Ok(id)
-                    } else {
-                        Err(ClusterError::Unreachable(e))
-                    };
-                }
-                Err(e) => return Err(e),
-            };
-            let status = resp.status();
-            if status.is_success() {
-                return Ok(id);
-            }
-            let text = resp.text().await.unwrap_or_default();
-            if text.contains("already exists") {
-                return Ok(id);
-            }
-            Err(ClusterError::Rejected(format!(
-                "Ray refused the job ({status}): {}",
-                text.chars().take(400).collect::<String>()
-            )))
+            self.post_job(&id, &body).await?;
+            Ok(id)
         })
     }
 
@@ -271,5 +290,21 @@ impl Cluster for RayCluster {
     fn shutdown(&self) -> ClusterFuture<'_, ()> {
         // Ray keeps running the jobs; the next server picks them up.
         Box::pin(async { Ok(()) })
+    }
+
+    fn start_export<'a>(&'a self, spec: &'a ExportSpec) -> ClusterFuture<'a, ExportView> {
+        Box::pin(self.submit_export(spec))
+    }
+
+    fn export_status<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ExportView> {
+        Box::pin(self.export_view(id))
+    }
+
+    fn export_file<'a>(&'a self, id: &'a str, name: &'a str) -> ClusterFuture<'a, ByteStream> {
+        Box::pin(self.export_stream(id, name))
+    }
+
+    fn remove_export<'a>(&'a self, id: &'a str) -> ClusterFuture<'a, ()> {
+        Box::pin(self.remove_export_job(id))
     }
 }

@@ -34,7 +34,7 @@ fn at(ms: Option<i64>) -> Option<DateTime<Utc>> {
 }
 
 /// Why Ray failed a job whose trainer did not say, in words a user can act on.
-fn ray_failure(job: &RayJob) -> String {
+pub(super) fn ray_failure(job: &RayJob) -> String {
     let message = job.message.clone().unwrap_or_default();
     if job.driver_exit_code == Some(127) || message.contains("exit code 127") {
         return "Ray could not start the trainer (exit code 127): install brightrun-trainer on the Ray nodes' image, or point BRIGHTRUN_RAY_ENTRYPOINT at it.".into();

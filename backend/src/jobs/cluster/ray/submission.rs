@@ -26,28 +26,31 @@ fn shell_quote(value: &str) -> String {
 /// The body of `POST /api/jobs/` for the job `id` whose spec is at
 /// `spec_url`, run by `entrypoint` (its `{spec}` replaced by the URL).
 pub fn submission(id: &str, spec: &JobSpec, spec_url: &str, entrypoint: &str) -> Value {
-    let entrypoint = entrypoint.replace("{spec}", &shell_quote(spec_url));
-    let (gpu_type, count) = spec
-        .gpu
-        .as_ref()
-        .map(|g| (g.gpu_type.as_str(), g.count))
-        .unwrap_or(("cpu", 1));
-    let mut body = json!({
-        "submission_id": id,
-        "entrypoint": entrypoint,
-        "entrypoint_num_cpus": 1,
-        "metadata": {
-            "brightrun": "1",
-            "brightrun_job": id,
-            "brightrun_owner": spec.owner.clone().unwrap_or_default(),
-        },
-    });
-    if gpu_type != "cpu" {
+    let gpu = spec.gpu.as_ref().map(|g| (g.gpu_type.as_str(), g.count));
+    let mut body = body(id, spec_url, entrypoint, "1");
+    body["metadata"]["brightrun_owner"] = json!(spec.owner.clone().unwrap_or_default());
+    if let Some((gpu_type, count)) = gpu.filter(|(t, _)| *t != "cpu") {
         body["entrypoint_num_gpus"] = json!(count);
         body["entrypoint_resources"] =
             json!({ format!("accelerator_type:{}", accelerator(gpu_type)): 0.001 });
     }
     body
+}
+
+/// The body for the export `id` (one CPU; marked apart from training jobs,
+/// whose listing leaves it out).
+pub fn export_submission(id: &str, spec_url: &str, entrypoint: &str) -> Value {
+    body(id, spec_url, entrypoint, "export")
+}
+
+fn body(id: &str, spec_url: &str, entrypoint: &str, kind: &str) -> Value {
+    let entrypoint = entrypoint.replace("{spec}", &shell_quote(spec_url));
+    json!({
+        "submission_id": id,
+        "entrypoint": entrypoint,
+        "entrypoint_num_cpus": 1,
+        "metadata": {"brightrun": kind, "brightrun_job": id},
+    })
 }
 
 #[cfg(test)]
