@@ -61,11 +61,18 @@ impl Fixture {
         self.dir.path().join(name)
     }
 
-    /// Runs the export CLI; the file it wrote.
+    /// Runs the export CLI on tiny-llama; the file it wrote.
     fn export(&self, format: &str, file: &str) -> PathBuf {
+        self.export_from(Path::new(tiny::NAME), format, file)
+    }
+
+    /// Runs the export CLI on the base `base`; the file it wrote.
+    fn export_from(&self, base: &Path, format: &str, file: &str) -> PathBuf {
         let out = self.path(&format!("out-{format}"));
         let run = Command::new(env!("CARGO_BIN_EXE_brightrun-trainer"))
-            .args(["export", "--base", tiny::NAME, "--adapter"])
+            .args(["export", "--base"])
+            .arg(base)
+            .arg("--adapter")
             .arg(self.path("adapter"))
             .args(["--format", format, "--out"])
             .arg(&out)
@@ -198,4 +205,79 @@ fn checker_rejects_the_unmerged_base_and_the_wrong_metadata() {
     );
     assert!(why.contains("`llama.block_count` is 4, want 5"), "{why}");
     assert!(!why.contains("token_embd.weight` (F16) is off"), "{why}");
+}
+
+/// Runs tests/sentencepiece_check.py with `args`; its stdout.
+fn sentencepiece_check(args: &[&std::ffi::OsStr]) -> Result<String, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sentencepiece_check.py");
+    let run = Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    if run.status.success() {
+        Ok(String::from_utf8_lossy(&run.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&run.stderr).into_owned())
+    }
+}
+
+/// A base with a SentencePiece `tokenizer.model` (trained by Google's
+/// sentencepiece, with byte fallback, a user-defined and a control
+/// symbol) and added tokens in tokenizer_config.json: the f16 GGUF's
+/// vocabulary is what convert_hf_to_gguf.py derives through sentencepiece
+/// itself, id by id (piece, score, type), and a changed added token shows.
+#[test]
+fn a_sentencepiece_vocabulary_is_written_as_llama_cpps_converter_writes_it() {
+    let f = Fixture::new();
+    let base = f.path("base");
+    tiny::write_folder(&base, 0).unwrap();
+    sentencepiece_check(&["train".as_ref(), base.as_os_str()]).unwrap_or_else(|e| panic!("{e}"));
+    let mut config = tiny::tokenizer_config_json();
+    config["added_tokens_decoder"] = json!({
+        "0": {"content": "<unk>", "special": true},
+        "310": {"content": "<|im_start|>", "special": false},
+        "311": {"content": "\u{2581}note", "special": false},
+        "999": {"content": "<beyond>", "special": true},
+    });
+    std::fs::write(base.join("tokenizer_config.json"), config.to_string()).unwrap();
+    let file = f.export_from(&base, "gguf-f16", "model-f16.gguf");
+    let vocab = tiny::config().vocab_size.to_string();
+    let check = |file: &Path| {
+        sentencepiece_check(&[
+            "check".as_ref(),
+            file.as_os_str(),
+            base.as_os_str(),
+            vocab.as_ref(),
+        ])
+    };
+    let summary: Value =
+        serde_json::from_str(&check(&file).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    assert_eq!(summary["tokens"], tiny::config().vocab_size);
+    assert!(summary["pieces"].as_u64().unwrap() > 256, "{summary}");
+    assert_eq!(summary["types"]["byte"], 256, "{summary}");
+    assert!(
+        summary["types"]["user_defined"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    assert!(
+        summary["types"]["unused"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+
+    // The checker has teeth: the same model file with token 311 marked
+    // special is another vocabulary.
+    let other = f.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(base.join("tokenizer.model"), other.join("tokenizer.model")).unwrap();
+    config["added_tokens_decoder"]["311"]["special"] = true.into();
+    std::fs::write(other.join("tokenizer_config.json"), config.to_string()).unwrap();
+    let why = sentencepiece_check(&[
+        "check".as_ref(),
+        file.as_os_str(),
+        other.as_os_str(),
+        vocab.as_ref(),
+    ])
+    .unwrap_err();
+    assert!(why.contains("id 311:"), "{why}");
 }

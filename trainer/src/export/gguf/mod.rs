@@ -10,6 +10,7 @@ pub(crate) mod names;
 mod post_processor;
 pub(crate) mod quant;
 pub(crate) mod rotary;
+pub(crate) mod sentencepiece;
 pub(crate) mod special;
 pub(crate) mod vocab;
 pub(crate) mod writer;

@@ -3,8 +3,9 @@
 //! text and type (added tokens that are special, or look it, as control
 //! tokens; other added tokens user-defined; holes as `[PADi]`, unused),
 //! the merges (always written, even empty: llama.cpp refuses a BPE vocab
-//! without them) and the pre-tokenizer's name. SentencePiece vocabularies
-//! (Llama 2, Mistral) are refused by name.
+//! without them) and the pre-tokenizer's name. A folder with a
+//! SentencePiece `tokenizer.model` (Llama 2, Mistral) gets that vocabulary
+//! instead (`sentencepiece.rs`), as the converter prefers it.
 
 use super::metadata::Kv;
 use super::writer::Meta;
@@ -25,7 +26,10 @@ const QWEN2_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}
 
 /// `tokenizer.ggml.{model, pre, tokens, token_type, merges}`.
 pub fn vocab(dir: &Path, tok: &Value, vocab_size: usize) -> Result<Kv> {
-    check_byte_level(dir, tok)?;
+    if dir.join(super::sentencepiece::FILE).is_file() {
+        return super::sentencepiece::vocab(dir, vocab_size);
+    }
+    check_byte_level(tok)?;
     let (tokens, types) = tokens(dir, tok, vocab_size)?;
     Ok(vec![
         ("tokenizer.ggml.model".into(), Meta::Str("gpt2".into())),
@@ -36,20 +40,21 @@ pub fn vocab(dir: &Path, tok: &Value, vocab_size: usize) -> Result<Kv> {
     ])
 }
 
-fn check_byte_level(dir: &Path, tok: &Value) -> Result<()> {
+fn check_byte_level(tok: &Value) -> Result<()> {
     let model = &tok["model"];
-    let spm =
-        dir.join("tokenizer.model").is_file() || model["byte_fallback"].as_bool().unwrap_or(false);
-    if model["type"].as_str() != Some("BPE") || spm {
+    if model["byte_fallback"].as_bool() == Some(true) {
+        return Err(TrainerError::UnsupportedModel(
+            "the tokenizer is a SentencePiece vocabulary, but the model folder has no \
+             tokenizer.model: add the base model's tokenizer.model to export GGUF"
+                .into(),
+        ));
+    }
+    if model["type"].as_str() != Some("BPE") {
         return Err(TrainerError::UnsupportedModel(format!(
-            "the tokenizer is a {} vocabulary; GGUF export writes byte-level BPE vocabularies \
-             (Llama 3, Qwen2, SmolLM). Export the merged model and convert it with llama.cpp's \
-             convert_hf_to_gguf.py",
-            if spm {
-                "SentencePiece"
-            } else {
-                model["type"].as_str().unwrap_or("unknown")
-            }
+            "the tokenizer is a {} vocabulary; GGUF export writes byte-level BPE (Llama 3, \
+             Qwen2, SmolLM) and SentencePiece (Llama 2, Mistral) vocabularies. Export the \
+             merged model and convert it with llama.cpp's convert_hf_to_gguf.py",
+            model["type"].as_str().unwrap_or("unknown")
         )));
     }
     Ok(())
@@ -95,7 +100,7 @@ fn tokens(dir: &Path, tok: &Value, vocab_size: usize) -> Result<(Vec<String>, Ve
 }
 
 /// ModelBase.does_token_look_special.
-fn looks_special(t: &str) -> bool {
+pub(super) fn looks_special(t: &str) -> bool {
     matches!(t, "<pad>" | "<mask>" | "<2mass>" | "[@BOS@]")
         || (t.starts_with("<|") && t.ends_with("|>"))
         || (t.starts_with("<｜") && t.ends_with("｜>"))

@@ -21,6 +21,7 @@ pub enum Meta {
     Str(String),
     Strs(Vec<String>),
     I32s(Vec<i32>),
+    F32s(Vec<f32>),
 }
 
 /// One tensor as the file will hold it; `shape` outermost first, as
@@ -171,6 +172,10 @@ fn put_value(buf: &mut Vec<u8>, v: &Meta) {
         }
         Meta::I32s(list) => {
             array_head(buf, I32, list.len());
+            list.iter().for_each(|x| buf.extend(x.to_le_bytes()));
+        }
+        Meta::F32s(list) => {
+            array_head(buf, F32, list.len());
             list.iter().for_each(|x| buf.extend(x.to_le_bytes()));
         }
     }

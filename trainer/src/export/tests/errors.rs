@@ -82,7 +82,7 @@ fn gguf_refuses_an_architecture_without_llama_layout() {
 }
 
 #[test]
-fn a_sentencepiece_tokenizer_is_refused_for_gguf() {
+fn a_sentencepiece_tokenizer_without_its_model_file_is_refused_for_gguf() {
     let dir = tempfile::tempdir().unwrap();
     let (base, adapter, _) = folder_with_adapter(dir.path(), &tiny::config(), &["q_proj"]);
     let mut tok = tiny::tokenizer_json();
@@ -95,7 +95,10 @@ fn a_sentencepiece_tokenizer_is_refused_for_gguf() {
         ExportFormat::GgufQ8_0,
         &out,
     ));
-    assert!(m.contains("SentencePiece"), "{m}");
+    assert!(
+        m.contains("SentencePiece") && m.contains("tokenizer.model"),
+        "{m}"
+    );
     assert!(listing(&out).is_empty());
 }
 
