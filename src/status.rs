@@ -83,6 +83,7 @@ string_enum!(
         JobCancelled => "job_cancelled",
         BudgetAlert => "budget_alert",
         ArtifactReady => "artifact_ready",
+        ExportFailed => "export_failed",
     }
 );
 

@@ -166,24 +166,20 @@ async fn a_running_export_whose_worker_died_is_queued_again(pool: PgPool) {
     );
 
     // A live lease is left alone; nothing else is there to claim.
-    assert_eq!(
-        queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
-            .await
-            .unwrap(),
-        0
-    );
+    let (stale, stopped) = queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
+        .await
+        .unwrap();
+    assert_eq!((stale, stopped.len()), (0, 0));
     assert!(queries::claim(&pool, 60.0).await.unwrap().is_none());
     assert_eq!(status(&pool, owner, model, f).await, ExportStatus::Running);
 
     // Its worker died: the lease runs out and the export is queued again,
     // its progress reset, then claimed by the next worker.
     expire_lease(&pool, first.id).await;
-    assert_eq!(
-        queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
-            .await
-            .unwrap(),
-        1
-    );
+    let (stale, stopped) = queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
+        .await
+        .unwrap();
+    assert_eq!((stale, stopped.len()), (1, 0), "queued again, not failed");
     let queued = queries::get(&pool, owner, model, f).await.unwrap().unwrap();
     assert_eq!(
         (queued.status, queued.progress, queued.stage),
@@ -218,9 +214,22 @@ async fn a_running_export_whose_worker_died_is_queued_again(pool: PgPool) {
     let third = queries::claim(&pool, 60.0).await.unwrap().unwrap();
     assert_eq!(third.attempts, MAX_ATTEMPTS);
     expire_lease(&pool, third.id).await;
-    queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
+    let (stale, stopped) = queries::requeue_stale(&pool, MAX_ATTEMPTS, STOPPED)
         .await
         .unwrap();
+    assert_eq!(stale, 1);
+    let told: Vec<_> = stopped
+        .iter()
+        .map(|s| {
+            (
+                s.owner_id,
+                s.model_id,
+                s.format.as_str(),
+                s.model_name.is_empty(),
+            )
+        })
+        .collect();
+    assert_eq!(told, [(owner, model, "merged", false)], "its owner is told");
     let failed = queries::get(&pool, owner, model, f).await.unwrap().unwrap();
     assert_eq!(
         (failed.status, failed.error.as_deref()),

@@ -249,6 +249,13 @@ async fn a_trained_model_exports_in_every_format_and_downloads_them(pool: PgPool
             .sum();
         assert_eq!(e["size_bytes"], sizes, "{e}");
     }
+    // Each one told its owner, linking to the model.
+    let told = notifications(&app, &client).await;
+    assert_eq!(told.len(), 5, "{told:?}");
+    for note in &told {
+        assert_eq!(note["kind"], "artifact_ready", "{note}");
+        assert_eq!(note["link"], format!("/models/{model}"), "{note}");
+    }
     let (_, detail) = app.get(&client, &format!("/api/models/{model}")).await;
     assert_eq!(
         detail["data"]["exports"].as_array().unwrap().len(),
@@ -380,6 +387,13 @@ async fn a_failed_export_says_why_and_is_queued_again_when_asked(pool: PgPool) {
     assert_eq!(failed["status"], "failed", "{failed}");
     let reason = failed["error"].as_str().unwrap();
     assert!(reason.contains("no longer in storage"), "{reason}");
+    let told = notifications(&app, &client).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["kind"], "export_failed");
+    assert!(
+        told[0]["message"].as_str().unwrap().ends_with(reason),
+        "{told:?}"
+    );
 
     // Asked again once the weights are back: queued in place, then done.
     app.services
@@ -399,4 +413,23 @@ async fn a_failed_export_says_why_and_is_queued_again_when_asked(pool: PgPool) {
     assert_eq!(export_all(&app).await, 1);
     let files = download(&app, &client, &model, "gguf-lora").await;
     check_gguf(ExportFormat::GgufLora, &files);
+}
+
+/// The user's export notifications, newest first.
+async fn notifications(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
+    let (status, page) = app.get(client, "/api/notifications?per_page=100").await;
+    assert_eq!(status, 200, "{page}");
+    page["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            matches!(n["kind"].as_str(), Some("artifact_ready" | "export_failed"))
+                && n["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Export")
+        })
+        .cloned()
+        .collect()
 }

@@ -8,6 +8,7 @@
 //! with the local cluster backend, on the cluster with the others (the
 //! agent with http, a Ray job with ray: `remote.rs`).
 
+mod notes;
 pub mod queries;
 mod remote;
 pub mod worker;

@@ -154,6 +154,9 @@ pub struct Claimed {
     /// on a cluster, so a takeover follows the same run and a new request
     /// starts a new one.
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub owner_id: Uuid,
+    pub model_id: Uuid,
+    pub model_name: String,
     pub base_model: String,
     pub adapter_prefix: String,
 }
@@ -176,8 +179,8 @@ pub async fn claim(pool: &PgPool, lease_s: f64) -> Result<Option<Claimed>, Servi
                   updated_at = now()
              FROM next, model_artifacts m
             WHERE e.id = next.id AND m.id = e.model_id
-        RETURNING e.id, e.format, e.storage_prefix, e.attempts, e.created_at,
-                  m.base_model AS "base_model!",
+        RETURNING e.id, e.format, e.storage_prefix, e.attempts, e.created_at, e.owner_id,
+                  e.model_id, m.name AS "model_name!", m.base_model AS "base_model!",
                   m.storage_prefix AS "adapter_prefix!""#,
         lease_s,
     )
@@ -185,26 +188,47 @@ pub async fn claim(pool: &PgPool, lease_s: f64) -> Result<Option<Claimed>, Servi
     .await?)
 }
 
+/// An export whose worker died once too often, failed by [`requeue_stale`].
+pub struct Stopped {
+    pub owner_id: Uuid,
+    pub model_id: Uuid,
+    pub model_name: String,
+    pub format: String,
+}
+
 /// Running exports whose lease ran out (their worker died) go back to the
 /// queue; after `max_attempts` tries one is failed with `reason` instead.
-/// Returns how many were put back or failed.
+/// Returns how many were put back or failed, and the failed ones.
 pub async fn requeue_stale(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     max_attempts: i32,
     reason: &str,
-) -> Result<u64, ServiceError> {
-    let done = sqlx::query!(
-        "UPDATE model_exports
-            SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'queued' END,
-                error = CASE WHEN attempts >= $1 THEN $2 END,
-                progress = 0, stage = NULL, lease_until = NULL, updated_at = now()
-          WHERE status = 'running' AND lease_until < now()",
+) -> Result<(usize, Vec<Stopped>), ServiceError> {
+    let rows = sqlx::query!(
+        r#"UPDATE model_exports e
+              SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'queued' END,
+                  error = CASE WHEN attempts >= $1 THEN $2 END,
+                  progress = 0, stage = NULL, lease_until = NULL, updated_at = now()
+            WHERE status = 'running' AND lease_until < now()
+        RETURNING e.owner_id, e.model_id, e.format, e.status,
+                  (SELECT m.name FROM model_artifacts m WHERE m.id = e.model_id) AS model_name"#,
         max_attempts,
         reason,
     )
-    .execute(pool)
+    .fetch_all(executor)
     .await?;
-    Ok(done.rows_affected())
+    let count = rows.len();
+    let stopped = rows
+        .into_iter()
+        .filter(|r| r.status == "failed")
+        .map(|r| Stopped {
+            owner_id: r.owner_id,
+            model_id: r.model_id,
+            model_name: r.model_name.unwrap_or_default(),
+            format: r.format,
+        })
+        .collect();
+    Ok((count, stopped))
 }
 
 /// Writes progress and extends the lease; `false` when the claim is lost
@@ -236,7 +260,7 @@ pub async fn progress(
 /// Stores the files and marks the export completed; `false` when the claim
 /// was lost meanwhile.
 pub async fn complete(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     attempt: i32,
     files: &[ExportFile],
@@ -252,7 +276,7 @@ pub async fn complete(
         serde_json::to_value(files).unwrap_or_default(),
         size as i64,
     )
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -260,7 +284,7 @@ pub async fn complete(
 /// Marks the export failed with a reason safe to show; `false` when the
 /// claim was lost meanwhile.
 pub async fn fail(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     id: Uuid,
     attempt: i32,
     reason: &str,
@@ -273,7 +297,7 @@ pub async fn fail(
         attempt,
         reason,
     )
-    .execute(pool)
+    .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -8,6 +8,7 @@
 //! lease; a heartbeat that finds the claim lost (the model deleted) stops
 //! the export, and what it uploaded is removed.
 
+use super::notes;
 use super::queries::{self, Claimed};
 use crate::config::ClusterKind;
 use crate::error::ServiceError;
@@ -71,10 +72,7 @@ pub(super) fn show(shown: &Shared, fraction: f32, stage: impl Into<String>) {
 /// Works on at most one export; its id, or `None` when idle.
 #[tracing::instrument(skip_all)]
 pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
-    let stale = queries::requeue_stale(&services.pool, MAX_ATTEMPTS, STOPPED).await?;
-    if stale > 0 {
-        tracing::warn!(stale, "model exports whose worker died were queued again");
-    }
+    requeue_stale(services).await?;
     let Some(job) = queries::claim(&services.pool, LEASE.as_secs_f64()).await? else {
         return Ok(None);
     };
@@ -93,6 +91,35 @@ pub async fn tick(services: &Services) -> Result<Option<Uuid>, ServiceError> {
     remove_dir(&work).await;
     settle(services, &job, outcome, cancel.load(Ordering::Relaxed)).await?;
     Ok(Some(job.id))
+}
+
+/// Puts back exports whose worker died; those that died too often fail,
+/// and their owners are told.
+async fn requeue_stale(services: &Services) -> Result<(), ServiceError> {
+    let mut tx = services.pool.begin().await?;
+    let (stale, stopped) = queries::requeue_stale(&mut *tx, MAX_ATTEMPTS, STOPPED).await?;
+    let notes: Vec<_> = stopped
+        .iter()
+        .map(|s| {
+            let ended = notes::Ended {
+                owner: s.owner_id,
+                model: s.model_id,
+                model_name: &s.model_name,
+                format: &s.format,
+            };
+            ended.failed(STOPPED)
+        })
+        .collect();
+    crate::notifications::insert_many(&mut *tx, &notes).await?;
+    tx.commit().await?;
+    if stale > 0 {
+        tracing::warn!(
+            stale,
+            failed = notes.len(),
+            "model exports whose worker died were queued again"
+        );
+    }
+    Ok(())
 }
 
 /// The steps of one export; the files stored.
@@ -314,24 +341,39 @@ async fn settle(
     cancelled: bool,
 ) -> Result<(), ServiceError> {
     let (pool, id) = (&services.pool, job.id);
+    let ended = notes::Ended {
+        owner: job.owner_id,
+        model: job.model_id,
+        model_name: &job.model_name,
+        format: &job.format,
+    };
+    let failed = outcome.is_err();
+    let mut tx = pool.begin().await?;
     let stored = match outcome {
         _ if cancelled => false,
         Ok(files) => {
-            let stored = queries::complete(pool, id, job.attempts, &files).await?;
+            let stored = queries::complete(&mut *tx, id, job.attempts, &files).await?;
             if stored {
+                let size = files.iter().map(|f| f.size_bytes).sum();
+                crate::notifications::insert(&mut *tx, &ended.ready(size)).await?;
                 tracing::info!(%id, files = files.len(), "model export completed");
             }
             stored
         }
         Err(Failure(reason)) => {
-            let stored = queries::fail(pool, id, job.attempts, &reason).await?;
+            let stored = queries::fail(&mut *tx, id, job.attempts, &reason).await?;
             if stored {
+                crate::notifications::insert(&mut *tx, &ended.failed(&reason)).await?;
                 tracing::warn!(%id, %reason, "model export failed");
-                services.storage.delete_prefix(&job.storage_prefix).await?;
             }
             stored
         }
     };
+    tx.commit().await?;
+    // A failed export's partial uploads go.
+    if stored && failed {
+        services.storage.delete_prefix(&job.storage_prefix).await?;
+    }
     if stored {
         return Ok(());
     }
